@@ -1,0 +1,213 @@
+"""Answers: the pydantic model generated from the questions, and validation with clear errors.
+
+The model is derived from `rules/questions.toml`, so the question data is the one source of truth
+for validation and for the JSON Schema. Every field is optional at this level: which answers are
+required depends on the walk (see `advisor.engine`). Pydantic's errors are translated into one
+line per problem that names the answer id and the allowed values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Optional
+
+from advisor.errors import AnswersError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from advisor.questions import Question
+    from advisor.rulebase import RuleBase
+
+METADATA_FIELDS = {
+    "project": "Name of the project (metadata, not used by the rules).",
+    "notes": "Free-text notes (metadata, not used by the rules).",
+}
+_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def answers_model(rulebase: RuleBase) -> type[BaseModel]:
+    """The `Answers` pydantic model of a rule base (built once per rule base)."""
+    model = _MODELS.get(rulebase.digest)
+    if model is None:
+        model = _build_model(rulebase.questions)
+        _MODELS[rulebase.digest] = model
+    return model
+
+
+def _build_model(questions: tuple[Question, ...]) -> type[BaseModel]:
+    from pydantic import ConfigDict, Field, StrictBool, StrictInt, create_model
+
+    fields: dict[str, Any] = {}
+    for q in questions:
+        annotation: Any
+        if q.kind == "choice":
+            annotation = Literal[q.values]  # type: ignore[valid-type]
+        elif q.kind == "set":
+            annotation = list[Literal[q.values]]  # type: ignore[valid-type]
+        elif q.kind == "bool":
+            annotation = StrictBool
+        else:
+            annotation = StrictInt
+        extra: dict[str, Any] = {"x-asked-when": q.asked_when_text}
+        if q.choices:
+            extra["x-choices"] = {c.value: c.help or c.label for c in q.choices}
+        if q.kind == "int":
+            constraints = {"ge": q.minimum, "le": q.maximum}
+        elif q.kind == "set":
+            constraints = {"min_length": None}
+        else:
+            constraints = {}
+        description = f"{q.text} Why we ask: {q.why}"
+        if q.choices:
+            description += " Values: " + "; ".join(
+                f"{c.value} = {c.help or c.label}" for c in q.choices
+            )
+        fields[q.id] = (
+            Optional[annotation],  # noqa: UP045 - create_model needs a runtime object
+            Field(
+                default=q.default if q.has_default else None,
+                description=description,
+                json_schema_extra=extra,
+                **{k: v for k, v in constraints.items() if v is not None},
+            ),
+        )
+    for name, text in METADATA_FIELDS.items():
+        fields[name] = (Optional[str], Field(default=None, description=text))  # noqa: UP045
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "Answers",
+        __config__=ConfigDict(extra="forbid", title="Answers"),
+        __doc__="Answers about the LLM application; generated from rules/questions.toml.",
+        **fields,
+    )
+
+
+def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -> dict[str, Any]:
+    """Check a mapping (or an Answers model) and return the answers as a plain dict.
+
+    Set answers come back as frozensets for the engine. Raises AnswersError listing every problem.
+    """
+    from pydantic import BaseModel, ValidationError
+
+    if isinstance(data, BaseModel):
+        data = data.model_dump(exclude_unset=True)
+    if not isinstance(data, Mapping):
+        raise AnswersError([f"answers must be a mapping of question id to answer, got {type(data).__name__}"], source)
+    model = answers_model(rulebase)
+    try:
+        validated = model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise AnswersError(_translate(exc, rulebase), source) from None
+    problems = []
+    clean: dict[str, Any] = {}
+    for key, value in validated.model_dump(exclude_unset=True).items():
+        question = rulebase.question_by_id.get(key)
+        if question is not None and question.kind == "set" and value is not None:
+            if len(set(value)) != len(value):
+                problems.append(f"'{key}' lists a value twice: {value}")
+            if len(value) < question.min_choices:
+                problems.append(f"'{key}' needs at least {question.min_choices} value(s) ({question.describe_type()})")
+            value = frozenset(value)
+        clean[key] = value
+    if problems:
+        raise AnswersError(problems, source)
+    return clean
+
+
+def _translate(exc: Any, rulebase: RuleBase) -> list[str]:
+    problems = []
+    known = [q.id for q in rulebase.questions] + list(METADATA_FIELDS)
+    for error in exc.errors():
+        loc = error["loc"]
+        key = str(loc[0]) if loc else ""
+        question = rulebase.question_by_id.get(key)
+        got = error.get("input")
+        if error["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.append(f"unknown answer id '{key}' ({hint}known ids: {', '.join(known)})")
+        elif question is not None:
+            shown = json.dumps(got) if _jsonable(got) else repr(got)
+            item = f" item {loc[1] + 1}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+            problems.append(f"'{key}'{item}: {shown} is not valid; expected {question.describe_type()}")
+        else:
+            problems.append(f"'{key}': {error['msg']}")
+    return problems
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def parse_setting(text: str, rulebase: RuleBase) -> tuple[str, Any]:
+    """`id=value` from the command line, typed by the question (`a,b` for many-choice)."""
+    key, sep, raw = text.partition("=")
+    key, raw = key.strip(), raw.strip()
+    if not sep or not key:
+        raise AnswersError([f"--set '{text}': expected id=value, e.g. --set latency_budget_ms=800"])
+    question = rulebase.question_by_id.get(key)
+    if question is None:
+        if key in METADATA_FIELDS:
+            return key, raw
+        return key, raw  # validation reports the unknown id with the known ones
+    if question.kind == "int":
+        try:
+            return key, int(raw.replace("_", ""))
+        except ValueError:
+            return key, raw
+    if question.kind == "bool":
+        lowered = raw.lower()
+        if lowered in ("true", "yes", "y", "1", "on"):
+            return key, True
+        if lowered in ("false", "no", "n", "0", "off"):
+            return key, False
+        return key, raw
+    if question.kind == "set":
+        return key, [part.strip() for part in raw.split(",") if part.strip()]
+    return key, raw
+
+
+def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any]:
+    """Read answers from a JSON or TOML file (`-`: standard input, either format)."""
+    if path == "-":
+        text = stdin_text if stdin_text is not None else ""
+        name = "<stdin>"
+        formats = ["json", "toml"] if text.lstrip().startswith(("{", "[")) else ["toml", "json"]
+    else:
+        file = Path(path)
+        name = path
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise AnswersError(["file not found"], name) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AnswersError([f"cannot read the file ({exc})"], name) from None
+        suffix = file.suffix.lower()
+        if suffix == ".json":
+            formats = ["json"]
+        elif suffix == ".toml":
+            formats = ["toml"]
+        else:
+            formats = ["json", "toml"] if text.lstrip().startswith("{") else ["toml", "json"]
+    errors = []
+    for fmt in formats:
+        try:
+            data: Any = json.loads(text) if fmt == "json" else tomllib.loads(text)
+        except json.JSONDecodeError as exc:
+            errors.append(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+            continue
+        except tomllib.TOMLDecodeError as exc:
+            errors.append(f"not valid TOML: {exc}")
+            continue
+        if not isinstance(data, dict):
+            raise AnswersError(["expected an object/table mapping question ids to answers"], name)
+        return data
+    raise AnswersError([errors[0]], name)

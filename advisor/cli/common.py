@@ -1,0 +1,67 @@
+"""Helpers shared by subcommands: loading the rule base, reading answers, writing output."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from advisor.rulebase import RuleBase
+
+
+def load_rulebase_from(args: argparse.Namespace) -> RuleBase:
+    """The rule base named by --rules/--kb, or the shipped one."""
+    from advisor.rulebase import default_rulebase, load_rulebase
+
+    if args.rules is None and args.kb is None:
+        return default_rulebase()
+    return load_rulebase(args.rules, args.kb)
+
+
+def add_answer_arguments(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    parser.add_argument(
+        "--answers",
+        metavar="FILE",
+        required=required,
+        help="answers as a JSON or TOML file ('-' reads standard input)",
+    )
+    parser.add_argument(
+        "--set",
+        metavar="ID=VALUE",
+        action="append",
+        default=[],
+        dest="settings",
+        help="set or override one answer, e.g. --set latency_budget_ms=300 "
+        "(many-choice: --set data_shapes=documents,tables); repeatable",
+    )
+
+
+def gather_answers(args: argparse.Namespace, rulebase: RuleBase) -> tuple[dict[str, Any], str]:
+    """Answers from --answers then --set (later wins), and a label naming where they came from."""
+    from advisor.answers import parse_setting, read_answers_file
+
+    answers: dict[str, Any] = {}
+    label = "command line"
+    if args.answers:
+        stdin_text = sys.stdin.read() if args.answers == "-" else None
+        answers.update(read_answers_file(args.answers, stdin_text))
+        label = "<stdin>" if args.answers == "-" else args.answers
+    for setting in args.settings:
+        key, value = parse_setting(setting, rulebase)
+        answers[key] = value
+    if args.settings and args.answers:
+        label += " with --set"
+    return answers, label
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Print to stdout, or write the file (its folder is created) and say where."""
+    if output is None or output == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    print(f"advisor: wrote {path}", file=sys.stderr)

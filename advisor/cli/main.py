@@ -1,0 +1,113 @@
+"""`advisor` console script: argument parsing, one error handler, exit codes.
+
+Exit codes: 0 success, 1 internal error (a bug: please report it), 2 bad input (answers, rule or
+knowledge-base files; the message says which file, where, and how to fix it), 130 interrupted.
+Each subcommand lives in its own module under `advisor.cli` and is imported only when it runs,
+so `advisor --version` and `--help` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from advisor._version import __version__
+
+# name -> (module, one-line help). Each module defines `add_arguments(parser)` and `run(args)`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "recommend": ("advisor.cli.recommend", "recommend techniques for a file of answers"),
+    "schema": ("advisor.cli.schema", "print the JSON Schema of the answers and the recommendation"),
+}
+
+DESCRIPTION = """\
+Recommends prompt engineering, RAG, fine-tuning or a combination for an LLM application,
+and explains why, citing a knowledge base.
+
+examples:
+  advisor recommend --answers answers.toml            # readable summary
+  advisor recommend --answers answers.json --format json
+  advisor recommend --answers answers.toml --set latency_budget_ms=300
+  advisor schema                                       # JSON Schema of the answers
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="advisor",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"advisor {__version__}")
+    parser.add_argument(
+        "--rules", metavar="DIR", help="use the rule base in DIR instead of the shipped one"
+    )
+    parser.add_argument(
+        "--kb", metavar="DIR", help="use the knowledge base in DIR instead of the shipped one"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(_module=module)
+        _command_module(module).add_arguments(sub)
+    return parser
+
+
+def _command_module(module: str) -> object:
+    return importlib.import_module(module)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            default = _default_command()
+            if default is None:
+                parser.print_help()
+                return 0
+            args = parser.parse_args([*args_list, default])
+        module = importlib.import_module(args._module)
+        code: int = module.run(args)
+        return code
+    except KeyboardInterrupt:
+        print("\nadvisor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the one place that turns errors into exit codes
+        return _report(exc)
+
+
+def _default_command() -> str | None:
+    """Bare `advisor` starts the questionnaire in a terminal, when it is installed."""
+    if "ask" in COMMANDS and sys.stdin.isatty() and sys.stdout.isatty():
+        return "ask"
+    return None
+
+
+def _report(exc: Exception) -> int:
+    from advisor.errors import AdvisorError, MissingAnswersError
+
+    if isinstance(exc, AdvisorError):
+        print(f"advisor: error: {exc}", file=sys.stderr)
+        if isinstance(exc, MissingAnswersError):
+            print("advisor: hint: add them to the answers file or pass --set id=value", file=sys.stderr)
+        return exc.exit_code
+    if os.environ.get("ADVISOR_DEBUG"):
+        raise exc
+    print(
+        f"advisor: internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in llm-advisor. Run again with ADVISOR_DEBUG=1 for the traceback "
+        "and report it.",
+        file=sys.stderr,
+    )
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,504 @@
+"""The condition language of rules and questions: parse -> small AST -> evaluate / analyse.
+
+Conditions are data read from files, so they are parsed by hand into frozen dataclasses and never
+reach `eval`. The AST is deliberately tiny so that tools (lint, what-if, enumeration of the answer
+space) can reason about it exactly.
+
+Grammar (keywords are lower case)::
+
+    expr    := and ("or" and)*
+    and     := unary ("and" unary)*
+    unary   := "not" unary | primary
+    primary := "(" expr ")" | "true" | "false"
+             | "count" "(" NAME ")" CMP INT
+             | NAME                      -- a yes/no question, or a named definition
+             | NAME CMP literal          -- CMP is one of == != < <= > >=
+             | NAME ["not"] "in" set     -- one-choice question in a set of values
+             | NAME "has" literal        -- many-choice question contains a value
+             | NAME "has" ("any"|"all") set
+    set     := "{" literal ("," literal)* "}"
+
+Evaluation is three-valued: a question that was not answered (because the walk did not reach it)
+makes a comparison *unknown* (None). `and`/`or`/`not` follow Kleene logic, and a rule fires only
+when its condition is definitely true.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+from advisor.errors import ConditionError
+
+QuestionKind = Literal["choice", "set", "bool", "int"]
+CompareOp = Literal["==", "!=", "<", "<=", ">", ">="]
+Answers: TypeAlias = Mapping[str, Any]
+Evaluator: TypeAlias = Callable[[Answers], bool | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    """A yes/no question used on its own: true when answered yes."""
+
+    question: str
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """`question op value`: equality for choices and booleans, ordering for integers."""
+
+    question: str
+    op: CompareOp
+    value: str | int | bool
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """`question in {..}` (or `not in` when `negate`) for one-choice questions."""
+
+    question: str
+    values: frozenset[str]
+    negate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Has:
+    """`question has any/all {..}` for many-choice (set) questions."""
+
+    question: str
+    values: frozenset[str]
+    mode: Literal["any", "all"] = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """`count(question) op n`: how many values of a many-choice question were chosen."""
+
+    question: str
+    op: CompareOp
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Node
+
+
+Node: TypeAlias = Const | Truth | Compare | Member | Has | Count | And | Or | Not
+TRUE = Const(True)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionShape:
+    """What the parser needs to know about a question to type-check a condition."""
+
+    kind: QuestionKind
+    values: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- tokenizer
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<int>-?\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>==|!=|<=|>=|<|>|[(){},]))"
+)
+_KEYWORDS = {"and", "or", "not", "in", "has", "any", "all", "true", "false", "count"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: Literal["int", "name", "op", "end"]
+    text: str
+    column: int
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        match = _TOKEN.match(text, pos)
+        if not match:
+            col = pos + len(text[pos:]) - len(text[pos:].lstrip()) + 1
+            raise ConditionError(text, col, f"unexpected character {text[col - 1]!r}")
+        kind = match.lastgroup
+        assert kind in ("int", "name", "op")
+        tokens.append(_Token(kind, match.group(kind), match.start(kind) + 1))  # type: ignore[arg-type]
+        pos = match.end()
+    tokens.append(_Token("end", "", len(text) + 1))
+    return tokens
+
+
+# --------------------------------------------------------------------------- parser
+
+
+class _Parser:
+    def __init__(
+        self,
+        text: str,
+        questions: Mapping[str, QuestionShape],
+        definitions: Mapping[str, Node],
+    ) -> None:
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.pos = 0
+        self.questions = questions
+        self.definitions = definitions
+
+    # helpers
+    def peek(self) -> _Token:
+        return self.tokens[self.pos]
+
+    def take(self) -> _Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def error(self, token: _Token, message: str) -> ConditionError:
+        return ConditionError(self.text, token.column, message)
+
+    def expect(self, text: str) -> _Token:
+        token = self.take()
+        if token.text != text:
+            found = repr(token.text) if token.kind != "end" else "the end"
+            raise self.error(token, f"expected '{text}' but found {found}")
+        return token
+
+    def at_keyword(self, word: str) -> bool:
+        token = self.peek()
+        return token.kind == "name" and token.text == word
+
+    # grammar
+    def parse(self) -> Node:
+        if self.peek().kind == "end":
+            raise self.error(self.peek(), "empty condition")
+        node = self.parse_or()
+        token = self.peek()
+        if token.kind != "end":
+            raise self.error(token, f"unexpected {token.text!r} (missing 'and'/'or'?)")
+        return node
+
+    def parse_or(self) -> Node:
+        items = [self.parse_and()]
+        while self.at_keyword("or"):
+            self.take()
+            items.append(self.parse_and())
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def parse_and(self) -> Node:
+        items = [self.parse_unary()]
+        while self.at_keyword("and"):
+            self.take()
+            items.append(self.parse_unary())
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def parse_unary(self) -> Node:
+        if self.at_keyword("not"):
+            self.take()
+            return Not(self.parse_unary())
+        return self.parse_primary()
+
+    def parse_primary(self) -> Node:
+        token = self.take()
+        if token.text == "(":
+            node = self.parse_or()
+            self.expect(")")
+            return node
+        if token.kind != "name":
+            raise self.error(token, f"expected a question id but found {token.text or 'the end'!r}")
+        if token.text in ("true", "false"):
+            return Const(token.text == "true")
+        if token.text == "count":
+            return self.parse_count()
+        if token.text in _KEYWORDS:
+            raise self.error(token, f"'{token.text}' is a keyword, not a question id")
+        return self.parse_test(token)
+
+    def parse_count(self) -> Node:
+        self.expect("(")
+        name = self.take()
+        shape = self.shape_of(name)
+        if shape.kind != "set":
+            raise self.error(name, f"count() takes a many-choice question; '{name.text}' is {shape.kind}")
+        self.expect(")")
+        op = self.take_compare_op()
+        value = self.take()
+        if value.kind != "int":
+            raise self.error(value, "count() compares with a whole number")
+        return Count(name.text, op, int(value.text))
+
+    def take_compare_op(self) -> CompareOp:
+        token = self.take()
+        if token.text not in ("==", "!=", "<", "<=", ">", ">="):
+            raise self.error(token, f"expected a comparison (== != < <= > >=) but found {token.text!r}")
+        return token.text  # type: ignore[return-value]
+
+    def shape_of(self, name: _Token) -> QuestionShape:
+        shape = self.questions.get(name.text)
+        if shape is None:
+            known = ", ".join(sorted(self.questions)) or "(none)"
+            raise self.error(name, f"unknown question id '{name.text}' (known: {known})")
+        return shape
+
+    def parse_test(self, name: _Token) -> Node:
+        nxt = self.peek()
+        if name.text in self.definitions and not (nxt.kind == "op" and nxt.text in _CMP_TEXT):
+            if nxt.kind == "name" and nxt.text in ("in", "has"):
+                raise self.error(nxt, f"'{name.text}' is a definition; it cannot be compared")
+            return self.definitions[name.text]
+        shape = self.shape_of(name)
+        if nxt.kind == "op" and nxt.text in _CMP_TEXT:
+            return self.parse_compare(name, shape)
+        if self.at_keyword("in") or (
+            self.at_keyword("not") and self.tokens[self.pos + 1].text == "in"
+        ):
+            return self.parse_member(name, shape)
+        if self.at_keyword("has"):
+            return self.parse_has(name, shape)
+        if shape.kind == "bool":
+            return Truth(name.text)
+        raise self.error(
+            nxt,
+            f"'{name.text}' is a {shape.kind} question: compare it "
+            f"({_USAGE[shape.kind]})",
+        )
+
+    def parse_compare(self, name: _Token, shape: QuestionShape) -> Node:
+        op = self.take_compare_op()
+        token = self.take()
+        if shape.kind == "int":
+            if token.kind != "int":
+                raise self.error(token, f"'{name.text}' is a number; compare it with a whole number")
+            return Compare(name.text, op, int(token.text))
+        if op not in ("==", "!="):
+            raise self.error(token, f"'{name.text}' is a {shape.kind} question; only == and != apply")
+        if shape.kind == "bool":
+            if token.text not in ("true", "false"):
+                raise self.error(token, f"'{name.text}' is yes/no; compare it with true or false")
+            return Compare(name.text, op, token.text == "true")
+        if shape.kind == "set":
+            raise self.error(token, f"'{name.text}' is many-choice; use 'has' or count()")
+        self.check_value(name.text, shape, token)
+        return Compare(name.text, op, token.text)
+
+    def parse_member(self, name: _Token, shape: QuestionShape) -> Node:
+        negate = False
+        if self.at_keyword("not"):
+            self.take()
+            negate = True
+        self.expect("in")
+        if shape.kind != "choice":
+            raise self.error(name, f"'in' applies to one-choice questions; '{name.text}' is {shape.kind}")
+        return Member(name.text, self.parse_set(name.text, shape), negate)
+
+    def parse_has(self, name: _Token, shape: QuestionShape) -> Node:
+        self.expect("has")
+        if shape.kind != "set":
+            raise self.error(name, f"'has' applies to many-choice questions; '{name.text}' is {shape.kind}")
+        mode: Literal["any", "all"] = "any"
+        if self.at_keyword("any") or self.at_keyword("all"):
+            mode = "any" if self.take().text == "any" else "all"
+            return Has(name.text, self.parse_set(name.text, shape), mode)
+        token = self.take()
+        self.check_value(name.text, shape, token)
+        return Has(name.text, frozenset([token.text]), mode)
+
+    def parse_set(self, question: str, shape: QuestionShape) -> frozenset[str]:
+        self.expect("{")
+        values: list[str] = []
+        while True:
+            token = self.take()
+            self.check_value(question, shape, token)
+            values.append(token.text)
+            sep = self.take()
+            if sep.text == "}":
+                return frozenset(values)
+            if sep.text != ",":
+                raise self.error(sep, "expected ',' or '}' in a set of values")
+
+    def check_value(self, question: str, shape: QuestionShape, token: _Token) -> None:
+        if token.text not in shape.values:
+            allowed = ", ".join(shape.values)
+            raise self.error(
+                token, f"'{token.text or 'the end'}' is not a value of '{question}' (allowed: {allowed})"
+            )
+
+
+_CMP_TEXT = ("==", "!=", "<", "<=", ">", ">=")
+_USAGE = {
+    "choice": "e.g. 'x == value' or 'x in {a, b}'",
+    "set": "e.g. 'x has value', 'x has any {a, b}' or 'count(x) >= 2'",
+    "int": "e.g. 'x >= 100'",
+    "bool": "e.g. 'x' or 'not x'",
+}
+
+
+def parse(
+    text: str,
+    questions: Mapping[str, QuestionShape],
+    definitions: Mapping[str, Node] | None = None,
+) -> Node:
+    """Parse and type-check `text` against the question shapes; raises ConditionError."""
+    return _Parser(text, questions, definitions or {}).parse()
+
+
+# --------------------------------------------------------------------------- evaluation
+
+_ORDER: dict[str, Callable[[int, int], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def compile_condition(node: Node) -> Evaluator:
+    """Turn an AST into a fast closure over an answers mapping (three-valued result)."""
+    if isinstance(node, Const):
+        value = node.value
+        return lambda answers: value
+    if isinstance(node, Truth):
+        q = node.question
+        return lambda answers: answers.get(q)
+    if isinstance(node, Compare):
+        q, target, test = node.question, node.value, _ORDER[node.op]
+
+        def compare(answers: Answers) -> bool | None:
+            got = answers.get(q)
+            return None if got is None else test(got, target)  # type: ignore[arg-type]
+
+        return compare
+    if isinstance(node, Member):
+        q, values, negate = node.question, node.values, node.negate
+
+        def member(answers: Answers) -> bool | None:
+            got = answers.get(q)
+            return None if got is None else (got in values) != negate
+
+        return member
+    if isinstance(node, Has):
+        q, values = node.question, node.values
+        if node.mode == "any":
+            return lambda answers: (
+                None if (got := answers.get(q)) is None else not values.isdisjoint(got)
+            )
+        return lambda answers: None if (got := answers.get(q)) is None else values <= got
+    if isinstance(node, Count):
+        q, n, test = node.question, node.value, _ORDER[node.op]
+        return lambda answers: None if (got := answers.get(q)) is None else test(len(got), n)
+    if isinstance(node, Not):
+        inner = compile_condition(node.item)
+
+        def negation(answers: Answers) -> bool | None:
+            got = inner(answers)
+            return None if got is None else not got
+
+        return negation
+    if isinstance(node, And):
+        parts = tuple(compile_condition(item) for item in node.items)
+
+        def conjunction(answers: Answers) -> bool | None:
+            result: bool | None = True
+            for part in parts:
+                got = part(answers)
+                if got is False:
+                    return False
+                if got is None:
+                    result = None
+            return result
+
+        return conjunction
+    parts_or = tuple(compile_condition(item) for item in node.items)
+
+    def disjunction(answers: Answers) -> bool | None:
+        result: bool | None = False
+        for part in parts_or:
+            got = part(answers)
+            if got is True:
+                return True
+            if got is None:
+                result = None
+        return result
+
+    return disjunction
+
+
+def evaluate(node: Node, answers: Answers) -> bool | None:
+    """Evaluate once (tools and tests); hot paths keep the compiled closure instead."""
+    return compile_condition(node)(answers)
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of the tree, parents before children."""
+    yield node
+    if isinstance(node, And | Or):
+        for item in node.items:
+            yield from walk(item)
+    elif isinstance(node, Not):
+        yield from walk(node.item)
+
+
+def questions_in(node: Node) -> frozenset[str]:
+    """The question ids a condition reads."""
+    return frozenset(
+        n.question for n in walk(node) if isinstance(n, Truth | Compare | Member | Has | Count)
+    )
+
+
+def thresholds(node: Node) -> dict[str, set[int]]:
+    """Per integer question, the constants it is compared with (where the answer space splits)."""
+    found: dict[str, set[int]] = {}
+    for n in walk(node):
+        if isinstance(n, Compare) and isinstance(n.value, int) and not isinstance(n.value, bool):
+            found.setdefault(n.question, set()).add(n.value)
+    return found
+
+
+def to_text(node: Node) -> str:
+    """Canonical text of a condition (definitions appear expanded)."""
+    if isinstance(node, Const):
+        return "true" if node.value else "false"
+    if isinstance(node, Truth):
+        return node.question
+    if isinstance(node, Compare):
+        value = node.value
+        shown = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        return f"{node.question} {node.op} {shown}"
+    if isinstance(node, Member):
+        keyword = "not in" if node.negate else "in"
+        return f"{node.question} {keyword} {{{', '.join(sorted(node.values))}}}"
+    if isinstance(node, Has):
+        if len(node.values) == 1 and node.mode == "any":
+            return f"{node.question} has {next(iter(node.values))}"
+        return f"{node.question} has {node.mode} {{{', '.join(sorted(node.values))}}}"
+    if isinstance(node, Count):
+        return f"count({node.question}) {node.op} {node.value}"
+    if isinstance(node, Not):
+        inner = to_text(node.item)
+        return f"not {inner}" if isinstance(node.item, Const | Truth) else f"not ({inner})"
+    joiner = " and " if isinstance(node, And) else " or "
+    return joiner.join(
+        f"({to_text(item)})" if isinstance(item, And | Or) else to_text(item) for item in node.items
+    )

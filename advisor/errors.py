@@ -1,0 +1,74 @@
+"""The project's own exceptions: each carries a message meant for a person.
+
+The CLI turns `AdvisorError` into one clear message and exit code 2; anything else is a bug
+(exit 1). Library callers can catch the specific subclasses.
+"""
+
+from __future__ import annotations
+
+
+class AdvisorError(Exception):
+    """Base class: a problem the user can fix (bad input, bad rule file, bad kb file)."""
+
+    exit_code = 2
+
+
+class AnswersError(AdvisorError):
+    """Answers that do not fit the questions (unknown id, wrong value or type, unreadable file).
+
+    `problems` holds one human-readable line per problem, so callers can show them all at once.
+    """
+
+    def __init__(self, problems: list[str], source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        where = f"{source}: " if source else ""
+        if len(self.problems) == 1:
+            text = f"{where}{self.problems[0]}"
+        else:
+            text = f"{where}{len(self.problems)} problems in the answers:\n" + "\n".join(
+                f"  - {p}" for p in self.problems
+            )
+        super().__init__(text)
+
+    def with_source(self, source: str) -> AnswersError:
+        """The same problems, attributed to a file (front ends know the file, the engine not)."""
+        return AnswersError(self.problems, source)
+
+
+class MissingAnswersError(AnswersError):
+    """Questions the walk reaches but that have no answer; `missing` lists their ids in order."""
+
+    def __init__(self, missing: list[tuple[str, str]], source: str | None = None) -> None:
+        self.missing = [qid for qid, _ in missing]
+        self.reasons = list(missing)
+        problems = [f"missing answer '{qid}': {why}" for qid, why in missing]
+        super().__init__(problems, source)
+
+    def with_source(self, source: str) -> MissingAnswersError:
+        return MissingAnswersError(self.reasons, source)
+
+
+class RuleFileError(AdvisorError):
+    """A rule or question file that cannot be used: names the file, the place and the fix."""
+
+    def __init__(self, path: str, location: str, message: str) -> None:
+        self.path = path
+        self.location = location
+        self.message = message
+        place = f"{path}: {location}" if location else path
+        super().__init__(f"{place}: {message}")
+
+
+class KnowledgeBaseError(RuleFileError):
+    """A knowledge-base file (or a citation into it) that cannot be used."""
+
+
+class ConditionError(AdvisorError):
+    """A condition string that does not parse or does not type-check; `column` is 1-based."""
+
+    def __init__(self, text: str, column: int, message: str) -> None:
+        self.text = text
+        self.column = column
+        self.message = message
+        super().__init__(f"{message} at column {column} in condition '{text}'")

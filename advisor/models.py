@@ -1,0 +1,90 @@
+"""The public output contract: the Recommendation and its parts (pydantic models).
+
+Field names are a contract with design-review tooling: fields may be added, never renamed.
+The answers model is generated from the question data (see `advisor.answers`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Technique = Literal["prompt_engineering", "rag", "fine_tuning"]
+Tactic = Literal["clear_instructions", "output_format", "chain_of_thought", "few_shot"]
+Retriever = Literal["vector", "keyword", "text_to_sql"]
+Purpose = Literal["style", "format", "instructions", "skill"]
+Severity = Literal["high", "medium", "low", "info"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RationaleItem(_Model):
+    """One reason, in words, with the knowledge-base sections that back it."""
+
+    text: str
+    citations: list[str] = Field(description="References of the form kb/<file>.md#<anchor>.")
+    rule: str = Field(description="Id of the rule that gave this reason.")
+
+
+class PromptEngineeringPlan(_Model):
+    tactics: list[Tactic]
+    rationale: list[RationaleItem]
+
+
+class RagPlan(_Model):
+    retrievers: list[Retriever]
+    reranker: bool
+    rationale: list[RationaleItem]
+
+
+class FineTuningPlan(_Model):
+    purposes: list[Purpose]
+    rationale: list[RationaleItem]
+
+
+class Finding(_Model):
+    """A warning or advice the team should act on, with a stable id and a severity."""
+
+    id: str
+    severity: Severity
+    message: str
+    citations: list[str]
+    rules: list[str] = Field(description="Ids of the rules that raised this finding.")
+
+
+class Source(_Model):
+    """A cited knowledge-base section, with the excerpt that justifies the advice."""
+
+    ref: str
+    title: str
+    page: str
+    excerpt: str
+
+
+class TraceStep(_Model):
+    """One step of the walk: a question asked/skipped/ignored/defaulted, or a rule that fired."""
+
+    kind: Literal["asked", "defaulted", "skipped", "ignored", "fired"]
+    id: str
+    value: Any = None
+    detail: str = ""
+
+
+class Recommendation(_Model):
+    """The advice: techniques to adopt (in order), their sub-choices, findings, sources, trace."""
+
+    techniques: list[Technique] = Field(
+        description="Techniques to adopt, in adoption order; prompt engineering is always first."
+    )
+    prompt_engineering: PromptEngineeringPlan
+    rag: RagPlan | None
+    fine_tuning: FineTuningPlan | None
+    findings: list[Finding] = Field(description="Ordered by severity (high first), then rule order.")
+    sources: list[Source] = Field(description="Every cited section, in order of first citation.")
+    trace: list[TraceStep]
+    answers: dict[str, Any] = Field(description="The answers the walk used (unreached ones dropped).")
+    rules_version: str
+    advisor_version: str

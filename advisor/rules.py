@@ -1,0 +1,227 @@
+"""Rule files: `rules/*.toml` tables of `[[rule]]` and `[define]`, turned into Rule objects.
+
+A rule is `when` (a condition) -> `then` (one conclusion), with the reason in words (`because`)
+and the knowledge-base sections that back it (`cite`). Rules read answers only (no chaining), so
+every conclusion is an exact function of the answers: the property lint and what-if rely on.
+Shared sub-conditions are written once under `[define]` and expanded at parse time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from advisor import conditions as cond
+from advisor.errors import ConditionError, RuleFileError
+from advisor.tomlfile import place, read_toml
+
+Severity = Literal["high", "medium", "low", "info"]
+SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low", "info")
+TECHNIQUES = ("prompt_engineering", "rag", "fine_tuning")
+TACTICS = ("clear_instructions", "output_format", "chain_of_thought", "few_shot")
+RETRIEVERS = ("vector", "keyword", "text_to_sql")
+PURPOSES = ("style", "format", "instructions", "skill")
+
+# Conclusion kinds -> allowed values (None: any lower_snake_case id) and the section they feed.
+CONCLUSIONS: dict[str, tuple[tuple[str, ...] | None, str | None]] = {
+    "technique": (TECHNIQUES, None),
+    "tactic": (TACTICS, "prompt_engineering"),
+    "retriever": (RETRIEVERS, "rag"),
+    "reranker": ((), "rag"),
+    "purpose": (PURPOSES, "fine_tuning"),
+    "note": (TECHNIQUES, None),
+    "finding": (None, None),
+}
+_RULE_KEYS = {"id", "when", "then", "because", "cite", "severity"}
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Conclusion:
+    """What a rule adds: `technique:rag`, `retriever:vector`, `reranker`, `finding:<id>` ..."""
+
+    kind: str
+    value: str
+
+    @property
+    def key(self) -> str:
+        return self.kind if not self.value else f"{self.kind}:{self.value}"
+
+    @property
+    def section(self) -> str | None:
+        """Which part of the recommendation this conclusion's rationale belongs to."""
+        if self.kind in ("technique", "note"):
+            return self.value
+        return CONCLUSIONS[self.kind][1]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    when: cond.Node
+    when_text: str
+    then: Conclusion
+    because: str
+    cite: tuple[str, ...]
+    severity: Severity | None
+    source: str
+    order: int
+
+
+def parse_conclusion(text: Any) -> Conclusion:
+    """`kind:value` -> Conclusion; raises ValueError with the allowed forms."""
+    if not isinstance(text, str):
+        raise ValueError("'then' must be a string such as 'technique:rag'")
+    kind, _, value = text.partition(":")
+    if kind not in CONCLUSIONS:
+        raise ValueError(f"'then' = '{text}': unknown kind '{kind}' (allowed: {', '.join(CONCLUSIONS)})")
+    allowed = CONCLUSIONS[kind][0]
+    if allowed == ():
+        if value:
+            raise ValueError(f"'then' = '{text}': '{kind}' takes no value")
+    elif allowed is None:
+        if not _ID.match(value):
+            raise ValueError(f"'then' = '{text}': '{kind}:' needs a lower_snake_case id")
+    elif value not in allowed:
+        raise ValueError(f"'then' = '{text}': '{value}' is not one of {', '.join(allowed)}")
+    return Conclusion(kind, value)
+
+
+def read_definitions(paths: list[Path]) -> dict[str, tuple[str, str]]:
+    """Raw `[define]` entries of every rule file: name -> (condition text, file)."""
+    raw: dict[str, tuple[str, str]] = {}
+    for path in paths:
+        data, _ = read_toml(path)
+        table = data.get("define", {})
+        if not isinstance(table, dict):
+            raise RuleFileError(str(path), "[define]", "must be a table of name = \"condition\"")
+        for name, text in table.items():
+            if not isinstance(text, str) or not _ID.match(name):
+                raise RuleFileError(str(path), f"[define] {name}", "expected lower_snake_case name = \"condition\"")
+            if name in raw:
+                raise RuleFileError(str(path), f"[define] {name}", f"already defined in {raw[name][1]}")
+            raw[name] = (text, str(path))
+    return raw
+
+
+def resolve_definitions(
+    raw: Mapping[str, tuple[str, str]], shapes: Mapping[str, cond.QuestionShape]
+) -> dict[str, cond.Node]:
+    """Parse definitions (they may use each other, in any order, but not in a cycle)."""
+    resolved: dict[str, cond.Node] = {}
+    active: list[str] = []
+
+    def resolve(name: str) -> cond.Node:
+        if name in resolved:
+            return resolved[name]
+        text, path = raw[name]
+        if name in shapes:
+            raise RuleFileError(path, f"[define] {name}", "a definition cannot reuse a question id")
+        if name in active:
+            cycle = " -> ".join([*active[active.index(name):], name])
+            raise RuleFileError(path, f"[define] {name}", f"definitions refer to each other in a cycle: {cycle}")
+        active.append(name)
+        names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) & set(raw)
+        deps = {dep: resolve(dep) for dep in sorted(names)}
+        try:
+            resolved[name] = cond.parse(text, shapes, deps)
+        except ConditionError as exc:
+            raise RuleFileError(path, f"[define] {name}", str(exc)) from None
+        active.pop()
+        return resolved[name]
+
+    for name in raw:
+        resolve(name)
+    return resolved
+
+
+def load_rules(
+    paths: list[Path],
+    shapes: Mapping[str, cond.QuestionShape],
+    definitions: Mapping[str, cond.Node],
+) -> list[Rule]:
+    """All `[[rule]]` entries, in file-name then file order (the order of the rationale)."""
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        data, text = read_toml(path)
+        unknown = set(data) - {"rule", "define"}
+        if unknown:
+            raise RuleFileError(str(path), "", f"unknown top-level key(s) {', '.join(sorted(unknown))} (allowed: rule, define)")
+        entries = data.get("rule", [])
+        if not isinstance(entries, list):
+            raise RuleFileError(str(path), "", "rules are written as [[rule]] tables")
+        for index, entry in enumerate(entries):
+            where = place("rule", entry.get("id") if isinstance(entry, dict) else None, index, text)
+            rule = _build_rule(entry, str(path), where, shapes, definitions, len(rules))
+            if rule.id in seen:
+                raise RuleFileError(str(path), where, f"duplicate rule id '{rule.id}' (first in {seen[rule.id]})")
+            seen[rule.id] = str(path)
+            rules.append(rule)
+    return rules
+
+
+def _build_rule(
+    entry: Any,
+    path: str,
+    where: str,
+    shapes: Mapping[str, cond.QuestionShape],
+    definitions: Mapping[str, cond.Node],
+    order: int,
+) -> Rule:
+    def fail(message: str) -> RuleFileError:
+        return RuleFileError(path, where, message)
+
+    if not isinstance(entry, dict):
+        raise fail("a [[rule]] entry must be a table")
+    unknown = set(entry) - _RULE_KEYS
+    if unknown:
+        raise fail(f"unknown key(s) {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(_RULE_KEYS))})")
+    for key in ("id", "when", "then", "because"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise fail(f"'{key}' is required and must be a non-empty string")
+    if not _ID.match(entry["id"]):
+        raise fail(f"id '{entry['id']}' must be lower_snake_case")
+    try:
+        when = cond.parse(entry["when"], shapes, definitions)
+    except ConditionError as exc:
+        raise fail(f"when: {exc}") from None
+    try:
+        then = parse_conclusion(entry["then"])
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    cite = entry.get("cite", [])
+    if not isinstance(cite, list) or not all(isinstance(c, str) for c in cite):
+        raise fail("'cite' must be a list of 'kb/<file>.md#<anchor>' strings")
+    if not cite:
+        raise fail("every rule must cite at least one knowledge-base section in 'cite'")
+    severity = entry.get("severity")
+    if then.kind == "finding":
+        if severity not in SEVERITIES:
+            raise fail(f"a finding needs 'severity', one of: {', '.join(SEVERITIES)}")
+    elif severity is not None:
+        raise fail("'severity' applies only to 'then = \"finding:...\"' rules")
+    because = " ".join(entry["because"].split())
+    for name in _PLACEHOLDER.findall(because):
+        if name not in shapes:
+            raise fail(f"because: placeholder '{{{name}}}' is not a question id")
+    return Rule(
+        id=entry["id"],
+        when=when,
+        when_text=entry["when"],
+        then=then,
+        because=because,
+        cite=tuple(cite),
+        severity=severity,
+        source=f"{path}: {where}",
+        order=order,
+    )
+
+
+def fill_placeholders(template: str, values: Mapping[str, str]) -> str:
+    """Replace `{question_id}` by the answer in words; nothing else is interpreted."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
