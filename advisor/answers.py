@@ -127,8 +127,8 @@ def _translate(exc: Any, rulebase: RuleBase) -> list[str]:
         question = rulebase.question_by_id.get(key)
         got = error.get("input")
         if error["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            close = _closest(key, known)
+            hint = f"did you mean '{close}'? " if close else ""
             problems.append(f"unknown answer id '{key}' ({hint}known ids: {', '.join(known)})")
         elif question is not None:
             shown = json.dumps(got) if _jsonable(got) else repr(got)
@@ -137,6 +137,15 @@ def _translate(exc: Any, rulebase: RuleBase) -> list[str]:
         else:
             problems.append(f"'{key}': {error['msg']}")
     return problems
+
+
+def _closest(key: str, known: list[str]) -> str | None:
+    """The known id a typo most likely meant (a prefix such as `latency` counts too)."""
+    prefixed = [k for k in known if k.startswith(key) or key.startswith(k)]
+    if prefixed:
+        return prefixed[0]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _jsonable(value: Any) -> bool:
@@ -154,10 +163,8 @@ def parse_setting(text: str, rulebase: RuleBase) -> tuple[str, Any]:
     if not sep or not key:
         raise AnswersError([f"--set '{text}': expected id=value, e.g. --set latency_budget_ms=800"])
     question = rulebase.question_by_id.get(key)
-    if question is None:
-        if key in METADATA_FIELDS:
-            return key, raw
-        return key, raw  # validation reports the unknown id with the known ones
+    if question is None:  # metadata, or an unknown id that validation reports with the known ones
+        return key, raw
     if question.kind == "int":
         try:
             return key, int(raw.replace("_", ""))

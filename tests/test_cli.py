@@ -1,0 +1,189 @@
+"""The `advisor` console script: recommend, schema, errors and exit codes (run for real)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from conftest import ROOT, BASE_ANSWERS, RunResult
+
+Run = Callable[..., RunResult]
+
+
+def write_answers(path: Path, answers: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(answers))
+    return path
+
+
+def assert_clean_error(result: RunResult, *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("advisor: error: ")
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+def test_version(run_cli: Run) -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("advisor ")
+
+
+def test_recommend_json_is_the_recommendation_model(run_cli: Run, tmp_path: Path) -> None:
+    answers = {**BASE_ANSWERS, "knowledge": "private_dynamic", "citations": True}
+    result = run_cli("recommend", "--answers", str(write_answers(tmp_path / "a.json", answers)),
+                     "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    import advisor
+
+    assert data == json.loads(advisor.advise(answers).model_dump_json())
+    assert data["techniques"][:2] == ["prompt_engineering", "rag"]
+    assert data["rag"]["rationale"][0]["citations"][0].startswith("kb/")
+
+
+def test_recommend_text_and_markdown(run_cli: Run, tmp_path: Path) -> None:
+    path = write_answers(tmp_path / "a.json", {**BASE_ANSWERS, "knowledge": "private_static"})
+    text = run_cli("recommend", "--answers", str(path))
+    assert text.returncode == 0
+    assert text.stdout.startswith("Recommendation: prompt engineering + RAG")
+    assert "Sources" in text.stdout and "kb/rag.md#" in text.stdout
+    assert max(len(line) for line in text.stdout.splitlines()) <= 80
+    markdown = run_cli("recommend", "--answers", str(path), "--format", "markdown")
+    assert markdown.returncode == 0
+    assert "# " in markdown.stdout and "](kb/" in markdown.stdout or "kb/" in markdown.stdout
+
+
+def test_toml_answers_and_output_file(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli(
+        "recommend", "--answers", str(ROOT / "examples" / "support-bot.toml"),
+        "--format", "json", "--output", "out/rec.json",
+    )
+    assert result.returncode == 0, result.stderr
+    written = json.loads((tmp_path / "out" / "rec.json").read_text())
+    assert "rag" in written["techniques"]
+    assert "wrote out/rec.json" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["json", "toml"])
+def test_answers_from_stdin(run_cli: Run, fmt: str) -> None:
+    if fmt == "json":
+        payload = json.dumps(BASE_ANSWERS)
+    else:
+        payload = (ROOT / "examples" / "support-bot.toml").read_text()
+    result = run_cli("recommend", "--answers", "-", "--format", "json", input=payload)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["techniques"][0] == "prompt_engineering"
+
+
+def test_set_overrides_the_file(run_cli: Run, tmp_path: Path) -> None:
+    path = write_answers(tmp_path / "a.json", {**BASE_ANSWERS, "knowledge": "private_static"})
+    result = run_cli("recommend", "--answers", str(path), "--format", "json",
+                     "--set", "knowledge=general", "--set", "citations=yes")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert "rag" not in data["techniques"]
+    assert data["answers"]["knowledge"] == "general"
+
+
+def test_answers_only_from_set(run_cli: Run) -> None:
+    settings = []
+    for key, value in BASE_ANSWERS.items():
+        shown = ",".join(value) if isinstance(value, list) else str(value).lower()
+        settings += ["--set", f"{key}={shown}"]
+    result = run_cli("recommend", *settings, "--format", "json")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        ({"latency": 5}, ["unknown answer id 'latency'", "latency_budget_ms"]),
+        ({"knowledge": "secret"}, ["'knowledge'", "general, private_static, private_dynamic"]),
+        ({"labelled_examples": "many"}, ["'labelled_examples'", "a whole number"]),
+    ],
+)
+def test_bad_answers_exit_2_with_one_clear_line(
+    run_cli: Run, tmp_path: Path, change: dict[str, Any], fragments: list[str]
+) -> None:
+    path = write_answers(tmp_path / "answers.json", {**BASE_ANSWERS, **change})
+    result = run_cli("recommend", "--answers", str(path))
+    assert_clean_error(result, str(path), *fragments)
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("bad.json", '{"knowledge": "general",,}', "not valid JSON"),
+        ("bad.toml", 'knowledge = "general\n', "not valid TOML"),
+        ("list.json", "[1, 2]", "expected an object/table"),
+    ],
+)
+def test_malformed_files_exit_2(
+    run_cli: Run, tmp_path: Path, name: str, content: str, fragment: str
+) -> None:
+    (tmp_path / name).write_text(content)
+    assert_clean_error(run_cli("recommend", "--answers", name), name, fragment)
+
+
+def test_missing_file_and_missing_answers(run_cli: Run, tmp_path: Path) -> None:
+    assert_clean_error(run_cli("recommend", "--answers", "nope.json"), "nope.json", "not found")
+    partial = write_answers(tmp_path / "partial.json", {"knowledge": "general"})
+    result = run_cli("recommend", "--answers", str(partial))
+    assert_clean_error(result, "missing answer 'behavior'", "missing answer 'model_access'", "--set")
+
+
+def test_broken_rule_file_exits_2_naming_file_and_place(
+    run_cli: Run, rules_copy: tuple[Path, Path], tmp_path: Path
+) -> None:
+    rules, kb = rules_copy
+    (rules / "extra.toml").write_text(
+        '[[rule]]\nid = "oops"\nwhen = "knowledge == secret"\nthen = "tactic:few_shot"\n'
+        'because = "x"\ncite = ["kb/rag.md#when-retrieval-is-the-answer"]\n'
+    )
+    path = write_answers(tmp_path / "a.json", BASE_ANSWERS)
+    result = run_cli("--rules", str(rules), "--kb", str(kb), "recommend", "--answers", str(path))
+    assert_clean_error(result, "extra.toml", "rule 'oops'", "'secret' is not a value of 'knowledge'")
+
+
+def test_schema_is_valid_json_schema_and_validates_real_data(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli("schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    validator.validate(BASE_ANSWERS)
+    validator.validate(tomllib.loads((ROOT / "examples" / "support-bot.toml").read_text()))
+    assert not validator.is_valid({**BASE_ANSWERS, "knowledge": "secret"})
+    assert not validator.is_valid({**BASE_ANSWERS, "typo": 1})
+    assert "Recommendation" in schema["$defs"]
+
+    rec_schema = json.loads(run_cli("schema", "--for", "recommendation").stdout)
+    jsonschema.Draft202012Validator.check_schema(rec_schema)
+    path = write_answers(tmp_path / "a.json", {**BASE_ANSWERS, "knowledge": "private_dynamic"})
+    output = json.loads(run_cli("recommend", "--answers", str(path), "--format", "json").stdout)
+    jsonschema.validate(output, rec_schema)
+
+
+def test_schema_describes_each_question(run_cli: Run) -> None:
+    import advisor
+
+    schema = json.loads(run_cli("schema", "--for", "answers").stdout)
+    rulebase = advisor.load_rulebase()
+    for question in rulebase.questions:
+        prop = schema["properties"][question.id]
+        assert question.text in prop["description"]
+        assert prop["x-asked-when"] == question.asked_when_text
+
+
+def test_help_lists_commands(run_cli: Run) -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "recommend" in result.stdout and "schema" in result.stdout
