@@ -46,9 +46,9 @@ def _build_model(questions: tuple[Question, ...]) -> type[BaseModel]:
     for q in questions:
         annotation: Any
         if q.kind == "choice":
-            annotation = Literal[q.values]  # type: ignore[valid-type]
+            annotation = _literal(q.values)
         elif q.kind == "set":
-            annotation = list[Literal[q.values]]  # type: ignore[valid-type]
+            annotation = list[_literal(q.values)]  # type: ignore[misc]
         elif q.kind == "bool":
             annotation = StrictBool
         else:
@@ -67,23 +67,27 @@ def _build_model(questions: tuple[Question, ...]) -> type[BaseModel]:
             description += " Values: " + "; ".join(
                 f"{c.value} = {c.help or c.label}" for c in q.choices
             )
-        fields[q.id] = (
-            Optional[annotation],  # noqa: UP045 - create_model needs a runtime object
-            Field(
-                default=q.default if q.has_default else None,
-                description=description,
-                json_schema_extra=extra,
-                **{k: v for k, v in constraints.items() if v is not None},
-            ),
-        )
+        field_options: dict[str, Any] = {
+            "default": q.default if q.has_default else None,
+            "description": description,
+            "json_schema_extra": extra,
+            **{k: v for k, v in constraints.items() if v is not None},
+        }
+        fields[q.id] = (Optional[annotation], Field(**field_options))  # noqa: UP045
     for name, text in METADATA_FIELDS.items():
         fields[name] = (Optional[str], Field(default=None, description=text))  # noqa: UP045
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    model: type[BaseModel] = create_model(
         "Answers",
         __config__=ConfigDict(extra="forbid", title="Answers"),
         __doc__="Answers about the LLM application; generated from rules/questions.toml.",
         **fields,
     )
+    return model
+
+
+def _literal(values: tuple[str, ...]) -> Any:
+    """`Literal["a", "b"]` built at run time from the question's values."""
+    return Literal.__getitem__(values)
 
 
 def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -> dict[str, Any]:
@@ -96,7 +100,10 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
     if isinstance(data, BaseModel):
         data = data.model_dump(exclude_unset=True)
     if not isinstance(data, Mapping):
-        raise AnswersError([f"answers must be a mapping of question id to answer, got {type(data).__name__}"], source)
+        raise AnswersError(
+            [f"answers must be a mapping of question id to answer, got {type(data).__name__}"],
+            source,
+        )
     model = answers_model(rulebase)
     try:
         validated = model.model_validate(dict(data))
@@ -110,7 +117,10 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
             if len(set(value)) != len(value):
                 problems.append(f"'{key}' lists a value twice: {value}")
             if len(value) < question.min_choices:
-                problems.append(f"'{key}' needs at least {question.min_choices} value(s) ({question.describe_type()})")
+                problems.append(
+                    f"'{key}' needs at least {question.min_choices} value(s) "
+                    f"({question.describe_type()})"
+                )
             value = frozenset(value)
         clean[key] = value
     if problems:
@@ -133,7 +143,9 @@ def _translate(exc: Any, rulebase: RuleBase) -> list[str]:
         elif question is not None:
             shown = json.dumps(got) if _jsonable(got) else repr(got)
             item = f" item {loc[1] + 1}" if len(loc) > 1 and isinstance(loc[1], int) else ""
-            problems.append(f"'{key}'{item}: {shown} is not valid; expected {question.describe_type()}")
+            problems.append(
+                f"'{key}'{item}: {shown} is not valid; expected {question.describe_type()}"
+            )
         else:
             problems.append(f"'{key}': {error['msg']}")
     return problems

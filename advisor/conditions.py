@@ -236,7 +236,9 @@ class _Parser:
         name = self.take()
         shape = self.shape_of(name)
         if shape.kind != "set":
-            raise self.error(name, f"count() takes a many-choice question; '{name.text}' is {shape.kind}")
+            raise self.error(
+                name, f"count() takes a many-choice question; '{name.text}' is {shape.kind}"
+            )
         self.expect(")")
         op = self.take_compare_op()
         value = self.take()
@@ -247,7 +249,9 @@ class _Parser:
     def take_compare_op(self) -> CompareOp:
         token = self.take()
         if token.text not in ("==", "!=", "<", "<=", ">", ">="):
-            raise self.error(token, f"expected a comparison (== != < <= > >=) but found {token.text!r}")
+            raise self.error(
+                token, f"expected a comparison (== != < <= > >=) but found {token.text!r}"
+            )
         return token.text  # type: ignore[return-value]
 
     def shape_of(self, name: _Token) -> QuestionShape:
@@ -276,8 +280,7 @@ class _Parser:
             return Truth(name.text)
         raise self.error(
             nxt,
-            f"'{name.text}' is a {shape.kind} question: compare it "
-            f"({_USAGE[shape.kind]})",
+            f"'{name.text}' is a {shape.kind} question: compare it ({_USAGE[shape.kind]})",
         )
 
     def parse_compare(self, name: _Token, shape: QuestionShape) -> Node:
@@ -285,10 +288,14 @@ class _Parser:
         token = self.take()
         if shape.kind == "int":
             if token.kind != "int":
-                raise self.error(token, f"'{name.text}' is a number; compare it with a whole number")
+                raise self.error(
+                    token, f"'{name.text}' is a number; compare it with a whole number"
+                )
             return Compare(name.text, op, int(token.text))
         if op not in ("==", "!="):
-            raise self.error(token, f"'{name.text}' is a {shape.kind} question; only == and != apply")
+            raise self.error(
+                token, f"'{name.text}' is a {shape.kind} question; only == and != apply"
+            )
         if shape.kind == "bool":
             if token.text not in ("true", "false"):
                 raise self.error(token, f"'{name.text}' is yes/no; compare it with true or false")
@@ -305,13 +312,17 @@ class _Parser:
             negate = True
         self.expect("in")
         if shape.kind != "choice":
-            raise self.error(name, f"'in' applies to one-choice questions; '{name.text}' is {shape.kind}")
+            raise self.error(
+                name, f"'in' applies to one-choice questions; '{name.text}' is {shape.kind}"
+            )
         return Member(name.text, self.parse_set(name.text, shape), negate)
 
     def parse_has(self, name: _Token, shape: QuestionShape) -> Node:
         self.expect("has")
         if shape.kind != "set":
-            raise self.error(name, f"'has' applies to many-choice questions; '{name.text}' is {shape.kind}")
+            raise self.error(
+                name, f"'has' applies to many-choice questions; '{name.text}' is {shape.kind}"
+            )
         mode: Literal["any", "all"] = "any"
         if self.at_keyword("any") or self.at_keyword("all"):
             mode = "any" if self.take().text == "any" else "all"
@@ -337,7 +348,8 @@ class _Parser:
         if token.text not in shape.values:
             allowed = ", ".join(shape.values)
             raise self.error(
-                token, f"'{token.text or 'the end'}' is not a value of '{question}' (allowed: {allowed})"
+                token,
+                f"'{token.text or 'the end'}' is not a value of '{question}' (allowed: {allowed})",
             )
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from advisor._version import __version__
 from advisor.answers import METADATA_FIELDS, validate_answers
 from advisor.errors import MissingAnswersError
 from advisor.models import (
-    FineTuningPlan,
     Finding,
+    FineTuningPlan,
     PromptEngineeringPlan,
     RagPlan,
     RationaleItem,
@@ -25,7 +25,15 @@ from advisor.models import (
 )
 from advisor.questions import Question
 from advisor.rulebase import RuleBase, default_rulebase
-from advisor.rules import RETRIEVERS, SEVERITIES, TACTICS, TECHNIQUES, PURPOSES, Rule, fill_placeholders
+from advisor.rules import (
+    PURPOSES,
+    RETRIEVERS,
+    SEVERITIES,
+    TACTICS,
+    TECHNIQUES,
+    Rule,
+    fill_placeholders,
+)
 
 
 @dataclass
@@ -51,25 +59,37 @@ def walk(answers: Mapping[str, Any], rulebase: RuleBase) -> Walk:
         if reached is False:
             if value is not None:
                 result.steps.append(
-                    TraceStep(kind="ignored", id=question.id, value=_plain(value, question),
-                              detail=f"not asked because this does not hold: {question.asked_when_text}")
+                    TraceStep(
+                        kind="ignored",
+                        id=question.id,
+                        value=_plain(value, question),
+                        detail=f"not asked because this does not hold: {question.asked_when_text}",
+                    )
                 )
             else:
                 result.steps.append(
-                    TraceStep(kind="skipped", id=question.id, detail=f"asked only when {question.asked_when_text}")
+                    TraceStep(
+                        kind="skipped",
+                        id=question.id,
+                        detail=f"asked only when {question.asked_when_text}",
+                    )
                 )
             continue
         if value is None and question.has_default:
             value = question.default
             value = frozenset(value) if question.kind == "set" else value
-            result.steps.append(TraceStep(kind="defaulted", id=question.id, value=_plain(value, question)))
+            result.steps.append(
+                TraceStep(kind="defaulted", id=question.id, value=_plain(value, question))
+            )
         elif value is None:
             result.missing.append(question)
             if result.next is None and reached:
                 result.next = question
             continue
         else:
-            result.steps.append(TraceStep(kind="asked", id=question.id, value=_plain(value, question)))
+            result.steps.append(
+                TraceStep(kind="asked", id=question.id, value=_plain(value, question))
+            )
         if reached:
             result.effective[question.id] = value
     return result
@@ -112,7 +132,8 @@ def _recommend(reached: Walk, rulebase: RuleBase, clean: Mapping[str, Any]) -> R
     fired: list[Rule] = [rule for rule, test in rulebase.compiled if test(effective) is True]
     trace = list(reached.steps)
     trace.extend(
-        TraceStep(kind="fired", id=rule.id, value=rule.then.key, detail=rule.when_text) for rule in fired
+        TraceStep(kind="fired", id=rule.id, value=rule.then.key, detail=rule.when_text)
+        for rule in fired
     )
     words = {q.id: q.format_value(effective.get(q.id)) for q in rulebase.questions}
     concluded = {rule.then.key for rule in fired}
@@ -133,23 +154,28 @@ def _recommend(reached: Walk, rulebase: RuleBase, clean: Mapping[str, Any]) -> R
             continue
         section = rule.then.section
         if section is not None:
-            rationale[section].append(RationaleItem(text=text, citations=list(rule.cite), rule=rule.id))
-    techniques = [t for t in TECHNIQUES if t == "prompt_engineering" or f"technique:{t}" in concluded]
+            rationale[section].append(
+                RationaleItem(text=text, citations=list(rule.cite), rule=rule.id)
+            )
+    techniques = [
+        t for t in TECHNIQUES if t == "prompt_engineering" or f"technique:{t}" in concluded
+    ]
+    chosen = cast(Any, lambda kind, values: [v for v in values if f"{kind}:{v}" in concluded])
     recommendation = Recommendation(
-        techniques=techniques,
+        techniques=cast(Any, techniques),
         prompt_engineering=PromptEngineeringPlan(
-            tactics=[t for t in TACTICS if f"tactic:{t}" in concluded],
+            tactics=chosen("tactic", TACTICS),
             rationale=rationale["prompt_engineering"],
         ),
         rag=RagPlan(
-            retrievers=[r for r in RETRIEVERS if f"retriever:{r}" in concluded],
+            retrievers=chosen("retriever", RETRIEVERS),
             reranker="reranker" in concluded,
             rationale=rationale["rag"],
         )
         if "rag" in techniques
         else None,
         fine_tuning=FineTuningPlan(
-            purposes=[p for p in PURPOSES if f"purpose:{p}" in concluded],
+            purposes=chosen("purpose", PURPOSES),
             rationale=rationale["fine_tuning"],
         )
         if "fine_tuning" in techniques
@@ -189,7 +215,9 @@ def _sources(recommendation: Recommendation, rulebase: RuleBase) -> list[Source]
     sources = []
     for ref in dict.fromkeys(refs):
         section = rulebase.kb[ref]
-        sources.append(Source(ref=ref, title=section.title, page=section.page_title, excerpt=section.summary))
+        sources.append(
+            Source(ref=ref, title=section.title, page=section.page_title, excerpt=section.summary)
+        )
     return sources
 
 

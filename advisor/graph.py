@@ -52,8 +52,6 @@ def question_order(graph: nx.DiGraph) -> list[str]:
     for node, data in graph.nodes(data=True):
         if data["kind"] == "question":
             gates.add_node(node, index=data["index"])
-    gates.add_edges_from(
-        (a, b) for a, b, data in graph.edges(data=True) if data["kind"] == "gates"
-    )
+    gates.add_edges_from((a, b) for a, b, data in graph.edges(data=True) if data["kind"] == "gates")
     order = nx.lexicographical_topological_sort(gates, key=lambda n: gates.nodes[n]["index"])
     return [node.removeprefix("q:") for node in order]

@@ -64,7 +64,9 @@ def parse_page(path: Path, text: str | None = None) -> list[Section]:
     tokens = MarkdownIt("commonmark").parse(text)
     headings = [(i, t) for i, t in enumerate(tokens) if t.type == "heading_open"]
     if not headings or headings[0][1].tag != "h1":
-        raise KnowledgeBaseError(str(path), "line 1", "a kb page must start with a '# Title' heading")
+        raise KnowledgeBaseError(
+            str(path), "line 1", "a kb page must start with a '# Title' heading"
+        )
     if sum(1 for _, t in headings if t.tag == "h1") > 1:
         line = next(t.map[0] + 1 for _, t in headings[1:] if t.tag == "h1" and t.map)
         raise KnowledgeBaseError(str(path), f"line {line}", "only one '# Title' heading per page")

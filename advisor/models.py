@@ -82,9 +82,13 @@ class Recommendation(_Model):
     prompt_engineering: PromptEngineeringPlan
     rag: RagPlan | None
     fine_tuning: FineTuningPlan | None
-    findings: list[Finding] = Field(description="Ordered by severity (high first), then rule order.")
+    findings: list[Finding] = Field(
+        description="Ordered by severity (high first), then rule order."
+    )
     sources: list[Source] = Field(description="Every cited section, in order of first citation.")
     trace: list[TraceStep]
-    answers: dict[str, Any] = Field(description="The answers the walk used (unreached ones dropped).")
+    answers: dict[str, Any] = Field(
+        description="The answers the walk used (unreached ones dropped)."
+    )
     rules_version: str
     advisor_version: str

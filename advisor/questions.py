@@ -95,8 +95,10 @@ class Question:
             items = [v for v in self.values if v in value]
             return ", ".join(items) if items else "none"
         if self.kind == "int":
-            return f"{value:,} {self.unit}".strip().replace(",", " ") if value >= 10000 else (
-                f"{value} {self.unit}".strip()
+            return (
+                f"{value:,} {self.unit}".strip().replace(",", " ")
+                if value >= 10000
+                else (f"{value} {self.unit}".strip())
             )
         return str(value).replace("_", " ")
 
@@ -124,7 +126,9 @@ def load_questions(
         raise RuleFileError(str(path), "", "expected one or more [[question]] tables")
     unknown_top = set(data) - {"question"}
     if unknown_top:
-        raise RuleFileError(str(path), "", f"unknown top-level key(s): {', '.join(sorted(unknown_top))}")
+        raise RuleFileError(
+            str(path), "", f"unknown top-level key(s): {', '.join(sorted(unknown_top))}"
+        )
     questions: list[Question] = []
     shapes: dict[str, cond.QuestionShape] = {}
     places = []
@@ -179,7 +183,10 @@ def _build_question(entry: Any, where: str, path: str) -> Question:
         raise fail("a [[question]] entry must be a table")
     unknown = set(entry) - _QUESTION_KEYS
     if unknown:
-        raise fail(f"unknown key(s) {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(_QUESTION_KEYS))})")
+        raise fail(
+            f"unknown key(s) {', '.join(sorted(unknown))} "
+            f"(allowed: {', '.join(sorted(_QUESTION_KEYS))})"
+        )
     for key in ("id", "type", "text", "why"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise fail(f"'{key}' is required and must be a non-empty string")
@@ -218,7 +225,9 @@ def _build_question(entry: Any, where: str, path: str) -> Question:
     )
     for key in ("default", "suggest"):
         if key in entry and not _valid_value(question, entry[key]):
-            raise fail(f"'{key}' = {entry[key]!r} is not a valid answer ({question.describe_type()})")
+            raise fail(
+                f"'{key}' = {entry[key]!r} is not a valid answer ({question.describe_type()})"
+            )
     return question
 
 
@@ -236,7 +245,9 @@ def _build_choices(raw: Any, kind: str, fail: Any) -> tuple[Choice, ...]:
         extra = set(item) - _CHOICE_KEYS
         if extra:
             raise fail(f"choice '{item['value']}' has unknown key(s) {', '.join(sorted(extra))}")
-        choices.append(Choice(item["value"], str(item.get("label", item["value"])), str(item.get("help", ""))))
+        choices.append(
+            Choice(item["value"], str(item.get("label", item["value"])), str(item.get("help", "")))
+        )
     values = [c.value for c in choices]
     if len(set(values)) != len(values):
         raise fail("duplicate choice values")
@@ -248,7 +259,11 @@ def _build_presets(raw: Any, kind: str, fail: Any) -> list[Preset]:
         raise fail("'presets' apply to int questions")
     presets = []
     for item in raw or []:
-        if not isinstance(item, dict) or not _is_int(item.get("value")) or not isinstance(item.get("label"), str):
+        if (
+            not isinstance(item, dict)
+            or not _is_int(item.get("value"))
+            or not isinstance(item.get("label"), str)
+        ):
             raise fail("each preset must be a table with an integer 'value' and a string 'label'")
         presets.append(Preset(item["value"], item["label"]))
     return presets

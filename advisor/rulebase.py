@@ -74,7 +74,9 @@ def content_digest(rules_dir: Path, kb_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def load_rulebase(rules_dir: Path | str | None = None, kb_dir: Path | str | None = None) -> RuleBase:
+def load_rulebase(
+    rules_dir: Path | str | None = None, kb_dir: Path | str | None = None
+) -> RuleBase:
     """Read and check `rules_dir` and `kb_dir` (default: the shipped ones)."""
     from advisor import resources
 
@@ -84,7 +86,9 @@ def load_rulebase(rules_dir: Path | str | None = None, kb_dir: Path | str | None
         raise RuleFileError(str(rules_path), "", "rules folder not found")
     questions_path = rules_path / QUESTIONS_FILE
     if not questions_path.is_file():
-        raise RuleFileError(str(questions_path), "", "missing: the questions are defined in this file")
+        raise RuleFileError(
+            str(questions_path), "", "missing: the questions are defined in this file"
+        )
     meta = _read_ruleset(rules_path / RULESET_FILE)
     rule_paths = sorted(
         p for p in rules_path.glob("*.toml") if p.name not in (QUESTIONS_FILE, RULESET_FILE)
@@ -127,7 +131,9 @@ def _read_ruleset(path: Path) -> dict[str, str]:
     return meta
 
 
-def _check_citations(rules: list[Rule], questions: tuple[Question, ...], kb: dict[str, Section]) -> None:
+def _check_citations(
+    rules: list[Rule], questions: tuple[Question, ...], kb: dict[str, Section]
+) -> None:
     items = [(rule.source, rule.cite) for rule in rules]
     items += [(q.source, q.see) for q in questions]
     for source, refs in items:
@@ -136,10 +142,14 @@ def _check_citations(rules: list[Rule], questions: tuple[Question, ...], kb: dic
             if ref in kb:
                 continue
             if split_ref(ref) is None:
-                raise RuleFileError(path, where, f"citation '{ref}' must look like 'kb/<file>.md#<anchor>'")
+                raise RuleFileError(
+                    path, where, f"citation '{ref}' must look like 'kb/<file>.md#<anchor>'"
+                )
             close = difflib.get_close_matches(ref, list(kb), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise KnowledgeBaseError(path, where, f"citation '{ref}' names no knowledge-base section{hint}")
+            raise KnowledgeBaseError(
+                path, where, f"citation '{ref}' names no knowledge-base section{hint}"
+            )
 
 
 def _walk_order(questions: tuple[Question, ...], rules: list[Rule]) -> tuple[Question, ...]:

@@ -78,7 +78,9 @@ def parse_conclusion(text: Any) -> Conclusion:
         raise ValueError("'then' must be a string such as 'technique:rag'")
     kind, _, value = text.partition(":")
     if kind not in CONCLUSIONS:
-        raise ValueError(f"'then' = '{text}': unknown kind '{kind}' (allowed: {', '.join(CONCLUSIONS)})")
+        raise ValueError(
+            f"'then' = '{text}': unknown kind '{kind}' (allowed: {', '.join(CONCLUSIONS)})"
+        )
     allowed = CONCLUSIONS[kind][0]
     if allowed == ():
         if value:
@@ -98,12 +100,16 @@ def read_definitions(paths: list[Path]) -> dict[str, tuple[str, str]]:
         data, _ = read_toml(path)
         table = data.get("define", {})
         if not isinstance(table, dict):
-            raise RuleFileError(str(path), "[define]", "must be a table of name = \"condition\"")
+            raise RuleFileError(str(path), "[define]", 'must be a table of name = "condition"')
         for name, text in table.items():
             if not isinstance(text, str) or not _ID.match(name):
-                raise RuleFileError(str(path), f"[define] {name}", "expected lower_snake_case name = \"condition\"")
+                raise RuleFileError(
+                    str(path), f"[define] {name}", 'expected lower_snake_case name = "condition"'
+                )
             if name in raw:
-                raise RuleFileError(str(path), f"[define] {name}", f"already defined in {raw[name][1]}")
+                raise RuleFileError(
+                    str(path), f"[define] {name}", f"already defined in {raw[name][1]}"
+                )
             raw[name] = (text, str(path))
     return raw
 
@@ -122,8 +128,10 @@ def resolve_definitions(
         if name in shapes:
             raise RuleFileError(path, f"[define] {name}", "a definition cannot reuse a question id")
         if name in active:
-            cycle = " -> ".join([*active[active.index(name):], name])
-            raise RuleFileError(path, f"[define] {name}", f"definitions refer to each other in a cycle: {cycle}")
+            cycle = " -> ".join([*active[active.index(name) :], name])
+            raise RuleFileError(
+                path, f"[define] {name}", f"definitions refer to each other in a cycle: {cycle}"
+            )
         active.append(name)
         names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) & set(raw)
         deps = {dep: resolve(dep) for dep in sorted(names)}
@@ -151,7 +159,11 @@ def load_rules(
         data, text = read_toml(path)
         unknown = set(data) - {"rule", "define"}
         if unknown:
-            raise RuleFileError(str(path), "", f"unknown top-level key(s) {', '.join(sorted(unknown))} (allowed: rule, define)")
+            raise RuleFileError(
+                str(path),
+                "",
+                f"unknown top-level key(s) {', '.join(sorted(unknown))} (allowed: rule, define)",
+            )
         entries = data.get("rule", [])
         if not isinstance(entries, list):
             raise RuleFileError(str(path), "", "rules are written as [[rule]] tables")
@@ -159,7 +171,9 @@ def load_rules(
             where = place("rule", entry.get("id") if isinstance(entry, dict) else None, index, text)
             rule = _build_rule(entry, str(path), where, shapes, definitions, len(rules))
             if rule.id in seen:
-                raise RuleFileError(str(path), where, f"duplicate rule id '{rule.id}' (first in {seen[rule.id]})")
+                raise RuleFileError(
+                    str(path), where, f"duplicate rule id '{rule.id}' (first in {seen[rule.id]})"
+                )
             seen[rule.id] = str(path)
             rules.append(rule)
     return rules
@@ -180,7 +194,10 @@ def _build_rule(
         raise fail("a [[rule]] entry must be a table")
     unknown = set(entry) - _RULE_KEYS
     if unknown:
-        raise fail(f"unknown key(s) {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(_RULE_KEYS))})")
+        raise fail(
+            f"unknown key(s) {', '.join(sorted(unknown))} "
+            f"(allowed: {', '.join(sorted(_RULE_KEYS))})"
+        )
     for key in ("id", "when", "then", "because"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise fail(f"'{key}' is required and must be a non-empty string")

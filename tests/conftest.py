@@ -76,8 +76,12 @@ RunResult = subprocess.CompletedProcess[str]
 def run_cli(tmp_path: Path) -> Callable[..., RunResult]:
     """Run the real console script in a scratch directory; returns the completed process."""
 
-    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> RunResult:
+    def run(
+        *args: str,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> RunResult:
         full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
         return subprocess.run(
             [ADVISOR, *args],

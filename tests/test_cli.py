@@ -10,8 +10,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-
-from conftest import ROOT, BASE_ANSWERS, RunResult
+from conftest import BASE_ANSWERS, ROOT, RunResult
 
 Run = Callable[..., RunResult]
 
@@ -37,8 +36,13 @@ def test_version(run_cli: Run) -> None:
 
 def test_recommend_json_is_the_recommendation_model(run_cli: Run, tmp_path: Path) -> None:
     answers = {**BASE_ANSWERS, "knowledge": "private_dynamic", "citations": True}
-    result = run_cli("recommend", "--answers", str(write_answers(tmp_path / "a.json", answers)),
-                     "--format", "json")
+    result = run_cli(
+        "recommend",
+        "--answers",
+        str(write_answers(tmp_path / "a.json", answers)),
+        "--format",
+        "json",
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     import advisor
@@ -57,13 +61,18 @@ def test_recommend_text_and_markdown(run_cli: Run, tmp_path: Path) -> None:
     assert max(len(line) for line in text.stdout.splitlines()) <= 80
     markdown = run_cli("recommend", "--answers", str(path), "--format", "markdown")
     assert markdown.returncode == 0
-    assert "# " in markdown.stdout and "](kb/" in markdown.stdout or "kb/" in markdown.stdout
+    assert ("# " in markdown.stdout and "](kb/" in markdown.stdout) or "kb/" in markdown.stdout
 
 
 def test_toml_answers_and_output_file(run_cli: Run, tmp_path: Path) -> None:
     result = run_cli(
-        "recommend", "--answers", str(ROOT / "examples" / "support-bot.toml"),
-        "--format", "json", "--output", "out/rec.json",
+        "recommend",
+        "--answers",
+        str(ROOT / "examples" / "support-bot.toml"),
+        "--format",
+        "json",
+        "--output",
+        "out/rec.json",
     )
     assert result.returncode == 0, result.stderr
     written = json.loads((tmp_path / "out" / "rec.json").read_text())
@@ -84,8 +93,17 @@ def test_answers_from_stdin(run_cli: Run, fmt: str) -> None:
 
 def test_set_overrides_the_file(run_cli: Run, tmp_path: Path) -> None:
     path = write_answers(tmp_path / "a.json", {**BASE_ANSWERS, "knowledge": "private_static"})
-    result = run_cli("recommend", "--answers", str(path), "--format", "json",
-                     "--set", "knowledge=general", "--set", "citations=yes")
+    result = run_cli(
+        "recommend",
+        "--answers",
+        str(path),
+        "--format",
+        "json",
+        "--set",
+        "knowledge=general",
+        "--set",
+        "citations=yes",
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert "rag" not in data["techniques"]
@@ -137,7 +155,9 @@ def test_missing_file_and_missing_answers(run_cli: Run, tmp_path: Path) -> None:
     assert_clean_error(run_cli("recommend", "--answers", "nope.json"), "nope.json", "not found")
     partial = write_answers(tmp_path / "partial.json", {"knowledge": "general"})
     result = run_cli("recommend", "--answers", str(partial))
-    assert_clean_error(result, "missing answer 'behavior'", "missing answer 'model_access'", "--set")
+    assert_clean_error(
+        result, "missing answer 'behavior'", "missing answer 'model_access'", "--set"
+    )
 
 
 def test_broken_rule_file_exits_2_naming_file_and_place(
@@ -150,7 +170,9 @@ def test_broken_rule_file_exits_2_naming_file_and_place(
     )
     path = write_answers(tmp_path / "a.json", BASE_ANSWERS)
     result = run_cli("--rules", str(rules), "--kb", str(kb), "recommend", "--answers", str(path))
-    assert_clean_error(result, "extra.toml", "rule 'oops'", "'secret' is not a value of 'knowledge'")
+    assert_clean_error(
+        result, "extra.toml", "rule 'oops'", "'secret' is not a value of 'knowledge'"
+    )
 
 
 def test_schema_is_valid_json_schema_and_validates_real_data(run_cli: Run, tmp_path: Path) -> None:

@@ -34,7 +34,11 @@ def ev(text: str, **answers: object) -> bool | None:
         ("citations == false", {"citations": False}, True),
         ("shapes has tables", {"shapes": frozenset({"tables"})}, True),
         ("shapes has any {tables, identifiers}", {"shapes": frozenset({"documents"})}, False),
-        ("shapes has all {tables, documents}", {"shapes": frozenset({"documents", "tables"})}, True),
+        (
+            "shapes has all {tables, documents}",
+            {"shapes": frozenset({"documents", "tables"})},
+            True,
+        ),
         ("count(shapes) >= 2", {"shapes": frozenset({"documents", "tables"})}, True),
         ("count(shapes) >= 2", {"shapes": frozenset({"documents"})}, False),
         ("true", {}, True),

@@ -40,11 +40,21 @@ def test_every_citation_resolves_and_is_listed_in_sources(
     answers: dict[str, Any], rulebase: RuleBase
 ) -> None:
     rec = advisor.advise(
-        {**answers, "knowledge": "private_dynamic", "reasoning": "complex",
-         "base_model_eval": "not_done", "behavior": "hard_to_describe"}
+        {
+            **answers,
+            "knowledge": "private_dynamic",
+            "reasoning": "complex",
+            "base_model_eval": "not_done",
+            "behavior": "hard_to_describe",
+        }
     )
-    cited = [c for plan in (rec.prompt_engineering, rec.rag, rec.fine_tuning) if plan
-             for item in plan.rationale for c in item.citations]
+    cited = [
+        c
+        for plan in (rec.prompt_engineering, rec.rag, rec.fine_tuning)
+        if plan
+        for item in plan.rationale
+        for c in item.citations
+    ]
     cited += [c for f in rec.findings for c in f.citations]
     assert cited
     assert set(cited) <= set(rulebase.kb)
@@ -137,7 +147,11 @@ def test_trace_lists_the_walk_then_the_rules_in_order(
 
 
 def test_output_is_deterministic(answers: dict[str, Any]) -> None:
-    variant = {**answers, "knowledge": "private_dynamic", "data_shapes": ["identifiers", "documents"]}
+    variant = {
+        **answers,
+        "knowledge": "private_dynamic",
+        "data_shapes": ["identifiers", "documents"],
+    }
     first = advisor.advise(variant).model_dump_json()
     assert advisor.advise(dict(reversed(list(variant.items())))).model_dump_json() == first
     assert advisor.advise(variant).answers["data_shapes"] == ["documents", "identifiers"]
@@ -145,8 +159,13 @@ def test_output_is_deterministic(answers: dict[str, Any]) -> None:
 
 def test_findings_are_sorted_by_severity(answers: dict[str, Any]) -> None:
     rec = advisor.advise(
-        {**answers, "reasoning": "complex", "base_model_eval": "not_done",
-         "behavior": "hard_to_describe", "model_access": "api"}
+        {
+            **answers,
+            "reasoning": "complex",
+            "base_model_eval": "not_done",
+            "behavior": "hard_to_describe",
+            "model_access": "api",
+        }
     )
     ranks = ["high", "medium", "low", "info"]
     severities = [ranks.index(f.severity) for f in rec.findings]

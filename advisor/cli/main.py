@@ -13,6 +13,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from advisor._version import __version__
 
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _command_module(module: str) -> object:
+def _command_module(module: str) -> Any:
     return importlib.import_module(module)
 
 
@@ -79,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - the one place that turns errors into exit codes
+    except Exception as exc:  # the one place that turns errors into exit codes
         return _report(exc)
 
 
@@ -96,7 +97,8 @@ def _report(exc: Exception) -> int:
     if isinstance(exc, AdvisorError):
         print(f"advisor: error: {exc}", file=sys.stderr)
         if isinstance(exc, MissingAnswersError):
-            print("advisor: hint: add them to the answers file or pass --set id=value", file=sys.stderr)
+            hint = "add them to the answers file or pass --set id=value"
+            print(f"advisor: hint: {hint}", file=sys.stderr)
         return exc.exit_code
     if os.environ.get("ADVISOR_DEBUG"):
         raise exc

@@ -11,7 +11,9 @@ FORMATS = ("text", "json", "markdown")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_answer_arguments(parser)
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
 
 

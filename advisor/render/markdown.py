@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from advisor.render.text import TECHNIQUE_NAMES, headline, humanize
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 def render_markdown(recommendation: Recommendation, rulebase: RuleBase | None = None) -> str:
     lines = [f"# LLM approach: {headline(recommendation)}", ""]
-    sections = [("prompt_engineering", recommendation.prompt_engineering,
+    sections: list[tuple[str, Any, str, list[str]]] = [("prompt_engineering", recommendation.prompt_engineering,
                  "Tactics", recommendation.prompt_engineering.tactics)]
     if recommendation.rag:
         sections.append(("rag", recommendation.rag, "Retrievers", recommendation.rag.retrievers))

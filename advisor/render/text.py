@@ -7,7 +7,7 @@ the knowledge-base excerpt behind each, so the terminal shows the justification,
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from advisor.models import RationaleItem, Recommendation
@@ -19,12 +19,20 @@ TECHNIQUE_NAMES = {
     "rag": "Retrieval-augmented generation (RAG)",
     "fine_tuning": "Fine-tuning",
 }
-SHORT_NAMES = {"prompt_engineering": "prompt engineering", "rag": "RAG", "fine_tuning": "fine-tuning"}
+SHORT_NAMES = {
+    "prompt_engineering": "prompt engineering",
+    "rag": "RAG",
+    "fine_tuning": "fine-tuning",
+}
 
 
 def humanize(value: str) -> str:
     """`chain_of_thought` -> `chain-of-thought`, `text_to_sql` -> `text-to-SQL`, ..."""
-    special = {"chain_of_thought": "chain-of-thought", "text_to_sql": "text-to-SQL", "few_shot": "few-shot"}
+    special = {
+        "chain_of_thought": "chain-of-thought",
+        "text_to_sql": "text-to-SQL",
+        "few_shot": "few-shot",
+    }
     return special.get(value, value.replace("_", " "))
 
 
@@ -35,17 +43,37 @@ def headline(recommendation: Recommendation) -> str:
 def render_text(recommendation: Recommendation, rulebase: RuleBase | None = None) -> str:
     numbers = {source.ref: n for n, source in enumerate(recommendation.sources, start=1)}
     lines = [f"Recommendation: {headline(recommendation)}", ""]
-    plans = [
-        ("prompt_engineering", recommendation.prompt_engineering, "Tactics",
-         [humanize(t) for t in recommendation.prompt_engineering.tactics]),
+    plans: list[tuple[str, Any, str, list[str]]] = [
+        (
+            "prompt_engineering",
+            recommendation.prompt_engineering,
+            "Tactics",
+            [humanize(t) for t in recommendation.prompt_engineering.tactics],
+        ),
     ]
     if recommendation.rag:
         choice = [humanize(r) for r in recommendation.rag.retrievers] or ["none"]
-        plans.append(("rag", recommendation.rag, "Retrievers",
-                      [*choice[:-1], choice[-1] + ("; re-ranker: yes" if recommendation.rag.reranker else "; re-ranker: no")]))
+        plans.append(
+            (
+                "rag",
+                recommendation.rag,
+                "Retrievers",
+                [
+                    *choice[:-1],
+                    choice[-1]
+                    + ("; re-ranker: yes" if recommendation.rag.reranker else "; re-ranker: no"),
+                ],
+            )
+        )
     if recommendation.fine_tuning:
-        plans.append(("fine_tuning", recommendation.fine_tuning, "Purposes",
-                      [humanize(p) for p in recommendation.fine_tuning.purposes]))
+        plans.append(
+            (
+                "fine_tuning",
+                recommendation.fine_tuning,
+                "Purposes",
+                [humanize(p) for p in recommendation.fine_tuning.purposes],
+            )
+        )
     for index, (technique, plan, label, choices) in enumerate(plans, start=1):
         lines.append(f"{index}. {TECHNIQUE_NAMES[technique]}")
         lines.extend(_wrap(f"{label}: {', '.join(choices) or 'none'}", "   "))
@@ -57,7 +85,11 @@ def render_text(recommendation: Recommendation, rulebase: RuleBase | None = None
         for finding in recommendation.findings:
             refs = "".join(f"[{numbers[c]}]" for c in finding.citations)
             lines.extend(
-                _wrap(f"[{finding.severity.upper()}] {finding.id}: {finding.message} {refs}", "  ", "    ")
+                _wrap(
+                    f"[{finding.severity.upper()}] {finding.id}: {finding.message} {refs}",
+                    "  ",
+                    "    ",
+                )
             )
         lines.append("")
     lines.append("Sources")
@@ -76,6 +108,10 @@ def _cited(item: RationaleItem, numbers: dict[str, int]) -> str:
 
 def _wrap(text: str, first: str, rest: str | None = None) -> list[str]:
     return textwrap.wrap(
-        text, WIDTH, initial_indent=first, subsequent_indent=rest if rest is not None else first,
-        break_on_hyphens=False, break_long_words=False,
+        text,
+        WIDTH,
+        initial_indent=first,
+        subsequent_indent=rest if rest is not None else first,
+        break_on_hyphens=False,
+        break_long_words=False,
     )
