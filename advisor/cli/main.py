@@ -21,6 +21,7 @@ from advisor._version import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "recommend": ("advisor.cli.recommend", "recommend techniques for a file of answers"),
     "schema": ("advisor.cli.schema", "print the JSON Schema of the answers and the recommendation"),
+    "questions": ("advisor.cli.questions", "list the questions (markdown table or JSON)"),
 }
 
 DESCRIPTION = """\
