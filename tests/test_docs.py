@@ -40,7 +40,7 @@ def test_questions_command_prints_the_same_table(run_cli) -> None:  # type: igno
     assert result.returncode == 0
     assert result.stdout in generated_block()
     data = __import__("json").loads(run_cli("questions", "--format", "json").stdout)
-    assert [q["id"] for q in data][0] == "knowledge"
+    assert data[0]["id"] == "knowledge"
 
 
 if __name__ == "__main__":
