@@ -94,24 +94,33 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
     """Check a mapping (or an Answers model) and return the answers as a plain dict.
 
     Set answers come back as frozensets for the engine. Raises AnswersError listing every problem.
+    Answers of exactly the expected types take a fast path (`_plain_valid`); anything else, and
+    every invalid answer, goes through the pydantic model, which words the errors.
     """
-    from pydantic import BaseModel, ValidationError
+    if not isinstance(data, Mapping):
+        from pydantic import BaseModel
 
-    if isinstance(data, BaseModel):
-        data = data.model_dump(exclude_unset=True)
+        if isinstance(data, BaseModel):
+            data = data.model_dump(exclude_unset=True)
     if not isinstance(data, Mapping):
         raise AnswersError(
             [f"answers must be a mapping of question id to answer, got {type(data).__name__}"],
             source,
         )
+    fast = _plain_valid(data, rulebase)
+    if fast is not None:
+        return fast
+    from pydantic import ValidationError
+
     model = answers_model(rulebase)
     try:
         validated = model.model_validate(dict(data))
     except ValidationError as exc:
         raise AnswersError(_translate(exc, rulebase), source) from None
+    dumped = validated.model_dump(exclude_unset=True)
     problems = []
     clean: dict[str, Any] = {}
-    for key, value in validated.model_dump(exclude_unset=True).items():
+    for key, value in dumped.items():
         question = rulebase.question_by_id.get(key)
         if question is not None and question.kind == "set" and value is not None:
             if len(set(value)) != len(value):
@@ -126,6 +135,70 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
     if problems:
         raise AnswersError(problems, source)
     return clean
+
+
+# Per rule base: the answer ids in model field order, and for each its kind, allowed values,
+# bounds (int) or fewest choices (set).
+_Spec = tuple[tuple[str, ...], dict[str, tuple[str, frozenset[str], int | None, int | None]]]
+_SPECS: dict[str, _Spec] = {}
+_ABSENT = object()
+
+
+def _plain_valid(data: Mapping[Any, Any], rulebase: RuleBase) -> dict[str, Any] | None:
+    """What `validate_answers` returns, for plainly valid data; None for anything else.
+
+    Accepts only what the Answers model accepts unchanged (exact str, bool and int types; lists
+    or tuples of distinct allowed values), in the model's field order; anything else goes to the
+    pydantic model, which decides and words the errors. The happy path never builds the model.
+    """
+    spec = _SPECS.get(rulebase.digest)
+    if spec is None:
+        fields: dict[str, tuple[str, frozenset[str], int | None, int | None]] = {}
+        for q in rulebase.questions:
+            low = q.min_choices if q.kind == "set" else q.minimum
+            fields[q.id] = (q.kind, frozenset(q.values), low, q.maximum)
+        fields.update((name, ("str", frozenset(), None, None)) for name in METADATA_FIELDS)
+        spec = _SPECS[rulebase.digest] = (tuple(fields), fields)
+    order, fields = spec
+    for key in data:
+        if key not in fields:
+            return None
+    get = data.get
+    out: dict[str, Any] = {}
+    for key in order:
+        value = get(key, _ABSENT)
+        if value is _ABSENT:
+            continue
+        if value is not None:
+            kind, values, low, high = fields[key]
+            kind_of = type(value)
+            if kind == "choice":
+                if kind_of is not str or value not in values:
+                    return None
+            elif kind == "bool":
+                if kind_of is not bool:
+                    return None
+            elif kind == "int":
+                if (
+                    kind_of is not int
+                    or (low is not None and value < low)
+                    or (high is not None and value > high)
+                ):
+                    return None
+            elif kind == "set":
+                if kind_of is not list and kind_of is not tuple:
+                    return None
+                for item in value:
+                    if type(item) is not str or item not in values:
+                        return None
+                chosen = frozenset(value)
+                if len(chosen) != len(value) or len(chosen) < (low or 0):
+                    return None
+                value = chosen
+            elif kind_of is not str:
+                return None
+        out[key] = value
+    return out
 
 
 def _translate(exc: Any, rulebase: RuleBase) -> list[str]:

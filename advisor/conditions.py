@@ -25,6 +25,7 @@ when its condition is definitely true.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -373,18 +374,61 @@ def parse(
 
 # --------------------------------------------------------------------------- evaluation
 
-_ORDER: dict[str, Callable[[int, int], bool]] = {
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 
+_NEGATED: dict[CompareOp, CompareOp] = {
+    "==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">",
+}  # fmt: skip
+
+
+def push_not(node: Node) -> Node:
+    """The same condition with `not` moved onto the tests (De Morgan holds in Kleene logic).
+
+    `not (a < 3)` becomes `a >= 3`, `not (x in {..})` becomes `x not in {..}`, `not q` becomes
+    `q == false`; only `not (x has ..)` keeps its `not`. Fewer nested closures to call.
+    """
+    if isinstance(node, And | Or):
+        return type(node)(tuple(push_not(item) for item in node.items))
+    if not isinstance(node, Not):
+        return node
+    inner = node.item
+    if isinstance(inner, Not):
+        return push_not(inner.item)
+    if isinstance(inner, Const):
+        return Const(not inner.value)
+    if isinstance(inner, Truth):
+        return Compare(inner.question, "==", False)
+    if isinstance(inner, Compare):
+        return Compare(inner.question, _NEGATED[inner.op], inner.value)
+    if isinstance(inner, Count):
+        return Count(inner.question, _NEGATED[inner.op], inner.value)
+    if isinstance(inner, Member):
+        return Member(inner.question, inner.values, not inner.negate)
+    if isinstance(inner, And):
+        return Or(tuple(push_not(Not(item)) for item in inner.items))
+    if isinstance(inner, Or):
+        return And(tuple(push_not(Not(item)) for item in inner.items))
+    return node
+
+
 def compile_condition(node: Node) -> Evaluator:
-    """Turn an AST into a fast closure over an answers mapping (three-valued result)."""
+    """Turn an AST into a fast closure over an answers mapping (three-valued result).
+
+    Negations are pushed onto the tests and nested `and`/`or` (from expanded definitions) are
+    flattened, and each test form gets its own closure: rule evaluation is the hot loop.
+    """
+    return _compile(push_not(node))
+
+
+def _compile(node: Node) -> Evaluator:
     if isinstance(node, Const):
         value = node.value
         return lambda answers: value
@@ -392,21 +436,12 @@ def compile_condition(node: Node) -> Evaluator:
         q = node.question
         return lambda answers: answers.get(q)
     if isinstance(node, Compare):
-        q, target, test = node.question, node.value, _ORDER[node.op]
-
-        def compare(answers: Answers) -> bool | None:
-            got = answers.get(q)
-            return None if got is None else test(got, target)  # type: ignore[arg-type]
-
-        return compare
+        return _compile_compare(node.question, node.op, node.value)
     if isinstance(node, Member):
-        q, values, negate = node.question, node.values, node.negate
-
-        def member(answers: Answers) -> bool | None:
-            got = answers.get(q)
-            return None if got is None else (got in values) != negate
-
-        return member
+        q, values = node.question, node.values
+        if node.negate:
+            return lambda answers: None if (got := answers.get(q)) is None else got not in values
+        return lambda answers: None if (got := answers.get(q)) is None else got in values
     if isinstance(node, Has):
         q, values = node.question, node.values
         if node.mode == "any":
@@ -418,7 +453,7 @@ def compile_condition(node: Node) -> Evaluator:
         q, n, test = node.question, node.value, _ORDER[node.op]
         return lambda answers: None if (got := answers.get(q)) is None else test(len(got), n)
     if isinstance(node, Not):
-        inner = compile_condition(node.item)
+        inner = _compile(node.item)
 
         def negation(answers: Answers) -> bool | None:
             got = inner(answers)
@@ -426,24 +461,81 @@ def compile_condition(node: Node) -> Evaluator:
 
         return negation
     if isinstance(node, And):
-        parts = tuple(compile_condition(item) for item in node.items)
+        return _compile_and(tuple(_compile(i) for i in _flatten(node, And)))
+    return _compile_or(tuple(_compile(i) for i in _flatten(node, Or)))
 
-        def conjunction(answers: Answers) -> bool | None:
-            result: bool | None = True
-            for part in parts:
-                got = part(answers)
-                if got is False:
-                    return False
-                if got is None:
-                    result = None
-            return result
 
-        return conjunction
-    parts_or = tuple(compile_condition(item) for item in node.items)
+def _compile_compare(q: str, op: CompareOp, target: str | int | bool) -> Evaluator:
+    if op == "==":
+        return lambda answers: None if (got := answers.get(q)) is None else got == target
+    if op == "!=":
+        return lambda answers: None if (got := answers.get(q)) is None else got != target
+    if op == "<":
+        return lambda answers: None if (got := answers.get(q)) is None else got < target
+    if op == "<=":
+        return lambda answers: None if (got := answers.get(q)) is None else got <= target
+    if op == ">":
+        return lambda answers: None if (got := answers.get(q)) is None else got > target
+    return lambda answers: None if (got := answers.get(q)) is None else got >= target
+
+
+def _flatten(node: And | Or, kind: type[And] | type[Or]) -> list[Node]:
+    """`a and (b and c)` -> [a, b, c]: same Kleene value, one loop instead of nested calls."""
+    items: list[Node] = []
+    for item in node.items:
+        if isinstance(item, kind):
+            items.extend(_flatten(item, kind))
+        else:
+            items.append(item)
+    return items
+
+
+def _compile_and(parts: tuple[Evaluator, ...]) -> Evaluator:
+    if len(parts) == 2:
+        first, second = parts
+
+        def conjunction2(answers: Answers) -> bool | None:
+            a = first(answers)
+            if a is False:
+                return False
+            b = second(answers)
+            if b is False:
+                return False
+            return None if a is None or b is None else True
+
+        return conjunction2
+
+    def conjunction(answers: Answers) -> bool | None:
+        result: bool | None = True
+        for part in parts:
+            got = part(answers)
+            if got is False:
+                return False
+            if got is None:
+                result = None
+        return result
+
+    return conjunction
+
+
+def _compile_or(parts: tuple[Evaluator, ...]) -> Evaluator:
+    if len(parts) == 2:
+        first, second = parts
+
+        def disjunction2(answers: Answers) -> bool | None:
+            a = first(answers)
+            if a is True:
+                return True
+            b = second(answers)
+            if b is True:
+                return True
+            return None if a is None or b is None else False
+
+        return disjunction2
 
     def disjunction(answers: Answers) -> bool | None:
         result: bool | None = False
-        for part in parts_or:
+        for part in parts:
             got = part(answers)
             if got is True:
                 return True
@@ -514,3 +606,150 @@ def to_text(node: Node) -> str:
     return joiner.join(
         f"({to_text(item)})" if isinstance(item, And | Or) else to_text(item) for item in node.items
     )
+
+
+def conjuncts(node: Node) -> list[Node]:
+    """The top-level parts that must all hold (nested `and`s flattened); [node] otherwise."""
+    return _flatten(node, And) if isinstance(node, And) else [node]
+
+
+def split_conjuncts(node: Node) -> tuple[dict[str, list[Node]], list[Node], bool]:
+    """Split a condition's top-level conjuncts by what they read.
+
+    Returns (conjuncts reading exactly one question, by question; conjuncts reading several;
+    whether a conjunct is the constant false, so the condition can never hold). Constant-true
+    conjuncts are dropped. Negations are pushed onto the tests first (`push_not`).
+    """
+    single: dict[str, list[Node]] = {}
+    several: list[Node] = []
+    dead = False
+    for item in conjuncts(push_not(node)):
+        read = questions_in(item)
+        if len(read) == 1:
+            single.setdefault(next(iter(read)), []).append(item)
+        elif read:
+            several.append(item)
+        elif evaluate(item, {}) is not True:
+            dead = True
+    return single, several, dead
+
+
+# --------------------------------------------------------------------------- batch evaluation
+
+Memo: TypeAlias = dict[int, bool | None]
+SharedEvaluator: TypeAlias = Callable[[Answers, Memo], bool | None]
+
+
+def compile_shared(nodes: list[Node]) -> list[SharedEvaluator]:
+    """Compile many conditions at once, for evaluating them all over the same answers.
+
+    A compound sub-condition that occurs more than once (typically an expanded definition such
+    as `needs_retrieval`) is evaluated once per evaluation round: its value is kept in the memo
+    dict passed as second argument (one fresh dict per round). Same three-valued results as
+    `compile_condition`; conjuncts and disjuncts run simple tests first, which cannot change a
+    Kleene value, only how soon it is known.
+    """
+    nodes = [push_not(node) for node in nodes]
+    counts: dict[Node, int] = {}
+    for node in nodes:
+        for part in walk(node):
+            if isinstance(part, And | Or):
+                counts[part] = counts.get(part, 0) + 1
+    slots = {part: n for n, part in enumerate(p for p, c in counts.items() if c > 1)}
+    done: dict[Node, SharedEvaluator] = {}
+    compiled = []
+    for node in nodes:
+        if _is_compound(node):
+            compiled.append(_compile_memo(node, slots, done))
+        else:
+            compiled.append(_two_args(_compile(node)))
+    return compiled
+
+
+def _is_compound(node: Node) -> bool:
+    return isinstance(node, And | Or) or (isinstance(node, Not) and _is_compound(node.item))
+
+
+def _two_args(plain: Evaluator) -> SharedEvaluator:
+    return lambda answers, memo: plain(answers)
+
+
+def _compile_memo(
+    node: Node, slots: dict[Node, int], done: dict[Node, SharedEvaluator]
+) -> SharedEvaluator:
+    """`node` is compound (see `_is_compound`); simple parts stay one-argument closures."""
+    found = done.get(node)
+    if found is not None:
+        return found
+    evaluator: SharedEvaluator
+    if isinstance(node, Not):
+        inner = _compile_memo(node.item, slots, done)
+
+        def negation(answers: Answers, memo: Memo) -> bool | None:
+            got = inner(answers, memo)
+            return None if got is None else not got
+
+        evaluator = negation
+    else:
+        is_and = isinstance(node, And)
+        items = _flatten(node, And if is_and else Or)  # type: ignore[arg-type]
+        simple = tuple(_compile(i) for i in items if not _is_compound(i))
+        nested = tuple(_compile_memo(i, slots, done) for i in items if _is_compound(i))
+        evaluator = _memo_and(simple, nested) if is_and else _memo_or(simple, nested)
+        slot = slots.get(node)
+        if slot is not None:
+            evaluator = _memoised(slot, evaluator)
+    done[node] = evaluator
+    return evaluator
+
+
+def _memoised(slot: int, evaluator: SharedEvaluator) -> SharedEvaluator:
+    def remembered(answers: Answers, memo: Memo) -> bool | None:
+        if slot in memo:
+            return memo[slot]
+        value = memo[slot] = evaluator(answers, memo)
+        return value
+
+    return remembered
+
+
+def _memo_and(
+    simple: tuple[Evaluator, ...], nested: tuple[SharedEvaluator, ...]
+) -> SharedEvaluator:
+    def conjunction(answers: Answers, memo: Memo) -> bool | None:
+        result: bool | None = True
+        for test in simple:
+            got = test(answers)
+            if got is False:
+                return False
+            if got is None:
+                result = None
+        for part in nested:
+            got = part(answers, memo)
+            if got is False:
+                return False
+            if got is None:
+                result = None
+        return result
+
+    return conjunction
+
+
+def _memo_or(simple: tuple[Evaluator, ...], nested: tuple[SharedEvaluator, ...]) -> SharedEvaluator:
+    def disjunction(answers: Answers, memo: Memo) -> bool | None:
+        result: bool | None = False
+        for test in simple:
+            got = test(answers)
+            if got is True:
+                return True
+            if got is None:
+                result = None
+        for part in nested:
+            got = part(answers, memo)
+            if got is True:
+                return True
+            if got is None:
+                result = None
+        return result
+
+    return disjunction

@@ -19,8 +19,10 @@ from advisor._version import __version__
 
 # name -> (module, one-line help). Each module defines `add_arguments(parser)` and `run(args)`.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "ask": ("advisor.cli.ask", "answer the questions interactively and get a recommendation"),
     "recommend": ("advisor.cli.recommend", "recommend techniques for a file of answers"),
     "schema": ("advisor.cli.schema", "print the JSON Schema of the answers and the recommendation"),
+    "check": ("advisor.cli.check", "re-evaluate decision records with the current rules"),
     "questions": ("advisor.cli.questions", "list the questions (markdown table or JSON)"),
 }
 

@@ -6,6 +6,7 @@ the knowledge-base excerpt behind each, so the terminal shows the justification,
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,10 @@ TECHNIQUE_NAMES = {
     "rag": "Retrieval-augmented generation (RAG)",
     "fine_tuning": "Fine-tuning",
 }
+_SEVERITY_STYLES = {"HIGH": "1;31", "MEDIUM": "1;33", "LOW": "36", "INFO": "2"}
+_HEADING = re.compile(r"^(Recommendation: .*|\d+\. .*|Findings|Sources)$")
+_SEVERITY = re.compile(r"^(  )\[(HIGH|MEDIUM|LOW|INFO)\]")
+_SOURCE = re.compile(r"^(  \[\d+\] )(kb/\S+)")
 SHORT_NAMES = {
     "prompt_engineering": "prompt engineering",
     "rag": "RAG",
@@ -40,7 +45,23 @@ def headline(recommendation: Recommendation) -> str:
     return " + ".join(SHORT_NAMES[t] for t in recommendation.techniques)
 
 
-def render_text(recommendation: Recommendation, rulebase: RuleBase | None = None) -> str:
+def render_text(
+    recommendation: Recommendation,
+    rulebase: RuleBase | None = None,
+    *,
+    color: bool = False,
+    width: int = WIDTH,
+) -> str:
+    """The recommendation as text wrapped at `width` columns.
+
+    `color` adds ANSI styles (bold headings, severities in colour) after wrapping, so the layout
+    is the same with and without it; the default is plain text.
+    """
+    plain = _render(recommendation, width)
+    return _colorize(plain) if color else plain
+
+
+def _render(recommendation: Recommendation, width: int) -> str:
     numbers = {source.ref: n for n, source in enumerate(recommendation.sources, start=1)}
     lines = [f"Recommendation: {headline(recommendation)}", ""]
     plans: list[tuple[str, Any, str, list[str]]] = [
@@ -76,9 +97,9 @@ def render_text(recommendation: Recommendation, rulebase: RuleBase | None = None
         )
     for index, (technique, plan, label, choices) in enumerate(plans, start=1):
         lines.append(f"{index}. {TECHNIQUE_NAMES[technique]}")
-        lines.extend(_wrap(f"{label}: {', '.join(choices) or 'none'}", "   "))
+        lines.extend(_wrap(width, f"{label}: {', '.join(choices) or 'none'}", "   "))
         for item in plan.rationale:
-            lines.extend(_wrap(_cited(item, numbers), "   - ", "     "))
+            lines.extend(_wrap(width, _cited(item, numbers), "   - ", "     "))
         lines.append("")
     if recommendation.findings:
         lines.append("Findings")
@@ -86,6 +107,7 @@ def render_text(recommendation: Recommendation, rulebase: RuleBase | None = None
             refs = "".join(f"[{numbers[c]}]" for c in finding.citations)
             lines.extend(
                 _wrap(
+                    width,
                     f"[{finding.severity.upper()}] {finding.id}: {finding.message} {refs}",
                     "  ",
                     "    ",
@@ -94,22 +116,42 @@ def render_text(recommendation: Recommendation, rulebase: RuleBase | None = None
         lines.append("")
     lines.append("Sources")
     for n, source in enumerate(recommendation.sources, start=1):
-        lines.extend(_wrap(f"[{n}] {source.ref} ({source.page} > {source.title})", "  ", "      "))
+        lines.extend(
+            _wrap(width, f"[{n}] {source.ref} ({source.page} > {source.title})", "  ", "      ")
+        )
         if source.excerpt:
-            lines.extend(_wrap(source.excerpt, "      "))
+            lines.extend(_wrap(width, source.excerpt, "      "))
     lines.append("")
     lines.append(f"rules {recommendation.rules_version}, advisor {recommendation.advisor_version}")
     return "\n".join(lines) + "\n"
+
+
+def _colorize(text: str) -> str:
+    """ANSI styles on the wrapped plain text: headings bold, severities coloured, refs cyan."""
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if _HEADING.match(line):
+            lines[index] = f"\033[1m{line}\033[0m"
+        elif match := _SEVERITY.match(line):
+            tag = match.group(2)
+            lines[index] = _SEVERITY.sub(
+                f"\\1\033[{_SEVERITY_STYLES[tag]}m[{tag}]\033[0m", line, count=1
+            )
+        elif match := _SOURCE.match(line):
+            lines[index] = _SOURCE.sub("\\1\033[36m\\2\033[0m", line, count=1)
+        elif index == len(lines) - 2 and line.startswith("rules "):
+            lines[index] = f"\033[2m{line}\033[0m"
+    return "\n".join(lines)
 
 
 def _cited(item: RationaleItem, numbers: dict[str, int]) -> str:
     return item.text + " " + "".join(f"[{numbers[c]}]" for c in item.citations)
 
 
-def _wrap(text: str, first: str, rest: str | None = None) -> list[str]:
+def _wrap(width: int, text: str, first: str, rest: str | None = None) -> list[str]:
     return textwrap.wrap(
         text,
-        WIDTH,
+        width,
         initial_indent=first,
         subsequent_indent=rest if rest is not None else first,
         break_on_hyphens=False,

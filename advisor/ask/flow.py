@@ -1,0 +1,328 @@
+"""One questionnaire session: questions, review, recommendation, saving; stop-and-resume.
+
+The loop asks `Interview.next_question()` (the engine's walk) what to ask, so going back or
+changing an answer needs no bookkeeping of which questions apply. Ctrl-C or Ctrl-D at any prompt
+saves the answers so far to the partial file and stops with exit code 130.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from advisor.ask.widgets import BACK, ask_question, select, text_field
+
+if TYPE_CHECKING:
+    from advisor.ask.interview import Interview
+    from advisor.ask.terminal import Terminal
+    from advisor.models import Recommendation
+    from advisor.questions import Question
+
+SHOW = "\x00show"
+_OTHER = "\x00other"
+_SKIP = "\x00skip"
+_OVERWRITE = "\x00overwrite"
+
+
+@dataclass
+class Plan:
+    """Where files go: the answers, the decision record, the partial answers on interruption."""
+
+    answers_path: Path
+    answers_explicit: bool
+    record_path: Path
+    record_explicit: bool
+    partial_path: Path
+    resume_command: str
+    resumed_from: Path | None = None
+    stale_partial: Path | None = None  # deleted once the full answers are saved
+    answers_saved: bool = False
+
+
+class Session:
+    """Drives the prompts for one interview and keeps the one-line transcript on screen."""
+
+    def __init__(self, interview: Interview, term: Terminal, plan: Plan) -> None:
+        self.interview = interview
+        self.term = term
+        self.plan = plan
+        self.on_screen: list[str] = []  # question ids whose transcript line is the last printed
+
+    def run(self) -> int:
+        """The whole session; returns the exit code (0 done, 130 stopped)."""
+        try:
+            self.questions()
+            recommendation = self.recommend()
+            self.offer_files(recommendation)
+        except (KeyboardInterrupt, EOFError):
+            return self.stop()
+        self.forget_partial()
+        return 0
+
+    # -- questions and review -------------------------------------------------------------
+
+    def questions(self) -> None:
+        """Ask until the walk needs nothing more and the user accepts the review."""
+        interview = self.interview
+        if interview.next_question() is not None:
+            self.intro()
+        while True:
+            question = interview.next_question()
+            if question is None:
+                choice = self.review()
+                if choice == SHOW:
+                    return
+                if choice == BACK:
+                    self.back()
+                    continue
+                question = self.rulebase_question(choice)
+            number, total = interview.progress()
+            if question.id in interview.answers:
+                number = interview.answered().index(question) + 1
+            value = ask_question(
+                question,
+                interview.default_for(question),
+                number=number,
+                total=total,
+                can_back=interview.can_go_back or question.id in interview.answers,
+                term=self.term,
+            )
+            if value == BACK:
+                if question.id not in interview.answers:  # at review, Back keeps the answer
+                    self.back()
+                continue
+            interview.answer(question, value)
+            self.transcript(question, value)
+
+    def intro(self) -> None:
+        number, total = self.interview.progress()
+        term = self.term
+        given = number - 1
+        text = (
+            f"{given} answer{'s' if given != 1 else ''} given already; about {total - given} "
+            "questions to go. "
+            if given
+            else f"About {total} questions about your LLM application; each says why it matters. "
+        )
+        text += (
+            "Choose with the arrow keys and Enter; Esc or '← Back' goes back; Ctrl-C stops and "
+            "keeps your answers."
+        )
+        for line in term.wrap(text):
+            term.say(term.paint(line, "dim"))
+
+    def review(self) -> str:
+        """The answers, each one selectable to change it; first choice: show the recommendation."""
+        term = self.term
+        answered = self.interview.answered()
+        key_width = max(len(q.id) for q in answered) + 2
+        choices: list[tuple[str, Any, str]] = [("Show the recommendation", SHOW, "")]
+        for question in answered:
+            words = describe(question, self.interview.answers[question.id])
+            title = term.fit(f"{question.id:<{key_width}}{words}", term.width - 3)
+            choices.append((title, question.id, question.text))
+        result: str = select(
+            "Review your answers",
+            choices,
+            SHOW,
+            ["Choose an answer to change it; questions the change makes relevant are asked next."],
+            self.interview.can_go_back,
+            term,
+        )
+        return result
+
+    def back(self) -> None:
+        question = self.interview.back()
+        if question is not None and self.on_screen and self.on_screen[-1] == question.id:
+            self.on_screen.pop()
+            self.term.take_back(1)
+
+    def transcript(self, question: Question, value: Any) -> None:
+        """`✔ question  answer` on one row: the answer in full, the question cut to fit."""
+        term = self.term
+        words = term.fit(describe(question, value), term.width // 2)
+        text = term.fit(question.text, term.width - len(words) - 3)
+        term.say(f"{term.paint('✔', 'green')} {text} {term.paint(words, 'cyan')}")
+        self.on_screen.append(question.id)
+
+    def rulebase_question(self, qid: str) -> Question:
+        return self.interview.rulebase.question_by_id[qid]
+
+    # -- recommendation and files ---------------------------------------------------------
+
+    def recommend(self) -> Recommendation:
+        from advisor.engine import advise
+        from advisor.render.text import headline, render_text
+
+        recommendation = advise(self.interview.plain_answers(), self.interview.rulebase)
+        self.on_screen.clear()
+        self.term.say()
+        text = render_text(
+            recommendation, self.interview.rulebase, color=self.term.color, width=self.term.width
+        )
+        self.term.out.write(text)
+        self.term.say()
+        if text.count("\n") > 20:  # the headline has scrolled away: repeat it by the prompts
+            summary = f"Recommendation: {headline(recommendation)} (details above)"
+            self.term.say(self.term.paint(summary, "bold"))
+        return recommendation
+
+    def offer_files(self, recommendation: Recommendation) -> None:
+        plan = self.plan
+        saved = self.offer(
+            "Save your answers?",
+            "To change them later (advisor ask --answers FILE) or to get this recommendation "
+            "again (advisor recommend --answers FILE).",
+            plan.answers_path,
+            plan.answers_explicit,
+            lambda path: self.answers_text(path, answers_header(path)),
+        )
+        if saved is not None:
+            plan.answers_saved = True
+            self.term.say(f"{self.term.paint('✔', 'green')} Saved your answers to {saved}")
+        written = self.offer(
+            "Write the decision record (markdown)?",
+            "An architecture decision record of this recommendation, for the project's docs.",
+            plan.record_path,
+            plan.record_explicit,
+            lambda path: record_text(recommendation, self.interview.rulebase),
+        )
+        if written is not None:
+            self.term.say(f"{self.term.paint('✔', 'green')} Wrote the decision record to {written}")
+
+    def offer(
+        self, message: str, why: str, default: Path, explicit: bool, text: Callable[[Path], str]
+    ) -> Path | None:
+        """Ask whether and where to write a file; never overwrites without asking."""
+        term = self.term
+        path: Path | None = default
+        if not explicit:
+            choices = [
+                (f"Yes, to {default}", default, ""),
+                ("Yes, to another file…", _OTHER, ""),
+                ("No", _SKIP, ""),
+            ]
+            picked = select(message, choices, default, [why], False, term)
+            path = (
+                None if picked == _SKIP else self.ask_path(default) if picked == _OTHER else default
+            )
+        while path is not None and path.exists():
+            choices = [
+                ("Overwrite it", _OVERWRITE, ""),
+                ("Write to another file…", _OTHER, ""),
+                ("Don't write it", _SKIP, ""),
+            ]
+            picked = select(f"{path} already exists.", choices, _OTHER, [], False, term)
+            if picked == _OVERWRITE:
+                break
+            path = None if picked == _SKIP else self.ask_path(path)
+        if path is None:
+            return None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text(path), encoding="utf-8")
+        except OSError as exc:
+            term.say(f"{term.paint('✘', 'red')} Could not write {path}: {exc.strerror or exc}")
+            return None
+        return path
+
+    def ask_path(self, near: Path) -> Path | None:
+        """A file name, suggesting the first free one like `near` (name-2.toml, ...)."""
+        suggestion = near
+        number = 2
+        while suggestion.exists():
+            suggestion = near.with_name(f"{near.stem}-{number}{near.suffix}")
+            number += 1
+        typed = text_field("File name:", str(suggestion), "(esc: don't write it)", self.term)
+        return None if typed in (BACK, "") else Path(typed).expanduser()
+
+    def answers_text(self, path: Path, header: tuple[str, ...]) -> str:
+        from advisor.ask.savefile import dump_answers
+
+        return dump_answers(self.interview.plain_answers(), path, header)
+
+    # -- stopping and resuming ------------------------------------------------------------
+
+    def stop(self) -> int:
+        """Save the answers so far (valid input, just incomplete) and say how to resume."""
+        plan = self.plan
+        answers = self.interview.plain_answers()
+        err = self.term.err
+        if not answers:
+            err.write("advisor: stopped before any answer; nothing to save\n")
+            return 130
+        try:
+            plan.partial_path.parent.mkdir(parents=True, exist_ok=True)
+            plan.partial_path.write_text(
+                self.answers_text(plan.partial_path, partial_header(plan.resume_command)),
+                encoding="utf-8",
+            )
+        except OSError as exc:
+            err.write(
+                f"advisor: stopped; could not save the answers to {plan.partial_path}: {exc}\n"
+            )
+            return 130
+        count = f"{len(answers)} answer{'s' if len(answers) != 1 else ''}"
+        err.write(
+            f"advisor: stopped; {count} saved in {plan.partial_path} "
+            f"(resume with: {plan.resume_command})\n"
+        )
+        return 130
+
+    def forget_partial(self) -> None:
+        """Once the answers are saved in full, the partial file this session resumed from (or
+        chose to ignore) is redundant."""
+        stale = self.plan.stale_partial
+        if stale is not None and self.plan.answers_saved and stale.is_file():
+            stale.unlink()
+
+
+def offer_resume(partial: Path, term: Terminal) -> bool:
+    """A stopped session left answers behind: pick them up, or start again?"""
+    choices: list[tuple[str, Any, str]] = [
+        ("Yes, resume", True, ""),
+        ("No, start again", False, ""),
+    ]
+    message = f"Answers from an unfinished session are saved in {partial}. Resume?"
+    note = "Starting again ignores them; that file is replaced if you stop again."
+    return bool(select(message, choices, True, [note], False, term))
+
+
+def describe(question: Question, value: Any) -> str:
+    """An answer in words: choice labels, Yes/No, numbers with their unit."""
+    if question.kind == "choice":
+        return question.label_of(value)
+    if question.kind == "bool":
+        return "Yes" if value else "No"
+    if question.kind == "set":
+        labels = [c.label for c in question.choices if c.value in value]
+        return ", ".join(labels) if labels else "None"
+    return question.format_value(value)
+
+
+def answers_header(path: Path) -> tuple[str, ...]:
+    name = shlex.quote(str(path))
+    return (
+        "Answers for llm-advisor, written by `advisor ask`.",
+        f"Recommend: advisor recommend --answers {name}",
+        f"Change:    advisor ask --answers {name}",
+    )
+
+
+def partial_header(resume: str) -> tuple[str, ...]:
+    return ("Unfinished answers, saved when `advisor ask` was stopped.", f"Resume: {resume}")
+
+
+def record_text(recommendation: Recommendation, rulebase: Any) -> str:
+    from advisor.render.markdown import render_markdown
+
+    return render_markdown(recommendation, rulebase)
+
+
+def resume_command(words: list[str], partial: Path | None) -> str:
+    """The command that resumes: `advisor [global options] ask [options] --resume [FILE]`."""
+    tail = ["--resume"] + ([str(partial)] if partial is not None else [])
+    return " ".join(shlex.quote(word) for word in ["advisor", *words, *tail])

@@ -1,0 +1,262 @@
+"""One question on screen: questionary prompts built from the question data.
+
+Each prompt shows the question, its progress and its "why we ask" line, and pre-selects a
+sensible default; prompts erase themselves when done (the flow prints a one-line transcript of
+the answer instead, and can take it back off the screen when the user goes back). Every prompt
+returns the answer, or `BACK` (the "Back" choice or the Esc key); Ctrl-C raises
+KeyboardInterrupt and Ctrl-D EOFError, at any prompt, so the caller can save and stop.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from questionary import Question as Prompt
+
+    from advisor.ask.terminal import Terminal
+    from advisor.questions import Question
+
+BACK = "\x00back"
+_CUSTOM = "\x00custom"
+BACK_TITLE = "← Back"
+STYLE = {
+    "qmark": "fg:ansicyan bold",
+    "question": "bold",
+    "answer": "fg:ansicyan bold",
+    "pointer": "fg:ansicyan bold",
+    "highlighted": "fg:ansicyan bold",
+    "selected": "fg:ansicyan",
+    "separator": "fg:ansibrightblack",
+    "instruction": "",
+    "text": "fg:ansibrightblack",
+}
+_NUMBER = re.compile(r"^\d[\d_, ]*$")
+_DECIMAL = re.compile(r"^\d+(\.\d+)?$")
+_DURATION = re.compile(r"^(.*?)\s*(s|sec|secs|seconds?|min|mins|minutes?|h|hours?)$")
+_SCALES = {
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1000),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), 60_000),
+    **dict.fromkeys(("h", "hour", "hours"), 3_600_000),
+}
+
+
+def ask_question(
+    question: Question, default: Any, *, number: int, total: int, can_back: bool, term: Terminal
+) -> Any:
+    """Ask one question of any kind; returns its answer (sets as frozensets) or BACK."""
+    why = f"({number}/{total}) Why we ask: {question.why}"
+    if question.kind in ("choice", "bool"):
+        choices: list[tuple[str, Any, str]] = [(c.label, c.value, c.help) for c in question.choices]
+        if question.kind == "bool":
+            choices = [("Yes", True, ""), ("No", False, "")]
+        return select(question.text, choices, default, [why], can_back, term)
+    if question.kind == "set":
+        return _checkbox(question, default, why, can_back, term)
+    return _number(question, default, why, can_back, term)
+
+
+def select(
+    message: str,
+    choices: Sequence[tuple[str, Any, str]],
+    default: Any,
+    notes: Sequence[str],
+    can_back: bool,
+    term: Terminal,
+) -> Any:
+    """A one-choice list of (title, value, description), with a Back choice when allowed.
+
+    `notes` are paragraphs shown under the question while it is open.
+    """
+    import questionary
+
+    items: list[Any] = [
+        questionary.Choice(title, value, description=help_text or None)
+        for title, value, help_text in choices
+    ]
+    if can_back:
+        items += [questionary.Separator(" "), questionary.Choice(BACK_TITLE, BACK)]
+    values = [value for _, value, _ in choices]
+    prompt = questionary.select(
+        _title(message, term),
+        items,
+        default=default if default in values else None,
+        instruction=_notes(notes, term),
+        style=_style(),
+        **term.prompt_options(),
+    )
+    return _run(prompt, can_back)
+
+
+def _title(text: str, term: Terminal) -> str:
+    """The question wrapped to the screen (questionary cuts long lines instead)."""
+    return "\n".join(term.wrap(text, "  ", "  ")).lstrip()
+
+
+def _notes(notes: Sequence[str], term: Terminal) -> str:
+    lines = [line for note in notes for line in term.wrap(note, "  ")]
+    return "\n" + "\n".join(lines) if lines else " "
+
+
+def _checkbox(question: Question, default: Any, why: str, can_back: bool, term: Terminal) -> Any:
+    import questionary
+
+    chosen = default or frozenset()
+    items = [
+        questionary.Choice(c.label, c.value, checked=c.value in chosen, description=c.help or None)
+        for c in question.choices
+    ]
+    keys = "space: tick or untick · enter: confirm" + (" · esc: back" if can_back else "")
+    need = question.min_choices
+
+    def enough(selected: list[str]) -> bool | str:
+        return len(selected) >= need or f"Tick at least {need} with space, then press enter"
+
+    prompt = questionary.checkbox(
+        _title(question.text, term),
+        items,
+        validate=enough,
+        instruction=_notes([why, keys], term),
+        style=_style(),
+        **term.prompt_options(),
+    )
+    result = _run(prompt, can_back)
+    return result if result == BACK else frozenset(result)
+
+
+def _number(question: Question, default: Any, why: str, can_back: bool, term: Terminal) -> Any:
+    """Presets (autocomplete, chat, ...) plus "another value", or a validated number field."""
+    while True:
+        if question.presets:
+            choices: list[tuple[str, Any, str]] = [(p.label, p.value, "") for p in question.presets]
+            choices.append(("Another value…", _CUSTOM, f"type a whole number of {question.unit}"))
+            preset_values = [p.value for p in question.presets]
+            pointed = default if default is None or default in preset_values else _CUSTOM
+            picked = select(question.text, choices, pointed, [why], can_back, term)
+            if picked != _CUSTOM:
+                return picked
+            typed = _number_field(question, default, why, True, term)
+            if typed == BACK:
+                continue  # back to the presets
+            return typed
+        return _number_field(question, default, why, can_back, term)
+
+
+def parse_number(text: str, question: Question) -> tuple[int | None, str]:
+    """A whole number typed by a person: `3000`, `3 000`, `3_000`, `3,000`, `3000 ms`; for a
+    question in milliseconds also `2 s`, `1.5 min`, `1 h`. Returns (value, "") or (None, why)."""
+    cleaned = text.strip().lower()
+    scale = 1
+    match = _DURATION.match(cleaned) if question.unit == "ms" else None
+    if question.unit and cleaned.endswith(question.unit):
+        cleaned = cleaned[: -len(question.unit)].strip()
+    elif match:
+        cleaned, scale = match.group(1).strip(), _SCALES[match.group(2)]
+    unit = f" of {question.unit}" if question.unit else ""
+    expected = f"Enter a whole number{unit}"
+    if question.unit == "ms":
+        expected += " (or seconds: 2 s)"
+    low, high = question.minimum, question.maximum
+    if low is not None and high is not None:
+        expected += f" from {low:_} to {high:_}".replace("_", " ")
+    elif low is not None:
+        expected += f" of at least {low:_}".replace("_", " ")
+    digits = re.sub(r"[_, ]", "", cleaned)
+    if not _NUMBER.match(cleaned) and not (scale > 1 and _DECIMAL.match(digits)):
+        return None, expected
+    number = float(digits) * scale if scale > 1 else int(digits)
+    if number != int(number):
+        return None, expected
+    value = int(number)
+    if (low is not None and value < low) or (high is not None and value > high):
+        return None, expected
+    return value, ""
+
+
+def _number_field(
+    question: Question, default: Any, why: str, can_back: bool, term: Terminal
+) -> Any:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.formatted_text import FormattedText
+    from prompt_toolkit.validation import ValidationError, Validator
+
+    class NumberValidator(Validator):
+        def validate(self, document: Any) -> None:
+            _, problem = parse_number(document.text, question)
+            if problem:
+                raise ValidationError(cursor_position=len(document.text), message=problem)
+
+    keys = "enter: confirm" + (" · esc: back" if can_back else "")
+    unit = f" ({question.unit})" if question.unit else ""
+    message = FormattedText(
+        [
+            ("class:qmark", "?"),
+            ("class:question", f" {_title(question.text, term)}"),
+            ("class:instruction", f"{_notes([why, keys], term)}\n  Your answer{unit}: "),
+        ]
+    )
+    session: PromptSession[Any] = PromptSession(
+        message,
+        validator=NumberValidator(),
+        validate_while_typing=True,
+        style=_style(),
+        key_bindings=_keys(can_back),
+        **term.prompt_options(),
+    )
+    typed = session.prompt(default="" if default is None else str(default))
+    if typed == BACK:
+        return BACK
+    value, _ = parse_number(typed, question)
+    return value
+
+
+def _run(prompt: Prompt, can_back: bool) -> Any:
+    """Run a questionary prompt with the shared keys (Esc: back, Ctrl-D: stop)."""
+    from prompt_toolkit.key_binding import merge_key_bindings
+
+    app = prompt.application
+    app.key_bindings = merge_key_bindings([app.key_bindings or _keys(False), _keys(can_back)])
+    return prompt.unsafe_ask()
+
+
+def _keys(can_back: bool) -> Any:
+    from prompt_toolkit.key_binding import KeyBindings
+
+    keys = KeyBindings()
+
+    @keys.add("c-d", eager=True)
+    def _stop(event: Any) -> None:
+        event.app.exit(exception=EOFError, style="class:aborting")
+
+    @keys.add("escape", eager=True)
+    def _back(event: Any) -> None:
+        if can_back:
+            event.app.exit(result=BACK)
+
+    return keys
+
+
+def _style() -> Any:
+    from questionary import Style
+
+    return Style.from_dict(STYLE)
+
+
+def text_field(message: str, default: str, instruction: str, term: Terminal) -> Any:
+    """A free-text answer (a file name); Esc returns BACK."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.formatted_text import FormattedText
+
+    tokens = FormattedText(
+        [
+            ("class:qmark", "?"),
+            ("class:question", f" {message} "),
+            ("class:instruction", f"{instruction} " if instruction else ""),
+        ]
+    )
+    session: PromptSession[Any] = PromptSession(
+        tokens, style=_style(), key_bindings=_keys(True), **term.prompt_options()
+    )
+    return session.prompt(default=default).strip()

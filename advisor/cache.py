@@ -1,0 +1,230 @@
+"""A disk cache of loaded rule bases, so a command does not re-parse TOML and markdown every time.
+
+Loading the shipped rule base parses every `rules/*.toml` and `kb/*.md` file and imports
+markdown-it-py and networkx (about 100 ms); a cache hit reads one JSON file instead. The entry
+holds everything `load_rulebase` produces (questions, rules with their condition ASTs,
+definitions, kb sections, the walk order) and is keyed by a hash of
+- `rulebase.content_digest`: every `rules/*.toml` and `kb/*.md` byte, and the advisor version;
+- the source of the modules that parse and represent a rule base (a changed parser in an editable
+  checkout cannot reuse an old entry), and this cache's format number;
+- the two folder paths as given (they appear in error locations).
+So a stale entry is impossible by construction: any change gives another key. The loader also
+re-hashes the files after parsing and stores nothing if they changed meanwhile.
+
+Where: `$ADVISOR_CACHE_DIR`, else `$XDG_CACHE_HOME/llm-advisor`, else `~/.cache/llm-advisor`;
+`ADVISOR_NO_CACHE=1` turns it off. The format is JSON (never pickle): decoding builds only the
+advisor's own dataclasses from a fixed list, so a tampered file can at worst give a wrong answer
+that the user could equally get by editing the rule files; it cannot run code. Every failure to
+read or write (no home, read-only or full disk, corrupt file) is silent: the rule base is then
+parsed as usual.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from advisor import conditions as cond
+from advisor.kb import Section
+from advisor.questions import Choice, Preset, Question
+from advisor.rules import Conclusion, Rule
+
+if TYPE_CHECKING:
+    from advisor.rulebase import RuleBase
+
+FORMAT = 1
+KEPT_ENTRIES = 32  # entries kept in the folder; older ones are removed when a new one is written
+_CODE = ("cache", "conditions", "questions", "rules", "kb", "rulebase", "graph", "tomlfile")
+_NODES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        cond.Const, cond.Truth, cond.Compare, cond.Member, cond.Has, cond.Count,
+        cond.And, cond.Or, cond.Not,
+    )
+}  # fmt: skip
+_NODE_TYPES = frozenset(_NODES.values())
+_RECORDS: dict[str, type] = {
+    cls.__name__: cls for cls in (Question, Choice, Preset, Rule, Conclusion, Section)
+}
+
+
+def cache_dir() -> Path | None:
+    """The cache folder, or None when caching is turned off (or no home folder is known)."""
+    if os.environ.get("ADVISOR_NO_CACHE", "") not in ("", "0"):
+        return None
+    override = os.environ.get("ADVISOR_CACHE_DIR")
+    if override:
+        return Path(override)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg) / "llm-advisor"
+    try:
+        return Path.home() / ".cache" / "llm-advisor"
+    except RuntimeError:
+        return None
+
+
+def entry_path(folder: Path, digest: str, rules_dir: Path, kb_dir: Path) -> Path | None:
+    """Where the entry for this content and these folders lives (None: code unreadable)."""
+    place = hashlib.sha256(f"{rules_dir}\0{kb_dir}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{FORMAT}\0{digest}\0{place}\0".encode())
+    package = Path(__file__).resolve().parent
+    try:
+        for name in _CODE:
+            key.update((package / f"{name}.py").read_bytes())
+    except OSError:
+        return None
+    return folder / f"rulebase-{place}-{key.hexdigest()[:32]}.json"
+
+
+def load(digest: str, rules_dir: Path, kb_dir: Path) -> RuleBase | None:
+    """The cached rule base for this content and these folders, or None."""
+    folder = cache_dir()
+    path = entry_path(folder, digest, rules_dir, kb_dir) if folder else None
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_bytes())
+        return _decode_rulebase(data, digest)
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+
+
+def store(rulebase: RuleBase) -> None:
+    """Write the entry for `rulebase` (atomically); any failure is ignored."""
+    folder = cache_dir()
+    path = entry_path(folder, rulebase.digest, rulebase.rules_dir, rulebase.kb_dir) if folder else None
+    if folder is None or path is None:
+        return
+    try:
+        text = json.dumps(_encode_rulebase(rulebase), separators=(",", ":"))
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".rulebase-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        _prune(folder, path)
+    except (OSError, TypeError, ValueError):
+        return
+
+
+def _prune(folder: Path, kept: Path) -> None:
+    """Drop older entries for the same folders, and the oldest beyond KEPT_ENTRIES."""
+    place = kept.name.split("-")[1]
+    entries = sorted(folder.glob("rulebase-*.json"), key=lambda p: p.stat().st_mtime)
+    for old in entries:
+        if old != kept and old.name.split("-")[1] == place:
+            old.unlink(missing_ok=True)
+    entries = [p for p in entries if p.exists()]
+    for old in entries[: max(0, len(entries) - KEPT_ENTRIES)]:
+        if old != kept:
+            old.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+class _Encoder:
+    """Turns a rule base into JSON-ready data; condition nodes are stored once, by index."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Any] = []
+        self.index: dict[int, int] = {}
+        self.keep: list[cond.Node] = []  # keeps ids stable while encoding
+
+    def node(self, node: cond.Node) -> int:
+        found = self.index.get(id(node))
+        if found is not None:
+            return found
+        fields = [self.value(getattr(node, f.name)) for f in dataclasses.fields(node)]
+        self.nodes.append([type(node).__name__, *fields])
+        self.index[id(node)] = len(self.nodes) - 1
+        self.keep.append(node)
+        return len(self.nodes) - 1
+
+    def value(self, value: Any) -> Any:
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        if type(value) in _NODE_TYPES:
+            return {"n": self.node(value)}
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        if isinstance(value, tuple):
+            return {"t": [self.value(v) for v in value]}
+        if isinstance(value, frozenset):
+            return {"f": sorted(value, key=repr)}
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {"d": {k: self.value(v) for k, v in value.items()}}
+        if isinstance(value, Path):
+            return {"p": str(value)}
+        name = type(value).__name__
+        if _RECORDS.get(name) is type(value):
+            fields = {f.name: self.value(getattr(value, f.name)) for f in _init_fields(value)}
+            return {"r": [name, fields]}
+        raise TypeError(f"cannot cache a {name}")
+
+
+def _init_fields(value: Any) -> list[dataclasses.Field[Any]]:
+    return [f for f in dataclasses.fields(value) if f.init]
+
+
+def _encode_rulebase(rulebase: RuleBase) -> dict[str, Any]:
+    encoder = _Encoder()
+    fields = {f.name: encoder.value(getattr(rulebase, f.name)) for f in _init_fields(rulebase)}
+    return {"format": FORMAT, "nodes": encoder.nodes, "rulebase": fields}
+
+
+class _Decoder:
+    def __init__(self, nodes: list[Any]) -> None:
+        self.raw = nodes
+        self.built: dict[int, cond.Node] = {}
+
+    def node(self, index: int) -> cond.Node:
+        found = self.built.get(index)
+        if found is None:
+            name, *fields = self.raw[index]
+            found = _NODES[name](*(self.value(v) for v in fields))
+            self.built[index] = found
+        return found
+
+    def value(self, value: Any) -> Any:
+        if not isinstance(value, dict | list):
+            return value
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        ((tag, inner),) = value.items()
+        if tag == "n":
+            return self.node(inner)
+        if tag == "t":
+            return tuple(self.value(v) for v in inner)
+        if tag == "f":
+            return frozenset(inner)
+        if tag == "d":
+            return {k: self.value(v) for k, v in inner.items()}
+        if tag == "p":
+            return Path(inner)
+        if tag == "r":
+            name, fields = inner
+            return _RECORDS[name](**{k: self.value(v) for k, v in fields.items()})
+        raise ValueError(f"unknown tag {tag!r}")
+
+
+def _decode_rulebase(data: dict[str, Any], digest: str) -> RuleBase | None:
+    from advisor.rulebase import RuleBase
+
+    if data.get("format") != FORMAT:
+        return None
+    decoder = _Decoder(data["nodes"])
+    fields = {k: decoder.value(v) for k, v in data["rulebase"].items()}
+    if fields.get("digest") != digest:
+        return None
+    return RuleBase(**fields)

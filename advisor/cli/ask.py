@@ -1,0 +1,191 @@
+"""`advisor ask` (and a bare `advisor` in a terminal): the interactive questionnaire.
+
+Only the questions the decision graph needs are asked, in the engine's walk order; answers given
+with --answers/--set (or saved by an interrupted session, --resume) are not asked again. Without
+a terminal it never waits for input: complete answers give the recommendation, incomplete ones
+exit 2 naming what is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from advisor.cli.common import add_answer_arguments
+
+if TYPE_CHECKING:
+    from advisor.ask.flow import Plan
+    from advisor.ask.interview import Interview
+    from advisor.ask.terminal import Terminal
+    from advisor.rulebase import RuleBase
+
+DEFAULT_ANSWERS = "advisor-answers.toml"
+DEFAULT_RECORD = "advisor-decision.md"
+_DERIVED = "\x00derived"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_answer_arguments(parser)
+    parser.add_argument(
+        "--resume",
+        metavar="FILE",
+        nargs="?",
+        const=_DERIVED,
+        help="continue a session stopped with Ctrl-C from its saved answers (default FILE: "
+        f"{partial_for(Path(DEFAULT_ANSWERS))}, or NAME.partial.toml for --save-answers NAME.toml)",
+    )
+    parser.add_argument(
+        "--save-answers",
+        metavar="FILE",
+        help=f"save the answers to FILE (TOML, or JSON for *.json) without asking where "
+        f"(default: offered as {DEFAULT_ANSWERS})",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the markdown decision record to FILE without asking where "
+        f"(default: offered as {DEFAULT_RECORD})",
+    )
+    parser.add_argument("--no-color", action="store_true", help="no colours (as does NO_COLOR=1)")
+
+
+def partial_for(path: Path) -> Path:
+    """Where a stopped session keeps its answers: `advisor-answers.toml` ->
+    `advisor-answers.partial.toml`, next to the answers file."""
+    stem = path.name.removesuffix(path.suffix) if path.suffix else path.name
+    return path.with_name(f"{stem.removesuffix('.partial')}.partial.toml")
+
+
+def run(args: argparse.Namespace, terminal: Terminal | None = None) -> int:
+    """Interactive when a terminal is given (tests) or stdin and stdout are terminals."""
+    import sys
+
+    from advisor.ask.terminal import Terminal, terminal_width, wants_color
+    from advisor.cli.common import load_rulebase_from
+
+    interactive = terminal is not None or (sys.stdin.isatty() and sys.stdout.isatty())
+    if terminal is None:
+        terminal = Terminal(
+            color=wants_color(sys.stdout, args.no_color), width=terminal_width(sys.stdout)
+        )
+    if args.no_color:
+        terminal.color = False
+    if args.resume is not None and args.answers:
+        from advisor.errors import AdvisorError
+
+        raise AdvisorError("use --answers FILE or --resume, not both")
+    rulebase = load_rulebase_from(args)
+    plan = _plan(args)
+    if interactive and args.resume is None and not args.answers and plan.partial_path.is_file():
+        from advisor.ask.flow import offer_resume
+
+        try:
+            if offer_resume(plan.partial_path, terminal):
+                plan.resumed_from = plan.partial_path
+        except (KeyboardInterrupt, EOFError):
+            terminal.err.write("advisor: stopped before any answer; nothing to save\n")
+            return 130
+        plan.stale_partial = plan.partial_path
+    interview = _interview(args, rulebase, plan)
+    if not interactive:
+        return _without_terminal(interview, plan, terminal)
+    from advisor.ask.flow import Session
+
+    return Session(interview, terminal, plan).run()
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    from advisor.ask.flow import Plan, resume_command
+
+    answers_path = Path(args.save_answers or DEFAULT_ANSWERS)
+    derived = partial_for(answers_path)
+    explicit_resume = args.resume not in (None, _DERIVED)
+    partial = Path(args.resume) if explicit_resume else derived
+    words: list[str] = []
+    for flag, value in (("--rules", args.rules), ("--kb", args.kb)):
+        if value:
+            words += [flag, value]
+    words.append("ask")
+    for flag, value in (("--save-answers", args.save_answers), ("--output", args.output)):
+        if value:
+            words += [flag, value]
+    return Plan(
+        answers_path=answers_path,
+        answers_explicit=args.save_answers is not None,
+        record_path=Path(args.output or DEFAULT_RECORD),
+        record_explicit=args.output is not None,
+        partial_path=partial,
+        resume_command=resume_command(words, partial if explicit_resume else None),
+        resumed_from=partial if args.resume is not None else None,
+        stale_partial=partial
+        if args.resume is not None and partial.name.endswith(".partial.toml")
+        else None,
+    )
+
+
+def _interview(args: argparse.Namespace, rulebase: RuleBase, plan: Plan) -> Interview:
+    """The answers known before asking: a resumed session, --answers, then --set."""
+    from advisor.answers import read_answers_file, validate_answers
+    from advisor.ask.interview import Interview
+    from advisor.cli.common import gather_answers
+    from advisor.errors import AnswersError
+
+    given: dict[str, Any] = {}
+    resumed = plan.resumed_from
+    if resumed is not None:
+        if not resumed.is_file():
+            raise AnswersError(
+                ["no saved answers to resume (advisor ask saves them there when stopped)"],
+                str(resumed),
+            )
+        given.update(read_answers_file(str(resumed)))
+    extra, _ = gather_answers(args, rulebase)
+    given.update(extra)
+    label = str(resumed) if resumed is not None else args.answers or "command line"
+    if args.settings and label != "command line":
+        label += " with --set"
+    try:
+        clean = validate_answers(given, rulebase) if given else {}
+    except AnswersError as exc:
+        raise exc.with_source(label) from None
+    return Interview(rulebase, clean)
+
+
+def _without_terminal(interview: Interview, plan: Plan, terminal: Terminal) -> int:
+    """No terminal to ask in: recommend if nothing is missing, else say what is (exit 2)."""
+    from advisor.ask.flow import answers_header, record_text
+    from advisor.ask.savefile import dump_answers
+    from advisor.engine import advise
+    from advisor.errors import AdvisorError
+    from advisor.render.text import render_text
+
+    missing = interview.walk().missing
+    if missing:
+        ids = ", ".join(q.id for q in missing)
+        raise AdvisorError(
+            "advisor ask needs a terminal to ask questions (standard input or output is not "
+            f"one) and {len(missing)} answer(s) are missing: {ids}\n"
+            "advisor: hint: pass them with --answers FILE (TOML or JSON; see `advisor schema`) "
+            "or --set id=value, or run advisor ask in a terminal"
+        )
+    recommendation = advise(interview.plain_answers(), interview.rulebase)
+    files = []
+    if plan.answers_explicit:
+        path = plan.answers_path
+        files.append((path, dump_answers(interview.plain_answers(), path, answers_header(path))))
+    if plan.record_explicit:
+        files.append((plan.record_path, record_text(recommendation, interview.rulebase)))
+    for path, _ in files:
+        if path.exists():
+            raise AdvisorError(
+                f"{path} already exists: not overwritten (remove it or name another file)"
+            )
+    terminal.out.write(
+        render_text(recommendation, interview.rulebase, color=terminal.color, width=terminal.width)
+    )
+    for path, text in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        terminal.err.write(f"advisor: wrote {path}\n")
+    return 0

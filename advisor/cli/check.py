@@ -1,0 +1,143 @@
+"""`advisor check PATH...`: re-evaluate decision records with the current rules, for CI.
+
+Each record's embedded answers are run through the current rule base and the outcome
+(techniques, sub-choices, findings) is compared with the one recorded. Versions and wording are
+not compared: a new rules version that gives the same advice leaves a record current.
+Exit codes: 0 every record current, 1 at least one stale, 2 a record (or path) that cannot be
+read. Markdown files without an embedded record, and deprecated, superseded or rejected
+decisions, are skipped with a note.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from advisor.record import Record
+    from advisor.rulebase import RuleBase
+
+_SKIPPED_DIRS = ("node_modules",)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="decision record files, or folders searched recursively for *.md records",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from advisor.cli.common import load_rulebase_from
+    from advisor.record import RecordError, read_record
+
+    rulebase = load_rulebase_from(args)
+    files, problems = _collect(args.paths)
+    counts = {"current": 0, "stale": 0, "unreadable": len(problems), "skipped": 0}
+    for message in problems:
+        print(f"advisor: error: {message}", file=sys.stderr)
+    for path in files:
+        try:
+            record = read_record(path)
+            if record is None:
+                counts["skipped"] += 1
+                print(f"{path}: skipped (not an llm-advisor record)")
+                continue
+            if record.closed:
+                counts["skipped"] += 1
+                print(f"{path}: skipped (status: {record.status})")
+                continue
+            verdict, lines = _check(record, rulebase, args)
+        except RecordError as exc:
+            counts["unreadable"] += 1
+            print(f"advisor: error: {exc}", file=sys.stderr)
+            continue
+        counts[verdict] += 1
+        print(f"{path}: {lines[0]}")
+        for line in lines[1:]:
+            print(f"  {line}")
+    checked = counts["current"] + counts["stale"] + counts["unreadable"]
+    summary = (
+        f"{checked} record{'s' if checked != 1 else ''}: {counts['current']} current, "
+        f"{counts['stale']} stale, {counts['unreadable']} unreadable"
+    )
+    if counts["skipped"]:
+        summary += f"; {counts['skipped']} file{'s' if counts['skipped'] != 1 else ''} skipped"
+    print(summary)
+    if counts["unreadable"]:
+        return 2
+    return 1 if counts["stale"] else 0
+
+
+def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
+    """Files named directly (any suffix), and `*.md` under folders (sorted, hidden ones skipped)."""
+    from pathlib import Path
+
+    files: list[Path] = []
+    problems: list[str] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            for found in sorted(path.rglob("*.md")):
+                parts = found.relative_to(path).parts
+                if found.is_file() and not any(
+                    p.startswith(".") or p in _SKIPPED_DIRS for p in parts[:-1]
+                ):
+                    files.append(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(f"{name}: no such file or folder")
+    return list(dict.fromkeys(files)), problems
+
+
+def _check(record: Record, rulebase: RuleBase, args: argparse.Namespace) -> tuple[str, list[str]]:
+    """('current' | 'stale', report lines); a record whose answers no longer fit is unreadable."""
+    from advisor.engine import advise
+    from advisor.errors import AnswersError
+    from advisor.record import Outcome, RecordError, compare
+
+    try:
+        current = advise(record.answers, rulebase)
+    except AnswersError as exc:
+        problems = "; ".join(exc.problems)
+        raise RecordError(
+            record.source,
+            f"the recorded answers do not fit the current questions ({problems}); "
+            "fix them in the embedded llm-advisor:record block, then regenerate",
+        ) from None
+    notes = []
+    if record.rules != rulebase.name:
+        notes.append(
+            f"note: recorded with the rule base '{record.rules}', checked with '{rulebase.name}'"
+        )
+    changes = compare(record.outcome, Outcome.of(current))
+    versions = f"rules {record.rules_version}"
+    if record.rules_version != rulebase.version:
+        versions += f" -> {rulebase.version}"
+    if not changes:
+        return "current", [f"current ({versions})", *notes]
+    return "stale", [
+        f"stale ({versions})",
+        *changes,
+        *notes,
+        f"regenerate: {_regenerate_command(record.source, args)}",
+    ]
+
+
+def _regenerate_command(source: str, args: argparse.Namespace) -> str:
+    import shlex
+
+    words = ["advisor"]
+    for option in ("rules", "kb"):
+        value = getattr(args, option, None)
+        if value is not None:
+            words += [f"--{option}", str(value)]
+    words += ["recommend", "--from-record", source, "--format", "markdown", "--output", source]
+    return shlex.join(words)

@@ -1,0 +1,391 @@
+"""The questionnaire driven through its real questionary prompts with prompt_toolkit pipe input.
+
+A scripted `User` sees what each prompt shows (the question, its pre-selected default, the
+choices), decides, and types the keys into the pipe before the prompt reads them: arrow-style
+`j`/`k` moves, space, Enter, Esc, Ctrl-C, Ctrl-D. Expectations come from the engine (which
+questions the walk reaches), not from a copy of the question list.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from advisor.ask import flow, widgets
+from advisor.ask.savefile import toml_value
+from advisor.ask.terminal import Terminal
+from advisor.cli import ask as ask_command
+from advisor.cli.main import build_parser
+from advisor.engine import advise, walk
+from advisor.questions import Question
+from advisor.render.markdown import render_markdown
+from advisor.render.text import render_text
+from advisor.rulebase import RuleBase
+
+ACCEPT = "<enter>"
+BACK = "<back>"
+ESC = "<esc>"
+CTRL_C = "<ctrl-c>"
+CTRL_D = "<ctrl-d>"
+
+
+@dataclass
+class Shown:
+    """What one prompt put on the screen."""
+
+    kind: str  # "question", "review", "resume", "file" (save offers) or "text"
+    subject: str  # the question id, or the prompt's message
+    default: Any
+    values: list[Any] = field(default_factory=list)
+    index: int = 0  # position among all prompts of the run, from 0
+    times: int = 1  # how many times this subject has been shown, this one included
+
+
+Decide = Callable[[Shown], Any]
+
+
+def _moves(pointer: int, target: int) -> str:
+    return "j" * (target - pointer) if target >= pointer else "k" * (pointer - target)
+
+
+def _choice_values(question: Question) -> list[Any]:
+    if question.kind == "bool":
+        return [True, False]
+    if question.kind == "int":
+        return [p.value for p in question.presets] + ["<custom>"]
+    return list(question.values)
+
+
+def _question_keys(question: Question, default: Any, action: Any) -> str:
+    """The keys a person types to give `action` at this question."""
+    if action == ACCEPT:
+        return "\r"
+    if action in (CTRL_C, CTRL_D):
+        return "\x03" if action == CTRL_C else "\x04"
+    listed = question.kind in ("choice", "bool") or (question.kind == "int" and question.presets)
+    if action == ESC or (action == BACK and not listed):
+        return "\x1b"
+    if question.kind == "set":
+        keys = ""
+        for index, value in enumerate(question.values):
+            if (value in (default or ())) != (value in action):
+                keys += "j" * index + " " + "k" * index
+        return keys + "\r"
+    values = _choice_values(question)
+    if question.kind == "int":
+        pointer = values.index(default) if default in values else len(values) - 1
+        if default is None:
+            pointer = 0
+        if action == BACK:
+            return _moves(pointer, len(values)) + "\r"
+        if action in values:
+            return _moves(pointer, values.index(action)) + "\r"
+        prefix = _moves(pointer, len(values) - 1) + "\r" if question.presets else ""
+        return prefix + "\x15" + str(action) + "\r"
+    pointer = values.index(default) if default in values else 0
+    target = len(values) if action == BACK else values.index(action)
+    return _moves(pointer, target) + "\r"
+
+
+class User:
+    """Answers the real prompts by typing into the pipe; records what it was shown."""
+
+    def __init__(self, pipe: Any, monkeypatch: pytest.MonkeyPatch, decide: Decide) -> None:
+        self.pipe = pipe
+        self.decide = decide
+        self.seen: list[Shown] = []
+        real_question, real_select, real_text = (
+            widgets.ask_question,
+            widgets.select,
+            widgets.text_field,
+        )
+
+        def question(q: Question, default: Any, **kw: Any) -> Any:
+            action = self.look(Shown("question", q.id, default, _choice_values(q)))
+            self.pipe.send_text(_question_keys(q, default, action))
+            return real_question(q, default, **kw)
+
+        def select(message: str, choices: Any, default: Any, *rest: Any) -> Any:
+            values = [value for _, value, _ in choices]
+            kind = "review" if flow.SHOW in values else "resume" if True in values else "file"
+            action = self.look(Shown(kind, message, default, values))
+            if action in (CTRL_C, CTRL_D):
+                self.pipe.send_text("\x03" if action == CTRL_C else "\x04")
+            elif action == ACCEPT:
+                self.pipe.send_text("\r")
+            else:
+                pointer = values.index(default) if default in values else 0
+                self.pipe.send_text(_moves(pointer, values.index(action)) + "\r")
+            return real_select(message, choices, default, *rest)
+
+        def text(message: str, default: str, *rest: Any) -> Any:
+            action = self.look(Shown("text", message, default))
+            self.pipe.send_text("\r" if action == ACCEPT else "\x15" + str(action) + "\r")
+            return real_text(message, default, *rest)
+
+        monkeypatch.setattr(flow, "ask_question", question)
+        monkeypatch.setattr(flow, "select", select)
+        monkeypatch.setattr(flow, "text_field", text)
+
+    def look(self, shown: Shown) -> Any:
+        shown.index = len(self.seen)
+        shown.times = 1 + sum(1 for s in self.seen if s.subject == shown.subject)
+        self.seen.append(shown)
+        if len(self.seen) > 200:
+            raise AssertionError("the questionnaire does not end")
+        return self.decide(shown)
+
+    def asked(self) -> list[str]:
+        return [s.subject for s in self.seen if s.kind == "question"]
+
+
+def script(*steps: tuple[str | None, Any], then: Decide | None = None) -> Decide:
+    """Play `steps` (expected question id or kind, action) in order, then `then` (Enter)."""
+    queue = list(steps)
+
+    def decide(shown: Shown) -> Any:
+        if queue:
+            expected, action = queue.pop(0)
+            assert expected in (None, shown.subject, shown.kind), (expected, shown)
+            return action
+        return then(shown) if then else ACCEPT
+
+    return decide
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+    user: User
+
+
+@pytest.fixture
+def ask(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..., Run]]:
+    """Run `advisor ask ARGS` in tmp_path with a scripted user at a (fake) terminal."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+    with create_pipe_input() as pipe:
+
+        def run(*argv: str, decide: Decide | None = None, color: bool = False) -> Run:
+            user = User(pipe, monkeypatch, decide or script())
+            args = build_parser().parse_args(["ask", *argv])
+            out, err = io.StringIO(), io.StringIO()
+            term = Terminal(out=out, err=err, color=color, keys_in=pipe, screen=DummyOutput())
+            code = ask_command.run(args, terminal=term)
+            return Run(code, out.getvalue(), err.getvalue(), user)
+
+        yield run
+
+
+def reached(answers: dict[str, Any], rulebase: RuleBase) -> list[str]:
+    """The questions the engine's walk reaches for complete answers, in walk order."""
+    effective = walk(answers, rulebase).effective
+    return [q.id for q in rulebase.questions if q.id in effective]
+
+
+def other_value(question: Question, current: Any) -> Any:
+    """A different valid answer to a question."""
+    if question.kind == "bool":
+        return not current
+    if question.kind == "int":
+        return (current or 0) + 7
+    if question.kind == "set":
+        rest = [v for v in question.values if v not in current]
+        return [rest[0]] if rest else [question.values[0]]
+    return next(v for v in question.values if v != current)
+
+
+def test_full_run_saves_answers_and_record(ask: Callable[..., Run], rulebase: RuleBase) -> None:
+    picks = {"knowledge": "private_dynamic", "citations": True, "latency_budget_ms": 450}
+    wanted = {k: v for k, v in picks.items() if k in rulebase.question_by_id}
+    run = ask(decide=script(then=lambda s: wanted.get(s.subject, ACCEPT)))
+    assert run.code == 0, run.err
+    saved = tomllib.loads(Path("advisor-answers.toml").read_text(encoding="utf-8"))
+    expected = {
+        qid: wanted.get(qid, rulebase.question_by_id[qid].suggest) for qid in run.user.asked()
+    }
+    assert saved == expected
+    assert run.user.asked() == reached(saved, rulebase)
+    recommendation = advise(saved, rulebase)
+    assert render_text(recommendation, rulebase) in run.out
+    record = Path("advisor-decision.md").read_text(encoding="utf-8")
+    assert record == render_markdown(recommendation, rulebase)
+    assert "\x1b[" not in run.out
+
+
+def test_going_back_two_questions_and_changing_an_answer(
+    ask: Callable[..., Run], rulebase: RuleBase
+) -> None:
+    picked: list[Any] = []
+
+    def decide(shown: Shown) -> Any:
+        if shown.index in (1, 5):  # the 2nd question, first asked and then asked again
+            picked.append(other_value(rulebase.question_by_id[shown.subject], shown.default))
+            return picked[-1]
+        return BACK if shown.index in (3, 4) else ACCEPT
+
+    run = ask(decide=decide)
+    assert run.code == 0, run.err
+    asked = run.user.asked()
+    # the 4th prompt went back to the 3rd, which went back to the 2nd
+    assert asked[4] == asked[2] and asked[5] == asked[1]
+    # going back re-asks with the earlier answer pre-selected
+    assert _plain(run.user.seen[5].default) == _plain(picked[0])
+    saved = tomllib.loads(Path("advisor-answers.toml").read_text(encoding="utf-8"))
+    assert saved[asked[1]] == _plain(picked[1])
+    assert asked[5:] == reached(saved, rulebase)[1:]
+
+
+def test_irrelevant_questions_are_never_asked(ask: Callable[..., Run], rulebase: RuleBase) -> None:
+    run = ask(decide=script(("knowledge", "general")))
+    assert run.code == 0, run.err
+    saved = tomllib.loads(Path("advisor-answers.toml").read_text(encoding="utf-8"))
+    skipped = {s.id for s in walk(saved, rulebase).steps if s.kind == "skipped"}
+    assert skipped, "knowledge = general should make some questions irrelevant"
+    assert not skipped & set(run.user.asked())
+    assert run.user.asked() == reached(saved, rulebase)
+
+
+def test_changing_an_answer_at_the_review_redoes_the_walk(
+    ask: Callable[..., Run], rulebase: RuleBase
+) -> None:
+    """private -> (review) general: the questions about the material disappear;
+    general -> (review) private again: they are asked again, the earlier answers pre-selected."""
+    shapes = rulebase.question_by_id["data_shapes"]
+    pick = [shapes.values[-1]]
+
+    def decide(shown: Shown) -> Any:
+        if shown.subject == "knowledge":
+            return {1: "private_dynamic", 2: "general"}.get(shown.times, "private_dynamic")
+        if shown.subject == "data_shapes" and shown.times == 1:
+            return pick
+        if shown.kind == "review" and shown.times < 3:
+            return "knowledge"
+        return ACCEPT
+
+    run = ask(decide=decide)
+    assert run.code == 0, run.err
+    saved = tomllib.loads(Path("advisor-answers.toml").read_text(encoding="utf-8"))
+    assert saved["knowledge"] == "private_dynamic" and saved["data_shapes"] == pick
+    general = {**saved, "knowledge": "general"}
+    newly_needed = [q for q in reached(saved, rulebase) if q not in reached(general, rulebase)]
+    assert "data_shapes" in newly_needed
+    seen = run.user.seen
+    reviews = [s.index for s in seen if s.kind == "review"]
+    assert len(reviews) == 3
+    assert [s.subject for s in seen[reviews[0] + 1 : reviews[1]]] == ["knowledge"]
+    assert seen[reviews[1]].values[1:] == reached(general, rulebase)  # they disappeared
+    again = seen[reviews[1] + 1 : reviews[2]]
+    assert [s.subject for s in again] == ["knowledge", *newly_needed]  # and came back
+    assert next(s for s in again if s.subject == "data_shapes").default == frozenset(pick)
+    assert seen[reviews[2]].values[1:] == reached(saved, rulebase)
+
+
+def test_ctrl_c_saves_partial_answers_and_resume_continues(
+    ask: Callable[..., Run], run_cli: Callable[..., Any], tmp_path: Path, rulebase: RuleBase
+) -> None:
+    run = ask(decide=script((None, ACCEPT), (None, ACCEPT), (None, ACCEPT), (None, CTRL_C)))
+    assert run.code == 130
+    partial = Path("advisor-answers.partial.toml")
+    assert run.err.count("\n") == 1 and "Traceback" not in run.err
+    assert str(partial) in run.err and "advisor ask --resume" in run.err
+    first_three = run.user.asked()[:3]
+    saved = tomllib.loads(partial.read_text(encoding="utf-8"))
+    assert list(saved) == first_three
+    # valid input: `recommend` reports the missing answers, not a broken file
+    result = run_cli("recommend", "--answers", str(tmp_path / partial))
+    assert result.returncode == 2
+    assert "missing answer" in result.stderr and run.user.asked()[3] in result.stderr
+
+    resumed = ask("--resume")
+    assert resumed.code == 0, resumed.err
+    assert resumed.user.asked()[0] == run.user.asked()[3]
+    final = tomllib.loads(Path("advisor-answers.toml").read_text(encoding="utf-8"))
+    assert {k: final[k] for k in first_three} == saved
+    assert not partial.exists()  # the answers are saved in full: the partial file is gone
+
+
+@pytest.mark.parametrize("resume", [True, False])
+def test_a_plain_ask_offers_to_resume(ask: Callable[..., Run], resume: bool) -> None:
+    stopped = ask(decide=script((None, ACCEPT), (None, ACCEPT), (None, CTRL_C)))
+    assert stopped.code == 130
+    first_two = stopped.user.asked()[:2]
+    run = ask(decide=script(("resume", resume)))
+    assert run.code == 0, run.err
+    asked = run.user.asked()
+    assert asked[0] == (stopped.user.asked()[2] if resume else first_two[0])
+    assert not Path("advisor-answers.partial.toml").exists()  # saved in full: not needed
+
+
+def test_escape_goes_back_and_ctrl_d_stops(ask: Callable[..., Run], rulebase: RuleBase) -> None:
+    """Esc at a many-choice question goes back one question; Ctrl-D stops like Ctrl-C."""
+    target = next(q.id for q in rulebase.questions if q.kind == "set" and not q.has_default)
+
+    def decide(shown: Shown) -> Any:
+        if shown.subject == target:
+            return ESC if shown.times == 1 else CTRL_D
+        return ACCEPT
+
+    run = ask(decide=decide)
+    assert run.code == 130
+    asked = run.user.asked()
+    i = asked.index(target)
+    assert asked[i + 1] == asked[i - 1] and asked[i + 2] == target
+    assert "--resume" in run.err and run.err.count("\n") == 1
+
+
+def test_prefilled_answers_ask_only_the_missing_ones(
+    ask: Callable[..., Run], rulebase: RuleBase, answers: dict[str, Any]
+) -> None:
+    in_file = [q for q in reached(answers, rulebase) if q in answers]
+    left_out, by_set = in_file[-1], in_file[-2]
+    given = {k: v for k, v in answers.items() if k not in (left_out, by_set)}
+    Path("given.toml").write_text(
+        "\n".join(f"{k} = {toml_value(v)}" for k, v in given.items()), encoding="utf-8"
+    )
+    run = ask("--answers", "given.toml", "--set", f"{by_set}={_set_value(answers[by_set])}")
+    assert run.code == 0, run.err
+    saved = tomllib.loads(Path("advisor-answers.toml").read_text(encoding="utf-8"))
+    assert run.user.asked() == [q for q in reached(saved, rulebase) if q not in {*given, by_set}]
+    assert left_out in run.user.asked()
+    assert saved[by_set] == answers[by_set]
+
+
+def test_never_overwrites_without_asking(ask: Callable[..., Run]) -> None:
+    Path("advisor-answers.toml").write_text("# mine\n", encoding="utf-8")
+    # Enter everywhere: the default at "already exists" is to write another file
+    run = ask(decide=lambda shown: "other.toml" if shown.kind == "text" else ACCEPT)
+    assert run.code == 0, run.err
+    assert Path("advisor-answers.toml").read_text(encoding="utf-8") == "# mine\n"
+    assert tomllib.loads(Path("other.toml").read_text(encoding="utf-8"))
+    assert any(s.kind == "file" and "already exists" in s.subject for s in run.user.seen)
+
+
+def test_colour_only_when_wanted(ask: Callable[..., Run]) -> None:
+    coloured = ask("--save-answers", "a.toml", "--output", "a.md", color=True)
+    assert coloured.code == 0 and "\x1b[" in coloured.out
+    plain = ask("--no-color", "--save-answers", "b.toml", "--output", "b.md", color=True)
+    assert plain.code == 0 and "\x1b[" not in plain.out
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured.out) == plain.out.replace("b.", "a.")
+
+
+def _plain(value: Any) -> Any:
+    return sorted(value) if isinstance(value, (frozenset, list)) else value
+
+
+def _set_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return ",".join(value) if isinstance(value, list) else str(value)

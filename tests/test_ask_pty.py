@@ -1,0 +1,76 @@
+"""End to end in a real pseudo-terminal: a bare `advisor` (the installed console script), every
+prompt answered by keystrokes, then the saved answers file, the decision record and exit 0.
+
+The next question is predicted with the engine from the answers typed so far, and the test
+waits for its text on screen, so it follows the rule base rather than a copy of it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ADVISOR
+
+from advisor.ask.interview import Interview
+from advisor.engine import advise
+from advisor.questions import Question
+from advisor.render.markdown import render_markdown
+from advisor.rulebase import RuleBase
+
+pexpect = pytest.importorskip("pexpect")
+DOWN, UP = "\x1b[B", "\x1b[A"
+
+
+def _on_screen(text: str) -> str:
+    """A pattern for the start of a question as drawn (it may be wrapped after that)."""
+    return re.escape(text[:40])
+
+
+def _keys(question: Question, wanted: Any) -> str:
+    """Arrow keys from the pre-selected suggestion to `wanted`, then Enter."""
+    if question.kind in ("choice", "bool") and wanted != question.suggest:
+        values: list[Any] = [True, False] if question.kind == "bool" else list(question.values)
+        step = values.index(wanted) - values.index(question.suggest)
+        return (DOWN if step > 0 else UP) * abs(step) + "\r"
+    return "\r"
+
+
+def test_from_bare_advisor_to_a_decision_record(tmp_path: Path, rulebase: RuleBase) -> None:
+    env = {**os.environ, "NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"}
+    child = pexpect.spawn(
+        ADVISOR, [], cwd=str(tmp_path), env=env, dimensions=(24, 80), encoding="utf-8", timeout=30
+    )
+    try:
+        picks: dict[str, Any] = {
+            "knowledge": "private_dynamic",
+            "citations": True,
+            "reasoning": "multi_step",
+        }
+        interview = Interview(rulebase)
+        typed: dict[str, Any] = {}
+        while (question := interview.next_question()) is not None:
+            child.expect(_on_screen(question.text))
+            wanted = picks.get(question.id, question.suggest)
+            child.send(_keys(question, wanted))
+            interview.answer(question, wanted)
+            typed[question.id] = wanted
+        child.expect("Review your answers")
+        child.send("\r")
+        child.expect("Recommendation: ")
+        child.expect("Save your answers")
+        child.send("\r")
+        child.expect("Write the decision record")
+        child.send("\r")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0, child.before
+    saved = tomllib.loads((tmp_path / "advisor-answers.toml").read_text(encoding="utf-8"))
+    assert saved == typed
+    record = (tmp_path / "advisor-decision.md").read_text(encoding="utf-8")
+    assert record == render_markdown(advise(saved, rulebase), rulebase)
