@@ -70,14 +70,20 @@ class RuleIndex:
             else:
                 residual.append(several[0] if len(several) == 1 else cond.And(tuple(several)))
         self.live = live
-        compiled = cond.compile_shared([n for n in residual if n is not None])
-        tests: list[cond.SharedEvaluator | None] = []
-        for node in residual:
-            tests.append(None if node is None else compiled.pop(0))
-        self.tests = tuple(tests)
+        compiled = iter(cond.compile_shared([n for n in residual if n is not None]))
+        self.tests = tuple(None if node is None else next(compiled) for node in residual)
+        cuts: dict[str, set[int]] = {}
+        for rule in rules:
+            for qid, values in cond.thresholds(rule.when).items():
+                cuts.setdefault(qid, set()).update(values)
         self.questions: tuple[_IndexedQuestion, ...] = tuple(
-            _IndexedQuestion(qid, shapes[qid].kind, entries, rules, live)
+            _IndexedQuestion(qid, entries, len(rules), live, cuts.get(qid, set()))
             for qid, entries in groups.items()
+            if shapes[qid].kind != "int"
+        ) + tuple(
+            _IndexedQuestion(qid, entries, len(rules), live, cuts.get(qid, set()), numeric=True)
+            for qid, entries in groups.items()
+            if shapes[qid].kind == "int"
         )
 
     def candidates(self, effective: Mapping[str, Any]) -> list[int]:
@@ -109,27 +115,21 @@ class _IndexedQuestion:
     def __init__(
         self,
         qid: str,
-        kind: str,
         entries: list[tuple[int, cond.Evaluator]],
-        rules: tuple[Rule, ...],
+        size: int,
         live: int,
+        cuts: set[int],
+        numeric: bool = False,
     ) -> None:
         self.qid = qid
         self.entries = entries
-        self.size = len(rules)
+        self.size = size
         grouped = 0
         for position, _ in entries:
             grouped |= 1 << position
         self.free = live & ~grouped  # rules with no conjunct on this question
         self.masks: dict[Any, int] = {}
-        self.thresholds: list[int] | None = None
-        if kind == "int":
-            cuts: set[int] = set()
-            for rule in rules:
-                for qid_, values in cond.thresholds(rule.when).items():
-                    if qid_ == qid:
-                        cuts |= values
-            self.thresholds = sorted(cuts)
+        self.thresholds: list[int] | None = sorted(cuts) if numeric else None
 
     def mask(self, key: Any, value: Any) -> int:
         if key is not _UNKNOWN and self.thresholds is not None:
@@ -185,20 +185,23 @@ class RuleBase:
     kb: dict[str, Section]
     digest: str
     question_by_id: dict[str, Question] = field(init=False)
-    compiled: tuple[tuple[Rule, cond.Evaluator], ...] = field(init=False)
     compiled_gates: tuple[tuple[Question, cond.Evaluator], ...] = field(init=False)
     rule_index: RuleIndex = field(init=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "question_by_id", {q.id: q for q in self.questions})
-        set_(self, "compiled", tuple((r, cond.compile_condition(r.when)) for r in self.rules))
         set_(
             self,
             "compiled_gates",
             tuple((q, cond.compile_condition(q.asked_when)) for q in self.questions),
         )
         set_(self, "rule_index", RuleIndex(self.rules, shapes_of(self.questions)))
+
+    @cached_property
+    def compiled(self) -> tuple[tuple[Rule, cond.Evaluator], ...]:
+        """Each rule with its condition compiled on its own (the engine uses `rule_index`)."""
+        return tuple((r, cond.compile_condition(r.when)) for r in self.rules)
 
     @cached_property
     def graph(self) -> nx.DiGraph:

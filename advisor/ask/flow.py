@@ -101,9 +101,9 @@ class Session:
         number, total = self.interview.progress()
         term = self.term
         given = number - 1
+        left = total - given
         text = (
-            f"{given} answer{'s' if given != 1 else ''} given already; about {total - given} "
-            "questions to go. "
+            f"{_count(given, 'answer')} given already; about {_count(left, 'question')} to go. "
             if given
             else f"About {total} questions about your LLM application; each says why it matters. "
         )
@@ -265,9 +265,8 @@ class Session:
                 f"advisor: stopped; could not save the answers to {plan.partial_path}: {exc}\n"
             )
             return 130
-        count = f"{len(answers)} answer{'s' if len(answers) != 1 else ''}"
         err.write(
-            f"advisor: stopped; {count} saved in {plan.partial_path} "
+            f"advisor: stopped; {_count(len(answers), 'answer')} saved in {plan.partial_path} "
             f"(resume with: {plan.resume_command})\n"
         )
         return 130
@@ -289,6 +288,10 @@ def offer_resume(partial: Path, term: Terminal) -> bool:
     message = f"Answers from an unfinished session are saved in {partial}. Resume?"
     note = "Starting again ignores them; that file is replaced if you stop again."
     return bool(select(message, choices, True, [note], False, term))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def describe(question: Question, value: Any) -> str:
