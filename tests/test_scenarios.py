@@ -9,6 +9,7 @@ sections that must be among the recommendation's citations. A typo in a key fail
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -74,6 +75,27 @@ def citations_of(rec: Recommendation) -> list[str]:
 
 def test_there_are_enough_scenarios() -> None:
     assert len(FILES) >= 30
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('retrievers = ["vector"]\nfinding = []', "unknown [expect] key(s) ['finding']"),
+        ('reranker = "yes"', "reranker is true/false"),
+        ('tactics = "few_shot"', "tactics must be a list of strings"),
+        ("", "needs at least one 'cites' entry"),
+    ],
+)
+def test_a_malformed_scenario_fails_loudly(tmp_path: Path, text: str, message: str) -> None:
+    cites = 'cites = ["kb/rag.md#when-retrieval-is-the-answer"]\n' if text else ""
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        'description = "x"\nsource = "https://example.org/"\n[answers]\n'
+        f'knowledge = "general"\n[expect]\ntechniques = []\n{cites}{text}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        load_scenario(path)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])

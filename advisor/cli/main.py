@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("advisor.cli.schema", "print the JSON Schema of the answers and the recommendation"),
     "check": ("advisor.cli.check", "re-evaluate decision records with the current rules"),
     "questions": ("advisor.cli.questions", "list the questions (markdown table or JSON)"),
+    "lint": ("advisor.cli.lint", "check the rule base over the whole answer space"),
 }
 
 DESCRIPTION = """\

@@ -1,0 +1,286 @@
+"""Exact questions about the whole answer space: "is there any set of answers such that ...?".
+
+The answer space is every answer to every question the walk reaches, with unreached questions
+unknown, exactly as `engine.walk` builds the effective answers. It is finite once numbers are
+split at the thresholds the rules and gates compare them with (one representative per interval:
+below, at and above each threshold) and a many-choice question is reduced to the subsets of the
+values its conditions name, times how many of the other, interchangeable values are chosen. For
+the shipped rules that is over 10^8 combinations: too many to enumerate once per check.
+
+Method: a multi-valued decision diagram (MDD). Each question is a variable, in walk order, whose
+values are its representative answers plus UNREACHED. A condition becomes a diagram whose leaves
+are its three-valued result (true, false, unknown), built bottom-up from the tests with Kleene
+`and`/`or`/`not` applied node by node. Diagrams are reduced and shared (one node per distinct
+sub-function, every operation memoised), so a definition such as `fine_tune` is built once and
+conditions that share it stay small. The walk itself is a diagram too: question q is UNREACHED
+exactly when its `asked_when` is not true. A query ("some answers give condition A true and B not
+true", ...) is the conjunction of those diagrams with the walk's; it is satisfiable exactly when
+the result is not the constant false, and any path to a true leaf is a witness. Every answer is
+exact (no sampling), and building all diagrams of the shipped rules takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+from advisor import conditions as cond
+
+if TYPE_CHECKING:
+    from advisor.questions import Question
+    from advisor.rulebase import RuleBase
+
+TRUE, FALSE, UNKNOWN = 1, 2, 4  # bits: which three-valued results a query allows
+ANY = TRUE | FALSE | UNKNOWN
+NOT_TRUE = FALSE | UNKNOWN
+
+
+class _Unreached:
+    def __repr__(self) -> str:
+        return "UNREACHED"
+
+
+UNREACHED: Any = _Unreached()
+
+# Leaves of a diagram: F, T, N (false, true, unknown). Other node ids index `_Diagrams.nodes`.
+_F, _T, _N = 0, 1, 2
+_LEAF_OF = {False: _F, True: _T, None: _N}
+_BIT_OF_LEAF = {_F: FALSE, _T: TRUE, _N: UNKNOWN}
+_AND = ((_F, _F, _F), (_F, _T, _N), (_F, _N, _N))
+_OR = ((_F, _T, _N), (_T, _T, _T), (_N, _T, _N))
+_NOT = (_T, _F, _N)
+
+
+@dataclass(frozen=True)
+class Space:
+    """The representative answers of each question (walk order), as diagram variables."""
+
+    questions: tuple[Question, ...]
+    answers: tuple[tuple[Any, ...], ...]  # per question: representatives, then UNREACHED
+
+    def size(self) -> int:
+        """How many combinations a naive enumeration of the answer space would visit."""
+        total = 1
+        for q, values in zip(self.questions, self.answers, strict=True):
+            total *= len(values) - (1 if q.asked_when == cond.TRUE else 0)
+        return total
+
+
+def answer_space(rulebase: RuleBase) -> Space:
+    """Representative answers per question, split at the thresholds conditions use."""
+    nodes = [r.when for r in rulebase.rules] + [q.asked_when for q in rulebase.questions]
+    cuts: dict[str, set[int]] = {}
+    named: dict[str, set[str]] = {}
+    for node in nodes:
+        for qid, values in cond.thresholds(node).items():
+            cuts.setdefault(qid, set()).update(values)
+        for part in cond.walk(node):
+            if isinstance(part, cond.Has):
+                named.setdefault(part.question, set()).update(part.values)
+    answers = tuple(
+        (*_representatives(q, cuts.get(q.id, set()), named.get(q.id, set())), UNREACHED)
+        for q in rulebase.questions
+    )
+    return Space(rulebase.questions, answers)
+
+
+def _representatives(question: Question, cuts: set[int], named: set[str]) -> Iterator[Any]:
+    if question.kind == "choice":
+        yield from question.values
+    elif question.kind == "bool":
+        yield from (False, True)
+    elif question.kind == "int":
+        low = question.minimum if question.minimum is not None else -(2**63)
+        high = question.maximum if question.maximum is not None else 2**63
+        points = sorted(cuts)
+        candidates = {low, high} | {c + d for c in points for d in (-1, 0, 1)}
+        seen: set[tuple[bool, ...]] = set()
+        for value in sorted(candidates):
+            signature = tuple(s for cut in points for s in (value < cut, value == cut))
+            if low <= value <= high and signature not in seen:  # one number per interval
+                seen.add(signature)
+                yield value
+    else:
+        distinct = [v for v in question.values if v in named]
+        others = [v for v in question.values if v not in named]
+        for size in range(len(distinct) + 1):
+            for chosen in combinations(distinct, size):
+                for extra in range(len(others) + 1):
+                    value = frozenset(chosen) | frozenset(others[:extra])
+                    if len(value) >= question.min_choices:
+                        yield value
+
+
+class Diagrams:
+    """Reduced, shared multi-valued decision diagrams over one rule base's answer space."""
+
+    def __init__(self, rulebase: RuleBase) -> None:
+        self.rulebase = rulebase
+        self.space = answer_space(rulebase)
+        self.position = {q.id: n for n, q in enumerate(rulebase.questions)}
+        self.nodes: list[tuple[int, tuple[int, ...]]] = [(len(self.position), ())] * 3
+        self._unique: dict[tuple[int, tuple[int, ...]], int] = {}
+        self._applied: dict[tuple[int, int, int], int] = {}
+        self._mapped: dict[tuple[tuple[int, ...], int], int] = {}
+        self._built: dict[cond.Node, int] = {}
+        self.walk = self._walk()
+
+    # -- construction
+
+    def _make(self, var: int, children: tuple[int, ...]) -> int:
+        first = children[0]
+        if all(child == first for child in children):
+            return first
+        key = (var, children)
+        found = self._unique.get(key)
+        if found is None:
+            found = self._unique[key] = len(self.nodes)
+            self.nodes.append(key)
+        return found
+
+    def _apply(self, table: tuple[tuple[int, ...], ...], op: int, a: int, b: int) -> int:
+        if a < 3 and b < 3:
+            return table[a][b]
+        if a > b:
+            a, b = b, a  # both operations are commutative
+        key = (op, a, b)
+        found = self._applied.get(key)
+        if found is not None:
+            return found
+        var_a, kids_a = self.nodes[a]
+        var_b, kids_b = self.nodes[b]
+        var = min(var_a, var_b)
+        width = len(self.space.answers[var])
+        kids_a = kids_a if var_a == var else (a,) * width
+        kids_b = kids_b if var_b == var else (b,) * width
+        found = self._make(var, tuple(self._apply(table, op, x, y) for x, y in zip(kids_a, kids_b)))
+        self._applied[key] = found
+        return found
+
+    def both(self, a: int, b: int) -> int:
+        """Kleene `a and b`."""
+        return self._apply(_AND, 0, a, b)
+
+    def either(self, a: int, b: int) -> int:
+        """Kleene `a or b`."""
+        return self._apply(_OR, 1, a, b)
+
+    def _map(self, leaves: tuple[int, ...], a: int) -> int:
+        if a < 3:
+            return leaves[a]
+        key = (leaves, a)
+        found = self._mapped.get(key)
+        if found is None:
+            var, kids = self.nodes[a]
+            found = self._make(var, tuple(self._map(leaves, k) for k in kids))
+            self._mapped[key] = found
+        return found
+
+    def negate(self, a: int) -> int:
+        return self._map(_NOT, a)
+
+    def within(self, a: int, allowed: int) -> int:
+        """The two-valued diagram of "the value of `a` is one of `allowed` (bits)"."""
+        return self._map(tuple(_T if _BIT_OF_LEAF[leaf] & allowed else _F for leaf in (_F, _T, _N)), a)
+
+    def build(self, node: cond.Node) -> int:
+        """The diagram of a condition (three-valued leaves); shared sub-conditions built once."""
+        found = self._built.get(node)
+        if found is not None:
+            return found
+        if isinstance(node, cond.And | cond.Or):
+            parts = [self.build(item) for item in node.items]
+            combine = self.both if isinstance(node, cond.And) else self.either
+            found = parts[0]
+            for part in parts[1:]:
+                found = combine(found, part)
+        elif isinstance(node, cond.Not):
+            found = self.negate(self.build(node.item))
+        elif isinstance(node, cond.Const):
+            found = _T if node.value else _F
+        else:
+            (qid,) = cond.questions_in(node)
+            test = cond.compile_condition(node)
+            var = self.position[qid]
+            children = tuple(
+                _LEAF_OF[test({} if value is UNREACHED else {qid: value})]
+                for value in self.space.answers[var]
+            )
+            found = self._make(var, children)
+        self._built[node] = found
+        return found
+
+    def _walk(self) -> int:
+        """True exactly for the combinations the walk can produce (gates decide UNREACHED)."""
+        valid = _T
+        for var in reversed(range(len(self.space.questions))):
+            question = self.space.questions[var]
+            width = len(self.space.answers[var])
+            unreached = self._make(var, (_F,) * (width - 1) + (_T,))
+            gate = self.within(self.build(question.asked_when), TRUE)
+            asked = self._map((_T, _F, _F), unreached)  # reached: any real answer
+            rule = self.either(self.both(gate, asked), self.both(self.negate(gate), unreached))
+            valid = self.both(rule, valid)
+        return valid
+
+    # -- queries
+
+    def find(self, constraints: Sequence[tuple[cond.Node, int]]) -> dict[str, Any] | None:
+        """Answers (question -> representative answer or UNREACHED) satisfying every
+        `(condition, allowed results)` pair, restricted to the questions the conditions and
+        their gates read; None when no combination of answers does."""
+        query = self.walk
+        read: set[str] = set()
+        for node, allowed in constraints:
+            query = self.both(query, self.within(self.build(node), allowed))
+            read |= cond.questions_in(node)
+            if query == _F:
+                return None
+        if query == _F:
+            return None
+        path: dict[int, Any] = {}
+        at = query
+        while at >= 3:
+            var, kids = self.nodes[at]
+            pick = next(n for n, kid in enumerate(kids) if kid != _F)
+            path[var] = self.space.answers[var][pick]
+            at = kids[pick]
+        shown = self._with_gates(read)
+        return {
+            q.id: path.get(var, self._any(var))
+            for var, q in enumerate(self.space.questions)
+            if q.id in shown
+        }
+
+    def _any(self, var: int) -> Any:
+        return self.space.answers[var][0]
+
+    def _with_gates(self, read: set[str]) -> set[str]:
+        needed = set(read)
+        todo = list(read)
+        by_id = self.rulebase.question_by_id
+        while todo:
+            for source in cond.questions_in(by_id[todo.pop()].asked_when):
+                if source not in needed:
+                    needed.add(source)
+                    todo.append(source)
+        return needed
+
+
+def describe(witness: dict[str, Any], rulebase: RuleBase) -> str:
+    """`knowledge = general, data_shapes not asked, ...` for messages."""
+    parts = []
+    for qid, value in witness.items():
+        question = rulebase.question_by_id[qid]
+        if value is UNREACHED:
+            parts.append(f"{qid} not asked")
+        elif question.kind == "set":
+            chosen = [v for v in question.values if v in value]
+            parts.append(f"{qid} = [{', '.join(chosen)}]")
+        elif question.kind == "bool":
+            parts.append(f"{qid} = {'true' if value else 'false'}")
+        else:
+            parts.append(f"{qid} = {value}")
+    return ", ".join(parts) if parts else "any answers"

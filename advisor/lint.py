@@ -1,0 +1,248 @@
+"""`advisor lint`: checks that hold for every combination of answers, proved exactly.
+
+Each check is one or more queries to `advisor.analysis.Diagrams` ("is there any set of answers
+such that ..."), so a check never samples: it finds a counter-example or proves there is none.
+The method is described in `advisor.analysis`: numbers are split at the thresholds the rules
+use, every condition and the walk itself become reduced, shared multi-valued decision diagrams
+over the questions, and a query is the conjunction of diagrams. Checking the shipped rules takes
+well under a second, where enumerating their 10^8 combinations once per check would take hours.
+
+Checks (code, severity):
+- `no-baseline` (error): some answers fire no `technique:prompt_engineering` rule, so the
+  recommendation's baseline has no reason or citation.
+- `orphan-retriever`, `orphan-reranker`, `orphan-purpose`, `orphan-tactic` (error): a sub-choice
+  can fire while its technique (RAG, fine-tuning, prompt engineering) does not, so the advice
+  would list a retriever without RAG, or its reason would be dropped.
+- `orphan-note` (warning): a `note:<technique>` can fire without its technique; its reason is
+  then silently left out of the recommendation.
+- `dead-rule` (error): no answers make the rule fire.
+- `unreached-read` (warning): for some answers the rule's condition is undetermined because it
+  reads a question the walk did not reach there (an unreached question is unknown, and a rule
+  fires only when its condition is definitely true): guard it with the question's `asked_when`
+  or make sure that is intended.
+- `unreachable-question` (warning): no answers make the walk ask the question.
+- `finding-severity` (warning): rules raising the same finding disagree on its severity and can
+  fire together (the highest wins); intended, but worth a look.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from advisor import conditions as cond
+from advisor.analysis import FALSE, NOT_TRUE, TRUE, UNKNOWN, UNREACHED, Diagrams, describe
+
+if TYPE_CHECKING:
+    from advisor.rulebase import RuleBase
+    from advisor.rules import Rule
+
+SEVERITIES = ("error", "warning")
+# Sub-choice kinds and the technique whose plan they belong to.
+_OWNER = {
+    "tactic": "prompt_engineering",
+    "retriever": "rag",
+    "reranker": "rag",
+    "purpose": "fine_tuning",
+}
+_LINE = re.compile(r"line (\d+)")
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding of the linter, as data (see `as_dict`) and as one line of text (`str`)."""
+
+    code: str
+    severity: str
+    message: str
+    file: str
+    line: int | None
+    rule: str | None
+
+    @property
+    def location(self) -> str:
+        """`file:rule` (or `file:question`), with the line when known: `rules/rag.toml:12:x`."""
+        line = f"{self.line}:" if self.line else ""
+        return f"{self.file}:{line}{self.rule or ''}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "location": self.location,
+            "file": self.file,
+            "line": self.line,
+            "rule": self.rule,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.severity}: {self.code}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Report:
+    diagnostics: tuple[Diagnostic, ...]
+    rules: int
+    questions: int
+    combinations: int
+    queries: int
+    nodes: int  # decision-diagram nodes built
+    seconds: float
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "warning")
+
+
+def lint(rulebase: RuleBase) -> Report:
+    """Run every check over the whole answer space of `rulebase`."""
+    started = time.perf_counter()
+    checker = _Checker(rulebase)
+    diagnostics = [
+        *checker.baseline(),
+        *checker.orphans(),
+        *checker.dead_and_undetermined(),
+        *checker.unreachable_questions(),
+        *checker.severities(),
+    ]
+    return Report(
+        diagnostics=tuple(diagnostics),
+        rules=len(rulebase.rules),
+        questions=len(rulebase.questions),
+        combinations=checker.finder.space.size(),
+        queries=checker.queries,
+        nodes=len(checker.finder.nodes),
+        seconds=time.perf_counter() - started,
+    )
+
+
+class _Checker:
+    def __init__(self, rulebase: RuleBase) -> None:
+        self.rulebase = rulebase
+        self.finder = Diagrams(rulebase)
+        self.queries = 0
+        self.techniques: dict[str, list[Rule]] = {}
+        for rule in rulebase.rules:
+            if rule.then.kind == "technique":
+                self.techniques.setdefault(rule.then.value, []).append(rule)
+
+    def find(self, constraints: list[tuple[cond.Node, int]]) -> dict[str, Any] | None:
+        self.queries += 1
+        return self.finder.find(constraints)
+
+    def where(self, witness: dict[str, Any]) -> str:
+        return describe(witness, self.rulebase)
+
+    def baseline(self) -> Iterable[Diagnostic]:
+        owners = self.techniques.get("prompt_engineering", [])
+        first = self.rulebase.rules[0]
+        if not owners:
+            yield _at(first, "no-baseline", "error",
+                      "no rule concludes 'technique:prompt_engineering': the baseline has no "
+                      "reason; add one with when = \"true\"", own=False)  # fmt: skip
+            return
+        witness = self.find([(rule.when, NOT_TRUE) for rule in owners])
+        if witness is not None:
+            yield _at(owners[0], "no-baseline", "error",
+                      "no 'technique:prompt_engineering' rule fires when "
+                      f"{self.where(witness)}: the baseline has no reason there")  # fmt: skip
+
+    def orphans(self) -> Iterable[Diagnostic]:
+        for rule in self.rulebase.rules:
+            kind = rule.then.kind
+            if kind in _OWNER:
+                technique, severity, code = _OWNER[kind], "error", f"orphan-{kind}"
+            elif kind == "note":
+                technique, severity, code = rule.then.value, "warning", "orphan-note"
+            else:
+                continue
+            owners = self.techniques.get(technique, [])
+            constraints = [(rule.when, TRUE)] + [(o.when, NOT_TRUE) for o in owners]
+            witness = self.find(constraints)
+            if witness is None:
+                continue
+            if severity == "error":
+                message = (f"'{rule.then.key}' fires without 'technique:{technique}' when "
+                           f"{self.where(witness)}; require the technique's condition too")  # fmt: skip
+            else:
+                message = (f"'{rule.then.key}' fires without 'technique:{technique}' when "
+                           f"{self.where(witness)}, so its reason is left out")  # fmt: skip
+            yield _at(rule, code, severity, message)
+
+    def dead_and_undetermined(self) -> Iterable[Diagnostic]:
+        for rule in self.rulebase.rules:
+            if self.find([(rule.when, TRUE)]) is None:
+                yield _at(rule, "dead-rule", "error",
+                          f"can never fire: no answers make '{rule.when_text}' true")  # fmt: skip
+                continue
+            witness = self.find([(rule.when, UNKNOWN)])
+            if witness is not None:
+                unreached = [
+                    qid
+                    for qid in sorted(cond.questions_in(rule.when), key=self._position)
+                    if witness.get(qid) is UNREACHED
+                ]
+                yield _at(rule, "unreached-read", "warning",
+                          f"reads {', '.join(unreached)}, which the walk does not ask when "
+                          f"{self.where(witness)}; the condition is then undetermined and the "
+                          "rule does not fire")  # fmt: skip
+
+    def unreachable_questions(self) -> Iterable[Diagnostic]:
+        for question in self.rulebase.questions:
+            if question.asked_when == cond.TRUE:
+                continue
+            if self.find([(question.asked_when, TRUE)]) is None:
+                file, line = _place(question.source)
+                yield Diagnostic("unreachable-question", "warning",
+                                 f"never asked: no answers make '{question.asked_when_text}' "
+                                 "true", file, line, question.id)  # fmt: skip
+
+    def severities(self) -> Iterable[Diagnostic]:
+        by_finding: dict[str, list[Rule]] = {}
+        for rule in self.rulebase.rules:
+            if rule.then.kind == "finding":
+                by_finding.setdefault(rule.then.value, []).append(rule)
+        for rules in by_finding.values():
+            for n, first in enumerate(rules):
+                for second in rules[n + 1 :]:
+                    if first.severity == second.severity:
+                        continue
+                    witness = self.find([(first.when, TRUE), (second.when, TRUE)])
+                    if witness is not None:
+                        yield _at(second, "finding-severity", "warning",
+                                  f"raises '{second.then.value}' as {second.severity} while "
+                                  f"rule '{first.id}' raises it as {first.severity}, both when "
+                                  f"{self.where(witness)}")  # fmt: skip
+
+    def _position(self, qid: str) -> int:
+        return self.finder.position.get(qid, 0)
+
+
+def _at(rule: Rule, code: str, severity: str, message: str, *, own: bool = True) -> Diagnostic:
+    """A diagnostic located at `rule` (or only at its file when `own` is false)."""
+    file, line = _place(rule.source)
+    return Diagnostic(code, severity, message, file, line if own else None, rule.id if own else None)
+
+
+def _place(source: str) -> tuple[str, int | None]:
+    """`/abs/rules/rag.toml: line 12, rule 'x'` -> (`rules/rag.toml`, 12), relative when inside cwd."""
+    path, _, where = source.partition(": ")
+    match = _LINE.search(where)
+    shown = path
+    try:
+        shown = str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        pass
+    return shown, int(match.group(1)) if match else None
+
+
+__all__ = ["FALSE", "NOT_TRUE", "SEVERITIES", "TRUE", "UNKNOWN", "Diagnostic", "Report", "lint"]

@@ -1,0 +1,176 @@
+"""Whole-process figures: start-up of the console script, time to the first question in a
+pseudo-terminal, and peak memory, each next to a bare `python -c pass` measured in the same run.
+
+Children run the installed console script with a warm disk cache of the rule base and with
+bytecode cached (as after `pip install`), in a pycache folder of their own: `PYTHONDONTWRITEBYTECODE`
+(set in some sandboxes) would otherwise make every run recompile the package.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from timing import Figure
+
+# Peak RSS is read by a small helper (python -S, ~10 MiB) that forks and execs the command: a
+# child forked straight from this (large) process would report this process's memory instead.
+_PEAK = """import os, sys
+pid = os.fork()
+if pid == 0:
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+_ANSI = re.compile(rb"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][0-9A-Za-z]|[=>])")
+
+
+def console_script() -> str:
+    candidate = Path(sys.executable).parent / "advisor"
+    if candidate.exists():
+        return str(candidate)
+    raise SystemExit("the 'advisor' console script is not installed next to this Python")
+
+
+def child_env(scratch: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",
+                                                           "ADVISOR_NO_CACHE")}  # fmt: skip
+    env.update(
+        PYTHONPYCACHEPREFIX=str(scratch / "pycache"),
+        ADVISOR_CACHE_DIR=str(scratch / "cache"),
+        NO_COLOR="1",
+        TERM="xterm",
+        PROMPT_TOOLKIT_NO_CPR="1",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    screen_text: str | None = None  # wait for this on a pseudo-terminal instead of the exit
+
+
+def run_once(command: Command, cwd: Path) -> float:
+    """Seconds until the process exits (or shows `screen_text`)."""
+    if command.screen_text is not None:
+        return _until_on_screen(command, cwd)
+    start = time.perf_counter()
+    result = subprocess.run(
+        command.argv, cwd=cwd, env=command.env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - start
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"{command.name}: exit {result.returncode}: {result.stderr[-500:]!r}")
+    return elapsed
+
+
+def peak_rss(command: Command, cwd: Path) -> int:
+    """The command's peak resident set size in KiB (`ru_maxrss`), via the helper."""
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", _PEAK, *command.argv], cwd=cwd, env=command.env,
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rss, code = result.stdout.split()
+    if int(code) not in (0, 1):
+        raise RuntimeError(f"{command.name}: exit {code}")
+    return int(rss)
+
+
+def _until_on_screen(command: Command, cwd: Path, timeout: float = 20.0) -> float:
+    needle = (command.screen_text or "").encode()
+    start = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # child: become the command, on the pseudo-terminal
+        os.chdir(cwd)
+        os.execve(command.argv[0], list(command.argv), command.env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    seen = b""
+    try:
+        while True:
+            left = timeout - (time.perf_counter() - start)
+            if left <= 0:
+                raise RuntimeError(f"{command.name}: {needle!r} not on screen after {timeout} s")
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                raise RuntimeError(f"{command.name} ended before showing {needle!r}: {seen[-300:]!r}")
+            seen += chunk
+            if needle in _ANSI.sub(b"", seen):
+                return time.perf_counter() - start
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def measure(commands: Sequence[Command], runs: int, cwd: Path) -> dict[str, tuple[Figure, int]]:
+    """Every command `runs` times, interleaved; the figures and the median peak RSS (KiB)."""
+    for command in commands:  # warm-up: bytecode and the rule-base cache
+        run_once(command, cwd)
+    times: dict[str, list[float]] = {c.name: [] for c in commands}
+    for _ in range(runs):
+        for command in commands:
+            times[command.name].append(run_once(command, cwd))
+    memory = {
+        c.name: sorted(peak_rss(c, cwd) for _ in range(3))[1]
+        for c in commands
+        if c.screen_text is None
+    }
+    return {
+        name: (Figure(name, tuple(values)), memory.get(name, 0))
+        for name, values in times.items()
+    }
+
+
+def import_profile(argv: Sequence[str], env: dict[str, str], cwd: Path, depth: int = 2,
+                   floor_ms: float = 3.0) -> list[str]:  # fmt: skip
+    """`python -X importtime` of a command: imports down to `depth` costing >= floor_ms."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", *argv], cwd=cwd, env=env,
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    lines = []
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        own, total, name = line[len("import time:") :].split("|")
+        level = (len(name) - len(name.lstrip()) - 1) // 2
+        if level <= depth and int(total) >= floor_ms * 1000:
+            lines.append(f"{'  ' * level}{name.strip()}: {int(total) / 1000:.1f} ms "
+                         f"(own {int(own) / 1000:.1f} ms)")  # fmt: skip
+    return lines
+
+
+def write_answers(answers: dict[str, object], folder: Path) -> Path:
+    path = folder / "answers.json"
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    return path
