@@ -48,8 +48,13 @@ class DecisionPath:
 
     def leads_to(self, question_id: str) -> list[str]:
         """Conclusions (as keys) of the fired rules that relied on this answer: techniques first,
-        then sub-choices, then findings (rule order within each kind)."""
-        found = [conclusion_node(f.conclusion) for f in self.fired if question_id in f.relied_on]
+        then sub-choices, then findings (rule order within each kind). Notes only explain a
+        technique that other rules chose, so they credit nothing."""
+        found = [
+            conclusion_node(f.conclusion)
+            for f in self.fired
+            if question_id in f.relied_on and not f.conclusion.startswith("note:")
+        ]
         unique = list(dict.fromkeys(found))
         return sorted(
             unique, key=lambda key: _KIND_ORDER.get(key.partition(":")[0], len(_KIND_ORDER))
