@@ -108,9 +108,9 @@ def _representatives(question: Question, cuts: set[int], named: set[str]) -> Ite
         for size in range(len(distinct) + 1):
             for chosen in combinations(distinct, size):
                 for extra in range(len(others) + 1):
-                    value = frozenset(chosen) | frozenset(others[:extra])
-                    if len(value) >= question.min_choices:
-                        yield value
+                    subset = frozenset(chosen) | frozenset(others[:extra])
+                    if len(subset) >= question.min_choices:
+                        yield subset
 
 
 class Diagrams:
@@ -155,7 +155,9 @@ class Diagrams:
         width = len(self.space.answers[var])
         kids_a = kids_a if var_a == var else (a,) * width
         kids_b = kids_b if var_b == var else (b,) * width
-        found = self._make(var, tuple(self._apply(table, op, x, y) for x, y in zip(kids_a, kids_b)))
+        found = self._make(
+            var, tuple(self._apply(table, op, x, y) for x, y in zip(kids_a, kids_b, strict=True))
+        )
         self._applied[key] = found
         return found
 
@@ -183,7 +185,9 @@ class Diagrams:
 
     def within(self, a: int, allowed: int) -> int:
         """The two-valued diagram of "the value of `a` is one of `allowed` (bits)"."""
-        return self._map(tuple(_T if _BIT_OF_LEAF[leaf] & allowed else _F for leaf in (_F, _T, _N)), a)
+        return self._map(
+            tuple(_T if _BIT_OF_LEAF[leaf] & allowed else _F for leaf in (_F, _T, _N)), a
+        )
 
     def build(self, node: cond.Node) -> int:
         """The diagram of a condition (three-valued leaves); shared sub-conditions built once."""

@@ -43,10 +43,17 @@ _CODE = ("cache", "conditions", "questions", "rules", "kb", "rulebase", "graph",
 _NODES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
-        cond.Const, cond.Truth, cond.Compare, cond.Member, cond.Has, cond.Count,
-        cond.And, cond.Or, cond.Not,
+        cond.Const,
+        cond.Truth,
+        cond.Compare,
+        cond.Member,
+        cond.Has,
+        cond.Count,
+        cond.And,
+        cond.Or,
+        cond.Not,
     )
-}  # fmt: skip
+}
 _NODE_TYPES = frozenset(_NODES.values())
 _RECORDS: dict[str, type] = {
     cls.__name__: cls for cls in (Question, Choice, Preset, Rule, Conclusion, Section)
@@ -98,7 +105,9 @@ def load(digest: str, rules_dir: Path, kb_dir: Path) -> RuleBase | None:
 def store(rulebase: RuleBase) -> None:
     """Write the entry for `rulebase` (atomically); any failure is ignored."""
     folder = cache_dir()
-    path = entry_path(folder, rulebase.digest, rulebase.rules_dir, rulebase.kb_dir) if folder else None
+    path = (
+        entry_path(folder, rulebase.digest, rulebase.rules_dir, rulebase.kb_dir) if folder else None
+    )
     if folder is None or path is None:
         return
     try:

@@ -29,8 +29,8 @@ from advisor._version import __version__
 from advisor.answers import METADATA_FIELDS, validate_answers
 from advisor.errors import MissingAnswersError
 from advisor.models import (
-    FineTuningPlan,
     Finding,
+    FineTuningPlan,
     PromptEngineeringPlan,
     RagPlan,
     RationaleItem,
@@ -105,29 +105,33 @@ class Walk:
     next: Question | None = None
 
 
-# One question of the walk, with what the loop needs looked up once:
-# (id, question, gate or None when always asked, is a set question, has a default,
-#  step when skipped, step when defaulted (None for sets), type of cacheable answers, cache,
-#  and for checking a raw answer: kind, allowed values, lower bound (fewest choices), upper bound).
+# One question of the walk, with what the loop needs looked up once: (id, kind, allowed values,
+# lower bound (fewest choices for a set), upper bound, gate or None when always asked, type of
+# answers whose trace step is cached, the cache, and the rarely needed rest: (question, is a set
+# question, has a default, step when skipped, step when defaulted or None for a set)).
 _WalkEntry = tuple[
     str,
-    Question,
-    Any,
-    bool,
-    bool,
-    TraceStep,
-    "TraceStep | None",
-    "type | None",
-    dict[Any, TraceStep],
     str,
     frozenset[str],
     "int | None",
     "int | None",
+    Any,
+    "type | None",
+    dict[Any, TraceStep],
+    tuple[Question, bool, bool, TraceStep, "TraceStep | None"],
 ]
 # One rule, for building the output: (id, conclusion key, rationale section or None, finding id
 # or None, severity, because, template split at placeholders or None, citations, fired step).
 _RuleEntry = tuple[
-    str, str, "str | None", "str | None", Any, str, "tuple[str, ...] | None", tuple[str, ...], TraceStep
+    str,
+    str,
+    "str | None",
+    "str | None",
+    Any,
+    str,
+    "tuple[str, ...] | None",
+    tuple[str, ...],
+    TraceStep,
 ]
 
 
@@ -161,9 +165,17 @@ class _Outline:
     retrievers: tuple[str, ...]
     reranker: bool
     purposes: tuple[str, ...]
-    sections: tuple[tuple[tuple[str, str, tuple[str, ...] | None, tuple[str, ...]], ...] | None, ...]
+    sections: tuple[
+        tuple[tuple[str, str, tuple[str, ...] | None, tuple[str, ...]], ...] | None, ...
+    ]
     findings: tuple[
-        tuple[str, Any, tuple[tuple[str, tuple[str, ...] | None], ...], tuple[str, ...], tuple[str, ...]],
+        tuple[
+            str,
+            Any,
+            tuple[tuple[str, tuple[str, ...] | None], ...],
+            tuple[str, ...],
+            tuple[str, ...],
+        ],
         ...,
     ]
     fired_steps: tuple[TraceStep, ...]
@@ -194,26 +206,16 @@ def _build_plan(rulebase: RuleBase) -> _Plan:
             kind, cached = bool, {v: _step("asked", q.id, v) for v in (True, False)}
         elif q.kind == "int":
             kind = int
-        defaulted = _step("defaulted", q.id, q.default) if q.has_default and q.kind != "set" else None
+        defaulted = (
+            _step("defaulted", q.id, q.default) if q.has_default and q.kind != "set" else None
+        )
         skipped = _step("skipped", q.id, detail=f"asked only when {q.asked_when_text}")
         always = q.asked_when == cond.TRUE
         low = q.min_choices if q.kind == "set" else q.minimum
+        rest = (q, q.kind == "set", q.has_default, skipped, defaulted)
+        gate_or_none = None if always else gate
         entries.append(
-            (
-                q.id,
-                q,
-                None if always else gate,
-                q.kind == "set",
-                q.has_default,
-                skipped,
-                defaulted,
-                kind,
-                cached,
-                q.kind,
-                frozenset(q.values),
-                low,
-                q.maximum,
-            )
+            (q.id, q.kind, frozenset(q.values), low, q.maximum, gate_or_none, kind, cached, rest)
         )
     rules: list[_RuleEntry] = []
     for r in rulebase.rules:
@@ -250,17 +252,50 @@ def walk(answers: Mapping[str, Any], rulebase: RuleBase) -> Walk:
     A gate that is unknown (it reads an unanswered question) counts as reached for the purpose of
     reporting missing answers, so one error can list everything still needed.
     """
+    walked = _walk(answers, rulebase, check=False)
+    assert walked is not None
+    return walked
+
+
+def _walk(answers: Mapping[Any, Any], rulebase: RuleBase, check: bool) -> Walk | None:
+    """`walk()`; with `check`, also validate each raw answer as `answers._plain_valid` does
+    and return None at the first answer that is not plainly valid (the caller then runs the
+    full validation, which words the errors). The fused pass is `advise()`'s hot path."""
     plan = _plan(rulebase)
     result = Walk()
     effective = result.effective
     steps = result.steps
     get = answers.get
-    for qid, question, gate, is_set, has_default, skipped, defaulted, kind, cached, _, _, _, _ in (
-        plan.walk
-    ):
-        reached = True if gate is None else gate(effective)
+    for qid, shape, values, low, high, gate, kind, cached, rest in plan.walk:
         value = get(qid)
+        if check and value is not None:
+            value_type = type(value)
+            if shape == "choice":
+                if value_type is not str or value not in values:
+                    return None
+            elif shape == "bool":
+                if value_type is not bool:
+                    return None
+            elif shape == "int":
+                if (
+                    value_type is not int
+                    or (low is not None and value < low)
+                    or (high is not None and value > high)
+                ):
+                    return None
+            else:
+                if value_type is not list and value_type is not tuple:
+                    return None
+                for item in value:
+                    if type(item) is not str or item not in values:
+                        return None
+                chosen = frozenset(value)
+                if len(chosen) != len(value) or len(chosen) < (low or 0):
+                    return None
+                value = chosen
+        reached = True if gate is None else gate(effective)
         if reached is False:
+            question, _, _, skipped, _ = rest
             if value is None:
                 steps.append(skipped)
             else:
@@ -268,6 +303,7 @@ def walk(answers: Mapping[str, Any], rulebase: RuleBase) -> Walk:
                 steps.append(_step("ignored", qid, _plain(value, question), detail))
             continue
         if value is None:
+            question, is_set, has_default, _, defaulted = rest
             if not has_default:
                 result.missing.append(question)
                 if result.next is None and reached:
@@ -287,7 +323,7 @@ def walk(answers: Mapping[str, Any], rulebase: RuleBase) -> Walk:
                     cached[value] = step
             steps.append(step)
         else:
-            steps.append(_step("asked", qid, _plain(value, question)))
+            steps.append(_step("asked", qid, _plain(value, rest[0])))
         if reached:
             effective[qid] = value
     return result
@@ -352,13 +388,11 @@ def advise(answers: Mapping[str, Any] | Any, rulebase: RuleBase | None = None) -
     return _recommend(reached, rulebase, clean)
 
 
-def _checked_walk(data: Mapping[Any, Any], rulebase: RuleBase) -> tuple[Walk, dict[str, Any]] | None:
-    """`walk(validate_answers(data))` in one pass, for plainly valid answers; else None.
-
-    Accepts exactly what `answers._plain_valid` accepts (the caller falls back to the full
-    validation, which words the errors, for anything else) and returns the walk with the
-    metadata answers. This is `advise()`'s hot path.
-    """
+def _checked_walk(
+    data: Mapping[Any, Any], rulebase: RuleBase
+) -> tuple[Walk, dict[str, Any]] | None:
+    """`walk(validate_answers(data))` in one pass for plainly valid answers, with the metadata
+    answers; None for anything else (the caller falls back to the full validation)."""
     plan = _plan(rulebase)
     known = plan.known
     for key in data:
@@ -371,72 +405,10 @@ def _checked_walk(data: Mapping[Any, Any], rulebase: RuleBase) -> tuple[Walk, di
             if type(value) is not str:
                 return None
             meta[key] = value
-    result = Walk()
-    effective = result.effective
-    steps = result.steps
-    get = data.get
-    for (
-        qid, question, gate, is_set, has_default, skipped, defaulted, kind, cached,
-        check, values, low, high,
-    ) in plan.walk:  # fmt: skip
-        value = get(qid)
-        if value is not None:
-            value_type = type(value)
-            if check == "choice":
-                if value_type is not str or value not in values:
-                    return None
-            elif check == "bool":
-                if value_type is not bool:
-                    return None
-            elif check == "int":
-                if (
-                    value_type is not int
-                    or (low is not None and value < low)
-                    or (high is not None and value > high)
-                ):
-                    return None
-            else:
-                if value_type is not list and value_type is not tuple:
-                    return None
-                for item in value:
-                    if type(item) is not str or item not in values:
-                        return None
-                chosen = frozenset(value)
-                if len(chosen) != len(value) or len(chosen) < (low or 0):
-                    return None
-                value = chosen
-        reached = True if gate is None else gate(effective)
-        if reached is False:
-            if value is None:
-                steps.append(skipped)
-            else:
-                detail = plan.ignored_detail[qid]
-                steps.append(_step("ignored", qid, _plain(value, question), detail))
-            continue
-        if value is None:
-            if not has_default:
-                result.missing.append(question)
-                if result.next is None and reached:
-                    result.next = question
-                continue
-            value = question.default
-            if is_set:
-                value = frozenset(value)
-                steps.append(_step("defaulted", qid, _plain(value, question)))
-            else:
-                steps.append(defaulted)  # type: ignore[arg-type]
-        elif type(value) is kind:
-            step = cached.get(value)
-            if step is None:
-                step = _step("asked", qid, value)
-                if kind is int and len(cached) < _INT_STEPS_CACHED:
-                    cached[value] = step
-            steps.append(step)
-        else:
-            steps.append(_step("asked", qid, _plain(value, question)))
-        if reached:
-            effective[qid] = value
-    return result, meta
+    walked = _walk(data, rulebase, check=True)
+    if walked is None:
+        return None
+    return walked, meta
 
 
 def _recommend(reached: Walk, rulebase: RuleBase, clean: Mapping[str, Any]) -> Recommendation:
@@ -469,10 +441,10 @@ def _recommend(reached: Walk, rulebase: RuleBase, clean: Mapping[str, Any]) -> R
         plans.append(items)
     pe_items, rag_items, ft_items = plans
     findings = []
-    for fid, severity, entries, cites, rids in outline.findings:
+    for fid, severity, reasons, cites, rids in outline.findings:
         texts = [
             because if template is None else _fill(template, effective, rulebase, words)
-            for because, template in entries
+            for because, template in reasons
         ]
         values = {"id": fid, "severity": severity, "message": " ".join(texts)}
         values["citations"] = list(cites)
@@ -511,7 +483,6 @@ def _recommend(reached: Walk, rulebase: RuleBase, clean: Mapping[str, Any]) -> R
         },
         set(_FILLED[Recommendation]),
     )
-
 
 
 def _outline(fired: tuple[int, ...], plan: _Plan, rulebase: RuleBase) -> _Outline:
@@ -565,7 +536,10 @@ def _outline(fired: tuple[int, ...], plan: _Plan, rulebase: RuleBase) -> _Outlin
 
 
 def _fill(
-    template: tuple[str, ...], effective: Mapping[str, Any], rulebase: RuleBase, words: dict[str, str]
+    template: tuple[str, ...],
+    effective: Mapping[str, Any],
+    rulebase: RuleBase,
+    words: dict[str, str],
 ) -> str:
     """`because` with `{question_id}` replaced by the answer in words (`fill_placeholders`)."""
     parts = list(template)
@@ -574,7 +548,9 @@ def _fill(
         word = words.get(name)
         if word is None:
             question = rulebase.question_by_id.get(name)
-            word = "{" + name + "}" if question is None else question.format_value(effective.get(name))
+            word = (
+                "{" + name + "}" if question is None else question.format_value(effective.get(name))
+            )
             words[name] = word
         parts[n] = word
     return "".join(parts)
@@ -595,7 +571,9 @@ def _sources(plan: _Plan, refs: list[str], rulebase: RuleBase) -> list[Source]:
     return sources
 
 
-def _used_answers(effective: Mapping[str, Any], clean: Mapping[str, Any], plan: _Plan) -> dict[str, Any]:
+def _used_answers(
+    effective: Mapping[str, Any], clean: Mapping[str, Any], plan: _Plan
+) -> dict[str, Any]:
     used = dict(effective)
     for question in plan.set_questions:
         value = used.get(question.id)

@@ -27,6 +27,7 @@ Checks (code, severity):
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterable
@@ -146,15 +147,24 @@ class _Checker:
         owners = self.techniques.get("prompt_engineering", [])
         first = self.rulebase.rules[0]
         if not owners:
-            yield _at(first, "no-baseline", "error",
-                      "no rule concludes 'technique:prompt_engineering': the baseline has no "
-                      "reason; add one with when = \"true\"", own=False)  # fmt: skip
+            yield _at(
+                first,
+                "no-baseline",
+                "error",
+                "no rule concludes 'technique:prompt_engineering': the baseline has no "
+                'reason; add one with when = "true"',
+                own=False,
+            )
             return
         witness = self.find([(rule.when, NOT_TRUE) for rule in owners])
         if witness is not None:
-            yield _at(owners[0], "no-baseline", "error",
-                      "no 'technique:prompt_engineering' rule fires when "
-                      f"{self.where(witness)}: the baseline has no reason there")  # fmt: skip
+            yield _at(
+                owners[0],
+                "no-baseline",
+                "error",
+                "no 'technique:prompt_engineering' rule fires when "
+                f"{self.where(witness)}: the baseline has no reason there",
+            )
 
     def orphans(self) -> Iterable[Diagnostic]:
         for rule in self.rulebase.rules:
@@ -171,18 +181,26 @@ class _Checker:
             if witness is None:
                 continue
             if severity == "error":
-                message = (f"'{rule.then.key}' fires without 'technique:{technique}' when "
-                           f"{self.where(witness)}; require the technique's condition too")  # fmt: skip
+                message = (
+                    f"'{rule.then.key}' fires without 'technique:{technique}' when "
+                    f"{self.where(witness)}; require the technique's condition too"
+                )
             else:
-                message = (f"'{rule.then.key}' fires without 'technique:{technique}' when "
-                           f"{self.where(witness)}, so its reason is left out")  # fmt: skip
+                message = (
+                    f"'{rule.then.key}' fires without 'technique:{technique}' when "
+                    f"{self.where(witness)}, so its reason is left out"
+                )
             yield _at(rule, code, severity, message)
 
     def dead_and_undetermined(self) -> Iterable[Diagnostic]:
         for rule in self.rulebase.rules:
             if self.find([(rule.when, TRUE)]) is None:
-                yield _at(rule, "dead-rule", "error",
-                          f"can never fire: no answers make '{rule.when_text}' true")  # fmt: skip
+                yield _at(
+                    rule,
+                    "dead-rule",
+                    "error",
+                    f"can never fire: no answers make '{rule.when_text}' true",
+                )
                 continue
             witness = self.find([(rule.when, UNKNOWN)])
             if witness is not None:
@@ -191,10 +209,14 @@ class _Checker:
                     for qid in sorted(cond.questions_in(rule.when), key=self._position)
                     if witness.get(qid) is UNREACHED
                 ]
-                yield _at(rule, "unreached-read", "warning",
-                          f"reads {', '.join(unreached)}, which the walk does not ask when "
-                          f"{self.where(witness)}; the condition is then undetermined and the "
-                          "rule does not fire")  # fmt: skip
+                yield _at(
+                    rule,
+                    "unreached-read",
+                    "warning",
+                    f"reads {', '.join(unreached)}, which the walk does not ask when "
+                    f"{self.where(witness)}; the condition is then undetermined and the "
+                    "rule does not fire",
+                )
 
     def unreachable_questions(self) -> Iterable[Diagnostic]:
         for question in self.rulebase.questions:
@@ -202,9 +224,14 @@ class _Checker:
                 continue
             if self.find([(question.asked_when, TRUE)]) is None:
                 file, line = _place(question.source)
-                yield Diagnostic("unreachable-question", "warning",
-                                 f"never asked: no answers make '{question.asked_when_text}' "
-                                 "true", file, line, question.id)  # fmt: skip
+                yield Diagnostic(
+                    "unreachable-question",
+                    "warning",
+                    f"never asked: no answers make '{question.asked_when_text}' true",
+                    file,
+                    line,
+                    question.id,
+                )
 
     def severities(self) -> Iterable[Diagnostic]:
         by_finding: dict[str, list[Rule]] = {}
@@ -218,10 +245,14 @@ class _Checker:
                         continue
                     witness = self.find([(first.when, TRUE), (second.when, TRUE)])
                     if witness is not None:
-                        yield _at(second, "finding-severity", "warning",
-                                  f"raises '{second.then.value}' as {second.severity} while "
-                                  f"rule '{first.id}' raises it as {first.severity}, both when "
-                                  f"{self.where(witness)}")  # fmt: skip
+                        yield _at(
+                            second,
+                            "finding-severity",
+                            "warning",
+                            f"raises '{second.then.value}' as {second.severity} while "
+                            f"rule '{first.id}' raises it as {first.severity}, both when "
+                            f"{self.where(witness)}",
+                        )
 
     def _position(self, qid: str) -> int:
         return self.finder.position.get(qid, 0)
@@ -230,18 +261,18 @@ class _Checker:
 def _at(rule: Rule, code: str, severity: str, message: str, *, own: bool = True) -> Diagnostic:
     """A diagnostic located at `rule` (or only at its file when `own` is false)."""
     file, line = _place(rule.source)
-    return Diagnostic(code, severity, message, file, line if own else None, rule.id if own else None)
+    return Diagnostic(
+        code, severity, message, file, line if own else None, rule.id if own else None
+    )
 
 
 def _place(source: str) -> tuple[str, int | None]:
-    """`/abs/rules/rag.toml: line 12, rule 'x'` -> (`rules/rag.toml`, 12), relative when inside cwd."""
+    """`/abs/rules/rag.toml: line 12, rule 'x'` -> (`rules/rag.toml`, 12), relative to cwd."""
     path, _, where = source.partition(": ")
     match = _LINE.search(where)
     shown = path
-    try:
+    with contextlib.suppress(ValueError, OSError):
         shown = str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        pass
     return shown, int(match.group(1)) if match else None
 
 

@@ -85,22 +85,22 @@ class RuleIndex:
             for qid, entries in groups.items()
             if shapes[qid].kind == "int"
         )
+        self._loop = tuple((q.qid, q.masks, q.thresholds, q) for q in self.questions)
 
     def candidates(self, effective: Mapping[str, Any]) -> list[int]:
         """Positions of the rules whose single-question conjuncts all hold, in rule order."""
         mask = self.live
         get = effective.get
-        for indexed in self.questions:
-            value = get(indexed.qid)
+        for qid, masks, cuts, indexed in self._loop:
+            value = get(qid)
             if value is None:
                 key: Any = _UNKNOWN
-            elif indexed.thresholds is not None:
-                cuts = indexed.thresholds
+            elif cuts is not None:
                 at = bisect_left(cuts, value)
                 key = 2 * at + (at < len(cuts) and cuts[at] == value)
             else:
                 key = value
-            found = indexed.masks.get(key)
+            found = masks.get(key)
             if found is None:
                 found = indexed.mask(key, value)
             mask &= found

@@ -99,18 +99,31 @@ def engine_figures(rounds: int) -> tuple[list[Figure], str]:
     model = answers_model(rulebase)
     models = [model(**answers) for answers in inputs]
     figures = [
-        per_call("advise() from a plain dict (validation included)",
-                 lambda a: advise(a, rulebase), inputs, rounds),
-        per_call("advise() from a validated Answers model",
-                 lambda m: advise(m, rulebase), models, rounds),
-        per_call("next_question() on partial answers", lambda a: next_question(a, rulebase),
-                 partial_answers(inputs, rulebase), max(1, rounds // 4)),
-    ]  # fmt: skip
+        per_call(
+            "advise() from a plain dict (validation included)",
+            lambda a: advise(a, rulebase),
+            inputs,
+            rounds,
+        ),
+        per_call(
+            "advise() from a validated Answers model", lambda m: advise(m, rulebase), models, rounds
+        ),
+        per_call(
+            "next_question() on partial answers",
+            lambda a: next_question(a, rulebase),
+            partial_answers(inputs, rulebase),
+            max(1, rounds // 4),
+        ),
+    ]
     effective = [walk(validate_answers(a, rulebase), rulebase).effective for a in inputs]
     figures.append(
-        per_call("fired_rules() alone (evaluation step)",
-                 lambda e: fired_rules(e, rulebase), effective, rounds)
-    )  # fmt: skip
+        per_call(
+            "fired_rules() alone (evaluation step)",
+            lambda e: fired_rules(e, rulebase),
+            effective,
+            rounds,
+        )
+    )
     note = f"{len(inputs)} answer sets ({origin}); {len(rulebase.rules)} rules"
     return figures, note
 
@@ -160,8 +173,10 @@ def reference_figures(count: int, rounds: int) -> tuple[list[Figure], str, int]:
     """
     oracle, origin = load_oracle()
     rulebase = load_rulebase(REFERENCE / "rules", REFERENCE / "kb")
-    outputs = {k: tuple(v) for k, v in tomllib.loads(
-        (REFERENCE / "outputs.toml").read_text(encoding="utf-8")).items()}  # fmt: skip
+    outputs = {
+        k: tuple(v)
+        for k, v in tomllib.loads((REFERENCE / "outputs.toml").read_text(encoding="utf-8")).items()
+    }
     expected = {r["reason"]: (r["technique"], r["reason"]) for r in oracle.RULES}
     assert outputs == expected, "benchmarks/reference/outputs.toml does not match the oracle"
     checked = oracle.profiles(2000, 1)
@@ -182,13 +197,13 @@ def reference_figures(count: int, rounds: int) -> tuple[list[Figure], str, int]:
             "our engine: fired_rules()": lambda p: frozenset(
                 outputs[r.id] for r in fired_rules(p, rulebase)
             ),
-            "our engine: advise() (validation, walk, explanation)": lambda p: advise(
-                p, rulebase
-            ),
+            "our engine: advise() (validation, walk, explanation)": lambda p: advise(p, rulebase),
         },
         timing,
         rounds,
     )
-    note = (f"{len(rulebase.rules)} rules; {count:,} timing profiles (seed 2) x {rounds}; "
-            f"outputs identical on {len(checked):,} profiles (seed 1); oracle: {origin}")  # fmt: skip
+    note = (
+        f"{len(rulebase.rules)} rules; {count:,} timing profiles (seed 2) x {rounds}; "
+        f"outputs identical on {len(checked):,} profiles (seed 1); oracle: {origin}"
+    )
     return list(figures.values()), note, len(checked)

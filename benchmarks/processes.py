@@ -2,12 +2,13 @@
 pseudo-terminal, and peak memory, each next to a bare `python -c pass` measured in the same run.
 
 Children run the installed console script with a warm disk cache of the rule base and with
-bytecode cached (as after `pip install`), in a pycache folder of their own: `PYTHONDONTWRITEBYTECODE`
-(set in some sandboxes) would otherwise make every run recompile the package.
+bytecode cached (as after `pip install`), in a pycache folder of their own:
+`PYTHONDONTWRITEBYTECODE` (set in some sandboxes) would otherwise make every run recompile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -26,9 +27,12 @@ from pathlib import Path
 
 from timing import Figure
 
-# Peak RSS is read by a small helper (python -S, ~10 MiB) that forks and execs the command: a
-# child forked straight from this (large) process would report this process's memory instead.
-_PEAK = """import os, sys
+# Each command is started by a small helper (python -S, ~10 MiB) that times it from fork to
+# exit and reads its peak RSS from wait4(): started straight from this (large) process, the
+# figures would include this process's fork cost, and the child's ru_maxrss would report this
+# process's memory.
+_HELPER = """import os, sys, time
+start = time.perf_counter_ns()
 pid = os.fork()
 if pid == 0:
     null = os.open(os.devnull, os.O_RDWR)
@@ -36,7 +40,8 @@ if pid == 0:
         os.dup2(null, fd)
     os.execv(sys.argv[1], sys.argv[1:])
 _, status, usage = os.wait4(pid, 0)
-print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+elapsed = time.perf_counter_ns() - start
+print(elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
 """
 _ANSI = re.compile(rb"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][0-9A-Za-z]|[=>])")
 
@@ -49,8 +54,11 @@ def console_script() -> str:
 
 
 def child_env(scratch: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",
-                                                           "ADVISOR_NO_CACHE")}  # fmt: skip
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONDONTWRITEBYTECODE", "ADVISOR_NO_CACHE")
+    }
     env.update(
         PYTHONPYCACHEPREFIX=str(scratch / "pycache"),
         ADVISOR_CACHE_DIR=str(scratch / "cache"),
@@ -70,31 +78,22 @@ class Command:
     screen_text: str | None = None  # wait for this on a pseudo-terminal instead of the exit
 
 
-def run_once(command: Command, cwd: Path) -> float:
-    """Seconds until the process exits (or shows `screen_text`)."""
+def run_once(command: Command, cwd: Path) -> tuple[float, int]:
+    """Seconds until the process exits (or shows `screen_text`), and its peak RSS in KiB."""
     if command.screen_text is not None:
-        return _until_on_screen(command, cwd)
-    start = time.perf_counter()
+        return _until_on_screen(command, cwd), 0
     result = subprocess.run(
-        command.argv, cwd=cwd, env=command.env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
-    )  # fmt: skip
-    elapsed = time.perf_counter() - start
-    if result.returncode not in (0, 1):
-        raise RuntimeError(f"{command.name}: exit {result.returncode}: {result.stderr[-500:]!r}")
-    return elapsed
-
-
-def peak_rss(command: Command, cwd: Path) -> int:
-    """The command's peak resident set size in KiB (`ru_maxrss`), via the helper."""
-    result = subprocess.run(
-        [sys.executable, "-S", "-c", _PEAK, *command.argv], cwd=cwd, env=command.env,
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    rss, code = result.stdout.split()
-    if int(code) not in (0, 1):
+        [sys.executable, "-S", "-c", _HELPER, *command.argv],
+        cwd=cwd,
+        env=command.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    elapsed, rss, code = (int(part) for part in result.stdout.split())
+    if code not in (0, 1):
         raise RuntimeError(f"{command.name}: exit {code}")
-    return int(rss)
+    return elapsed / 1e9, rss
 
 
 def _until_on_screen(command: Command, cwd: Path, timeout: float = 20.0) -> float:
@@ -119,15 +118,15 @@ def _until_on_screen(command: Command, cwd: Path, timeout: float = 20.0) -> floa
             except OSError:
                 chunk = b""
             if not chunk:
-                raise RuntimeError(f"{command.name} ended before showing {needle!r}: {seen[-300:]!r}")
+                raise RuntimeError(
+                    f"{command.name} ended before showing {needle!r}: {seen[-300:]!r}"
+                )
             seen += chunk
             if needle in _ANSI.sub(b"", seen):
                 return time.perf_counter() - start
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         os.waitpid(pid, 0)
         os.close(fd)
 
@@ -137,27 +136,30 @@ def measure(commands: Sequence[Command], runs: int, cwd: Path) -> dict[str, tupl
     for command in commands:  # warm-up: bytecode and the rule-base cache
         run_once(command, cwd)
     times: dict[str, list[float]] = {c.name: [] for c in commands}
+    memory: dict[str, list[int]] = {c.name: [] for c in commands}
     for _ in range(runs):
         for command in commands:
-            times[command.name].append(run_once(command, cwd))
-    memory = {
-        c.name: sorted(peak_rss(c, cwd) for _ in range(3))[1]
-        for c in commands
-        if c.screen_text is None
-    }
+            elapsed, rss = run_once(command, cwd)
+            times[command.name].append(elapsed)
+            memory[command.name].append(rss)
     return {
-        name: (Figure(name, tuple(values)), memory.get(name, 0))
+        name: (Figure(name, tuple(values)), sorted(memory[name])[len(memory[name]) // 2])
         for name, values in times.items()
     }
 
 
-def import_profile(argv: Sequence[str], env: dict[str, str], cwd: Path, depth: int = 2,
-                   floor_ms: float = 3.0) -> list[str]:  # fmt: skip
+def import_profile(
+    argv: Sequence[str], env: dict[str, str], cwd: Path, depth: int = 2, floor_ms: float = 3.0
+) -> list[str]:
     """`python -X importtime` of a command: imports down to `depth` costing >= floor_ms."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", *argv], cwd=cwd, env=env,
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [sys.executable, "-X", "importtime", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     lines = []
     for line in result.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -165,8 +167,10 @@ def import_profile(argv: Sequence[str], env: dict[str, str], cwd: Path, depth: i
         own, total, name = line[len("import time:") :].split("|")
         level = (len(name) - len(name.lstrip()) - 1) // 2
         if level <= depth and int(total) >= floor_ms * 1000:
-            lines.append(f"{'  ' * level}{name.strip()}: {int(total) / 1000:.1f} ms "
-                         f"(own {int(own) / 1000:.1f} ms)")  # fmt: skip
+            lines.append(
+                f"{'  ' * level}{name.strip()}: {int(total) / 1000:.1f} ms "
+                f"(own {int(own) / 1000:.1f} ms)"
+            )
     return lines
 
 

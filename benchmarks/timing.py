@@ -35,7 +35,7 @@ class Figure:
 def per_call(
     name: str, function: Callable[[Any], Any], inputs: Sequence[Any], rounds: int, note: str = ""
 ) -> Figure:
-    """Time `function(x)` once per input per round, each call on its own (clock overhead ~0.1 µs)."""
+    """Time `function(x)` once per input per round, one call at a time (clock overhead ~0.1 µs)."""
     clock = time.perf_counter_ns
     samples: list[float] = []
     for x in inputs[: max(1, len(inputs) // 10)]:  # warm caches and lazy tables

@@ -31,8 +31,14 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _same_content(a: RuleBase, b: RuleBase) -> bool:
     return (a.questions, a.rules, a.definitions, a.kb, a.name, a.version, a.digest) == (
-        b.questions, b.rules, b.definitions, b.kb, b.name, b.version, b.digest
-    )  # fmt: skip
+        b.questions,
+        b.rules,
+        b.definitions,
+        b.kb,
+        b.name,
+        b.version,
+        b.digest,
+    )
 
 
 def test_hit_gives_the_same_rule_base_and_recommendation(
@@ -112,12 +118,27 @@ def _console_script() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("advisor") or "advisor")
 
 
-def _recommend(env: dict[str, str], answers_file: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _recommend(
+    env: dict[str, str], answers_file: Path, cwd: Path
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-X", "importtime", _console_script(), "recommend", "--answers", str(answers_file),
-         "--format", "json"],
-        capture_output=True, text=True, cwd=cwd, timeout=60, env={**os.environ, **env},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            _console_script(),
+            "recommend",
+            "--answers",
+            str(answers_file),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        env={**os.environ, **env},
+    )
 
 
 def test_cli_hit_skips_markdown_and_graph_imports(tmp_path: Path, answers: dict[str, Any]) -> None:

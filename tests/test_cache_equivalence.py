@@ -84,9 +84,7 @@ def test_answer_validation_fast_path_equals_the_model(
     model = answers_model(rulebase)
     for answers in samples:
         through_model = model.model_validate(answers).model_dump(exclude_unset=True)
-        expected = {
-            k: frozenset(v) if isinstance(v, list) else v for k, v in through_model.items()
-        }
+        expected = {k: frozenset(v) if isinstance(v, list) else v for k, v in through_model.items()}
         clean = validate_answers(answers, rulebase)
         assert clean == expected
         assert list(clean) == list(expected)  # same key order

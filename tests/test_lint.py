@@ -46,14 +46,17 @@ def test_dead_rule_is_an_error_located_at_the_rule(
     run_cli: RunCli, rules_copy: tuple[Path, Path]
 ) -> None:
     rules, kb = rules_copy
-    _add_rule(rules, """
+    _add_rule(
+        rules,
+        """
 [[rule]]
 id = "never_fires"
 when = "knowledge == general and knowledge != general"
 then = "tactic:few_shot"
 because = "Impossible."
 cite = ["CITE"]
-""")  # fmt: skip
+""",
+    )
     result = _lint(run_cli, rules, kb)
     assert result.returncode == 1
     lines = [line for line in result.stdout.splitlines() if "never_fires" in line]
@@ -65,14 +68,17 @@ def test_orphan_retriever_is_an_error_with_a_counter_example(
     run_cli: RunCli, rules_copy: tuple[Path, Path]
 ) -> None:
     rules, kb = rules_copy
-    _add_rule(rules, """
+    _add_rule(
+        rules,
+        """
 [[rule]]
 id = "keyword_without_rag"
 when = "knowledge == general"
 then = "retriever:keyword"
 because = "Keyword search for general knowledge."
 cite = ["CITE"]
-""")  # fmt: skip
+""",
+    )
     found = [d for d in _diagnostics(run_cli, rules, kb) if d["rule"] == "keyword_without_rag"]
     assert [(d["code"], d["severity"]) for d in found] == [("orphan-retriever", "error")]
     assert "knowledge = general" in found[0]["message"]
@@ -96,7 +102,9 @@ def test_reading_an_unreached_question_is_a_warning_and_strict_fails(
     run_cli: RunCli, rules_copy: tuple[Path, Path]
 ) -> None:
     rules, kb = rules_copy
-    _add_rule(rules, """
+    _add_rule(
+        rules,
+        """
 [[rule]]
 id = "tables_without_guard"
 when = "data_shapes has tables"
@@ -104,7 +112,8 @@ then = "finding:tables_seen"
 severity = "info"
 because = "Tables."
 cite = ["CITE"]
-""")  # fmt: skip
+""",
+    )
     found = [d for d in _diagnostics(run_cli, rules, kb) if d["rule"] == "tables_without_guard"]
     assert [(d["code"], d["severity"]) for d in found] == [("unreached-read", "warning")]
     assert "data_shapes not asked" in found[0]["message"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,7 +98,10 @@ def test_single_conditions_match_brute_force(rulebase: RuleBase) -> None:
         values = {BITS[cond.evaluate(rule.when, e)] for e in space}
         for allowed in ALLOWED:
             witness = diagrams.find([(rule.when, allowed)])
-            assert (witness is not None) == any(v & allowed for v in values), (rule.when_text, allowed)
+            assert (witness is not None) == any(v & allowed for v in values), (
+                rule.when_text,
+                allowed,
+            )
 
 
 def test_pairs_match_brute_force_and_witnesses_hold(rulebase: RuleBase) -> None:
@@ -132,8 +134,11 @@ def test_witness_respects_the_walk(rulebase: RuleBase) -> None:
 
 def test_answer_space_is_split_at_thresholds(rulebase: RuleBase) -> None:
     space = Diagrams(rulebase).space
-    numbers = [v for v in space.answers[[q.id for q in rulebase.questions].index("n")]
-               if v is not UNREACHED]  # fmt: skip
+    numbers = [
+        v
+        for v in space.answers[[q.id for q in rulebase.questions].index("n")]
+        if v is not UNREACHED
+    ]
     # The rules compare n with 10 and 500: five intervals, one number each, all within 0..1000.
     classes = {(v < 10, v == 10, v < 500, v == 500) for v in numbers}
     assert len(classes) == len(numbers) == 5
