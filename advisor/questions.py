@@ -13,7 +13,7 @@ from typing import Any
 
 from advisor import conditions as cond
 from advisor.errors import ConditionError, RuleFileError
-from advisor.tomlfile import place, read_toml
+from advisor.tomlfile import id_lines, place, read_toml
 
 KINDS: tuple[cond.QuestionKind, ...] = ("choice", "set", "bool", "int")
 _QUESTION_KEYS = {
@@ -132,8 +132,11 @@ def load_questions(
     questions: list[Question] = []
     shapes: dict[str, cond.QuestionShape] = {}
     places = []
+    lines = id_lines(text)
     for index, entry in enumerate(entries):
-        where = place("question", entry.get("id") if isinstance(entry, dict) else None, index, text)
+        where = place(
+            "question", entry.get("id") if isinstance(entry, dict) else None, index, lines
+        )
         question = _build_question(entry, where, str(path))
         if question.id in shapes:
             raise RuleFileError(str(path), where, f"duplicate question id '{question.id}'")

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from advisor import conditions as cond
 from advisor.errors import ConditionError, RuleFileError
-from advisor.tomlfile import place, read_toml
+from advisor.tomlfile import id_lines, place, read_toml
 
 Severity = Literal["high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low", "info")
@@ -167,8 +167,11 @@ def load_rules(
         entries = data.get("rule", [])
         if not isinstance(entries, list):
             raise RuleFileError(str(path), "", "rules are written as [[rule]] tables")
+        lines = id_lines(text)
         for index, entry in enumerate(entries):
-            where = place("rule", entry.get("id") if isinstance(entry, dict) else None, index, text)
+            where = place(
+                "rule", entry.get("id") if isinstance(entry, dict) else None, index, lines
+            )
             rule = _build_rule(entry, str(path), where, shapes, definitions, len(rules))
             if rule.id in seen:
                 raise RuleFileError(

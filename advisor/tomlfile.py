@@ -22,17 +22,24 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise RuleFileError(str(path), "", f"not valid TOML: {exc}") from None
 
 
-def line_of_id(text: str, item_id: str) -> int | None:
-    """The line where `id = "<item_id>"` is written, so errors can point at it."""
-    pattern = re.compile(r'^\s*id\s*=\s*["\']' + re.escape(item_id) + r'["\']', re.MULTILINE)
-    match = pattern.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+_ID_LINE = re.compile(r"""^\s*id\s*=\s*["']([^"']*)["']""", re.MULTILINE)
 
 
-def place(kind: str, item_id: object, index: int, text: str) -> str:
+def id_lines(text: str) -> dict[str, int]:
+    """Where each `id = "..."` is written (first occurrence), found in one pass over the file."""
+    lines: dict[str, int] = {}
+    line, position = 1, 0
+    for match in _ID_LINE.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        lines.setdefault(match.group(1), line)
+    return lines
+
+
+def place(kind: str, item_id: object, index: int, lines: dict[str, int]) -> str:
     """A location like `line 12, rule 'rag_needed'` (or `rule #3` when the id is missing)."""
     if isinstance(item_id, str) and item_id:
-        line = line_of_id(text, item_id)
+        line = lines.get(item_id)
         prefix = f"line {line}, " if line else ""
         return f"{prefix}{kind} '{item_id}'"
     return f"{kind} #{index + 1}"

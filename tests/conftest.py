@@ -30,6 +30,14 @@ def _console_script() -> str:
 
 ADVISOR = _console_script()
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the rule-base cache of the test run out of the user's own cache folder."""
+    import tempfile
+
+    if "ADVISOR_CACHE_DIR" not in os.environ:
+        os.environ["ADVISOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="advisor-test-cache-")
+
 # A complete, valid set of answers (every question reached); tests derive variants from it.
 BASE_ANSWERS: dict[str, Any] = {
     "knowledge": "private_static",
