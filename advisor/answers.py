@@ -12,6 +12,7 @@ import difflib
 import json
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
@@ -137,10 +138,21 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
     return clean
 
 
-# Per rule base: the answer ids in model field order, and for each its kind, allowed values,
-# bounds (int) or fewest choices (set).
-_Spec = tuple[tuple[str, ...], dict[str, tuple[str, frozenset[str], int | None, int | None]]]
-_SPECS: dict[str, _Spec] = {}
+@dataclass(frozen=True, slots=True)
+class _AnswerSpec:
+    """What a plainly valid answer to one id looks like."""
+
+    kind: str
+    """A question kind (choice, set, bool, int), or "str" for a metadata answer."""
+    allowed: frozenset[str]
+    """The allowed values of a choice or set question."""
+    low: int | None
+    """The minimum of a number, or the fewest choices of a set."""
+    high: int | None
+
+
+# Per rule base: the spec of each answer id, in the Answers model's field order.
+_SPECS: dict[str, dict[str, _AnswerSpec]] = {}
 _ABSENT = object()
 
 
@@ -149,36 +161,32 @@ def _plain_valid(data: Mapping[Any, Any], rulebase: RuleBase) -> dict[str, Any] 
 
     Accepts only what the Answers model accepts unchanged (exact str, bool and int types; lists
     or tuples of distinct allowed values), in the model's field order; anything else goes to the
-    pydantic model, which decides and words the errors. The happy path never builds the model.
+    pydantic model, which decides and words the errors. The happy path never builds the model:
+    it is what `advise()` runs on every call (issue 6).
     """
-    spec = _SPECS.get(rulebase.digest)
-    if spec is None:
-        fields: dict[str, tuple[str, frozenset[str], int | None, int | None]] = {}
-        for q in rulebase.questions:
-            low = q.min_choices if q.kind == "set" else q.minimum
-            fields[q.id] = (q.kind, frozenset(q.values), low, q.maximum)
-        fields.update((name, ("str", frozenset(), None, None)) for name in METADATA_FIELDS)
-        spec = _SPECS[rulebase.digest] = (tuple(fields), fields)
-    order, fields = spec
+    specs = _SPECS.get(rulebase.digest)
+    if specs is None:
+        specs = _SPECS[rulebase.digest] = _answer_specs(rulebase)
     for key in data:
-        if key not in fields:
+        if key not in specs:
             return None
     get = data.get
     out: dict[str, Any] = {}
-    for key in order:
+    for key, spec in specs.items():
         value = get(key, _ABSENT)
         if value is _ABSENT:
             continue
         if value is not None:
-            kind, values, low, high = fields[key]
+            kind = spec.kind
             kind_of = type(value)
             if kind == "choice":
-                if kind_of is not str or value not in values:
+                if kind_of is not str or value not in spec.allowed:
                     return None
             elif kind == "bool":
                 if kind_of is not bool:
                     return None
             elif kind == "int":
+                low, high = spec.low, spec.high
                 if (
                     kind_of is not int
                     or (low is not None and value < low)
@@ -188,17 +196,37 @@ def _plain_valid(data: Mapping[Any, Any], rulebase: RuleBase) -> dict[str, Any] 
             elif kind == "set":
                 if kind_of is not list and kind_of is not tuple:
                     return None
+                allowed = spec.allowed
                 for item in value:
-                    if type(item) is not str or item not in values:
+                    if type(item) is not str or item not in allowed:
                         return None
                 chosen = frozenset(value)
-                if len(chosen) != len(value) or len(chosen) < (low or 0):
+                if len(chosen) != len(value) or len(chosen) < (spec.low or 0):
                     return None
                 value = chosen
             elif kind_of is not str:
                 return None
         out[key] = value
     return out
+
+
+def _answer_specs(rulebase: RuleBase) -> dict[str, _AnswerSpec]:
+    """The spec of every answer id, questions first, as the Answers model orders its fields."""
+    specs: dict[str, _AnswerSpec] = {}
+    for q in rulebase.questions:
+        low = q.min_choices if q.kind == "set" else q.minimum
+        specs[q.id] = _AnswerSpec(q.kind, frozenset(q.values), low, q.maximum)
+    for name in METADATA_FIELDS:
+        specs[name] = _AnswerSpec("str", frozenset(), None, None)
+    return specs
+
+
+def plain_answer(value: Any, question: Question) -> Any:
+    """An answer as plain data: a set answer (a frozenset) becomes a list in the question's own
+    value order, which JSON can hold and which is deterministic; other answers are unchanged."""
+    if isinstance(value, frozenset):
+        return [v for v in question.values if v in value]
+    return value
 
 
 def _translate(exc: Any, rulebase: RuleBase) -> list[str]:

@@ -72,3 +72,11 @@ class ConditionError(AdvisorError):
         self.column = column
         self.message = message
         super().__init__(f"{message} at column {column} in condition '{text}'")
+
+
+class OutputError(AdvisorError):
+    """A file the user asked us to write cannot be written (a folder, a missing drive, ...)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(f"cannot write {path}: {reason} (name another file)")

@@ -1,10 +1,11 @@
 """llm-advisor benchmarks: `python benchmarks/run.py [--quick]`.
 
-Prints a table and writes benchmarks/results.md: in-process figures (advise, next_question, the
-reference rule base against its plain-Python oracle in the same run), whole-process figures of
-the installed console script next to a bare interpreter, peak memory, and scaling over generated
-rule bases, each against the targets of issue 6. Not part of the test run. A full run takes about
-two to three minutes on two cores; --quick takes well under one and is for smoke-testing only.
+Prints a table and (unless --quick) writes benchmarks/results.md: in-process figures (advise,
+next_question, the reference rule base against its plain-Python oracle in the same run),
+whole-process figures of the installed console script next to a bare interpreter, peak memory,
+and scaling over generated rule bases, each against the targets of issue 6. Not part of the test
+run. A full run takes about two to three minutes on two cores; --quick takes well under one and
+is for smoke-testing only.
 """
 
 from __future__ import annotations
@@ -49,7 +50,12 @@ TARGETS = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes (smoke test)")
-    parser.add_argument("--output", type=Path, default=HERE / "results.md", help="results file")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="results file (default: benchmarks/results.md; --quick writes none unless named)",
+    )
     args = parser.parse_args()
     quick = args.quick
     lines: list[str] = []
@@ -173,8 +179,10 @@ def main() -> int:
     emit("### cProfile of advise() over the inputs (top functions by own time)", "")
     emit("```", inprocess.advise_profile(rounds=10 if quick else 50), "```", "")
     emit(*_analysis(met, advise_median, oracle))
-    args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"\nwrote {args.output}", file=sys.stderr)
+    output = args.output or (None if quick else HERE / "results.md")
+    if output is not None:
+        output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"\nwrote {output}", file=sys.stderr)
     return 0
 
 

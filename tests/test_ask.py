@@ -53,6 +53,13 @@ class Shown:
 Decide = Callable[[Shown], Any]
 
 
+@dataclass(frozen=True)
+class Typed:
+    """Keys typed into a text field as they are, without clearing it first."""
+
+    keys: str
+
+
 def _moves(pointer: int, target: int) -> str:
     return "j" * (target - pointer) if target >= pointer else "k" * (pointer - target)
 
@@ -129,7 +136,10 @@ class User:
 
         def text(message: str, default: str, *rest: Any) -> Any:
             action = self.look(Shown("text", message, default))
-            self.pipe.send_text("\r" if action == ACCEPT else "\x15" + str(action) + "\r")
+            if isinstance(action, Typed):
+                self.pipe.send_text(action.keys + "\r")
+            else:
+                self.pipe.send_text("\r" if action == ACCEPT else "\x15" + str(action) + "\r")
             return real_text(message, default, *rest)
 
         monkeypatch.setattr(flow, "ask_question", question)
@@ -371,6 +381,32 @@ def test_never_overwrites_without_asking(ask: Callable[..., Run]) -> None:
     assert Path("advisor-answers.toml").read_text(encoding="utf-8") == "# mine\n"
     assert tomllib.loads(Path("other.toml").read_text(encoding="utf-8"))
     assert any(s.kind == "file" and "already exists" in s.subject for s in run.user.seen)
+
+
+def test_typed_file_name_replaces_the_suggestion_and_a_folder_is_refused(
+    ask: Callable[..., Run],
+) -> None:
+    Path("docs").mkdir()
+    typed = iter([Typed("docs"), ACCEPT, Typed("records/0001.md")])
+
+    def decide(shown: Shown) -> Any:
+        if shown.kind == "file" and shown.subject.startswith(("Save", "Write")):
+            return flow._OTHER
+        return next(typed) if shown.kind == "text" else ACCEPT
+
+    run = ask(decide=decide)
+    assert run.code == 0, run.err
+    # the folder was refused, then its suggested file name (the default inside it) accepted
+    assert "docs is a folder" in run.out
+    assert tomllib.loads(Path("docs", "advisor-answers.toml").read_text(encoding="utf-8"))
+    # typing replaces the greyed suggestion instead of being appended to it
+    assert Path("records", "0001.md").read_text(encoding="utf-8").startswith("---\n")
+    texts = [s for s in run.user.seen if s.kind == "text"]
+    assert [s.default for s in texts] == [
+        "advisor-answers.toml",
+        str(Path("docs", "advisor-answers.toml")),
+        "advisor-decision.md",
+    ]
 
 
 def test_colour_only_when_wanted(ask: Callable[..., Run]) -> None:

@@ -209,25 +209,32 @@ class Session:
             path = (
                 None if picked == _SKIP else self.ask_path(default) if picked == _OTHER else default
             )
-        while path is not None and path.exists():
-            choices = [
-                ("Overwrite it", _OVERWRITE, ""),
-                ("Write to another file…", _OTHER, ""),
-                ("Don't write it", _SKIP, ""),
-            ]
-            picked = select(f"{path} already exists.", choices, _OTHER, [], False, term)
-            if picked == _OVERWRITE:
-                break
-            path = None if picked == _SKIP else self.ask_path(path)
-        if path is None:
-            return None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text(path), encoding="utf-8")
-        except OSError as exc:
-            term.say(f"{term.paint('✘', 'red')} Could not write {path}: {exc.strerror or exc}")
-            return None
-        return path
+        while path is not None:
+            if path.is_dir():
+                term.say(f"{term.paint('✘', 'red')} {path} is a folder: name a file in it")
+                path = self.ask_path(path / default.name)
+                continue
+            if path.exists():
+                choices = [
+                    ("Overwrite it", _OVERWRITE, ""),
+                    ("Write to another file…", _OTHER, ""),
+                    ("Don't write it", _SKIP, ""),
+                ]
+                picked = select(f"{path} already exists.", choices, _OTHER, [], False, term)
+                if picked != _OVERWRITE:
+                    path = None if picked == _SKIP else self.ask_path(path)
+                    continue
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text(path), encoding="utf-8")
+            except OSError as exc:
+                term.say(f"{term.paint('✘', 'red')} Could not write {path}: {exc.strerror or exc}")
+                choices = [("Write to another file…", _OTHER, ""), ("Don't write it", _SKIP, "")]
+                picked = select("Try again?", choices, _OTHER, [], False, term)
+                path = None if picked == _SKIP else self.ask_path(path)
+                continue
+            return path
+        return None
 
     def ask_path(self, near: Path) -> Path | None:
         """A file name, suggesting the first free one like `near` (name-2.toml, ...)."""

@@ -32,6 +32,7 @@ STYLE = {
     "separator": "fg:ansibrightblack",
     "instruction": "",
     "text": "fg:ansibrightblack",
+    "placeholder": "fg:ansibrightblack italic",
 }
 _NUMBER = re.compile(r"^\d[\d_, ]*$")
 _DECIMAL = re.compile(r"^\d+(\.\d+)?$")
@@ -182,8 +183,12 @@ def _number_field(
     from prompt_toolkit.formatted_text import FormattedText
     from prompt_toolkit.validation import ValidationError, Validator
 
+    suggestion = "" if default is None else str(default)
+
     class NumberValidator(Validator):
         def validate(self, document: Any) -> None:
+            if not document.text.strip() and suggestion:
+                return  # Enter on an empty field takes the greyed suggestion
             _, problem = parse_number(document.text, question)
             if problem:
                 raise ValidationError(cursor_position=len(document.text), message=problem)
@@ -205,10 +210,10 @@ def _number_field(
         key_bindings=_keys(can_back),
         **term.prompt_options(),
     )
-    typed = session.prompt(default="" if default is None else str(default))
+    typed = session.prompt(placeholder=_placeholder(suggestion))
     if typed == BACK:
         return BACK
-    value, _ = parse_number(typed, question)
+    value, _ = parse_number(typed if typed.strip() else suggestion, question)
     return value
 
 
@@ -244,8 +249,15 @@ def _style() -> Any:
     return Style.from_dict(STYLE)
 
 
+def _placeholder(suggestion: str) -> Any:
+    """The suggestion shown greyed in an empty field: typing replaces it, Enter accepts it."""
+    from prompt_toolkit.formatted_text import FormattedText
+
+    return FormattedText([("class:placeholder", suggestion)]) if suggestion else None
+
+
 def text_field(message: str, default: str, instruction: str, term: Terminal) -> Any:
-    """A free-text answer (a file name); Esc returns BACK."""
+    """A free-text answer (a file name); Enter on the empty field takes `default`; Esc: BACK."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.formatted_text import FormattedText
 
@@ -259,4 +271,5 @@ def text_field(message: str, default: str, instruction: str, term: Terminal) -> 
     session: PromptSession[Any] = PromptSession(
         tokens, style=_style(), key_bindings=_keys(True), **term.prompt_options()
     )
-    return session.prompt(default=default).strip()
+    typed = session.prompt(placeholder=_placeholder(default))
+    return typed if typed == BACK else (typed.strip() or default)

@@ -156,6 +156,7 @@ def _without_terminal(interview: Interview, plan: Plan, terminal: Terminal) -> i
     """No terminal to ask in: recommend if nothing is missing, else say what is (exit 2)."""
     from advisor.ask.flow import answers_header, record_text
     from advisor.ask.savefile import dump_answers
+    from advisor.cli.common import write_file
     from advisor.engine import advise
     from advisor.errors import AdvisorError
     from advisor.render.text import render_text
@@ -185,7 +186,6 @@ def _without_terminal(interview: Interview, plan: Plan, terminal: Terminal) -> i
         render_text(recommendation, interview.rulebase, color=terminal.color, width=terminal.width)
     )
     for path, text in files:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_file(path, text)
         terminal.err.write(f"advisor: wrote {path}\n")
     return 0
