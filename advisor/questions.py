@@ -20,16 +20,21 @@ _QUESTION_KEYS = {
     "id", "type", "text", "why", "choices", "asked_when", "default", "suggest",
     "min", "max", "presets", "unit", "min_choices", "see",
 }  # fmt: skip
-_CHOICE_KEYS = {"value", "label", "help"}
+_CHOICE_KEYS = {"value", "label", "help", "word"}
 
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """One allowed value of a choice or set question, with words for people."""
+    """One allowed value of a choice or set question, with words for people.
+
+    `label` and `help` are shown in menus; `word` is how the value reads inside a sentence of a
+    rule's reason (`{reasoning}` -> "multi-step").
+    """
 
     value: str
     label: str
     help: str = ""
+    word: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +97,11 @@ class Question:
         if self.kind == "bool":
             return "yes" if value else "no"
         if self.kind == "set":
-            items = [v for v in self.values if v in value]
+            items = [c.word for c in self.choices if c.value in value]
             return ", ".join(items) if items else "none"
         if self.kind == "int":
-            return (
-                f"{value:,} {self.unit}".strip().replace(",", " ")
-                if value >= 10000
-                else (f"{value} {self.unit}".strip())
-            )
-        return str(value).replace("_", " ")
+            return f"{value:,} {self.unit}".strip()
+        return next((c.word for c in self.choices if c.value == value), str(value))
 
     def label_of(self, value: str) -> str:
         for choice in self.choices:
@@ -249,7 +250,12 @@ def _build_choices(raw: Any, kind: str, fail: Any) -> tuple[Choice, ...]:
         if extra:
             raise fail(f"choice '{item['value']}' has unknown key(s) {', '.join(sorted(extra))}")
         choices.append(
-            Choice(item["value"], str(item.get("label", item["value"])), str(item.get("help", "")))
+            Choice(
+                item["value"],
+                str(item.get("label", item["value"])),
+                str(item.get("help", "")),
+                str(item.get("word", item["value"].replace("_", " "))),
+            )
         )
     values = [c.value for c in choices]
     if len(set(values)) != len(values):

@@ -151,6 +151,7 @@ def context_gap_beyond_prompt(a: dict[str, Any]) -> bool:
         or a["citations"]
         or a["knowledge_volume"] == "large"
         or "tables" in a["data_shapes"]
+        or "identifiers" in a["data_shapes"]
     )
 
 

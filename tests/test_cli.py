@@ -185,6 +185,8 @@ def test_schema_is_valid_json_schema_and_validates_real_data(run_cli: Run, tmp_p
     validator.validate(tomllib.loads((ROOT / "examples" / "support-bot.toml").read_text()))
     assert not validator.is_valid({**BASE_ANSWERS, "knowledge": "secret"})
     assert not validator.is_valid({**BASE_ANSWERS, "typo": 1})
+    assert not validator.is_valid({})  # a complete answers file needs the unconditional answers
+    assert validator.is_valid({k: v for k, v in BASE_ANSWERS.items() if k != "data_shapes"})
     assert "Recommendation" in schema["$defs"]
 
     rec_schema = json.loads(run_cli("schema", "--for", "recommendation").stdout)
@@ -209,3 +211,17 @@ def test_help_lists_commands(run_cli: Run) -> None:
     result = run_cli("--help")
     assert result.returncode == 0
     assert "recommend" in result.stdout and "schema" in result.stdout
+
+
+def test_unwritable_output_is_bad_input_not_a_crash(run_cli: Run, tmp_path: Path) -> None:
+    path = write_answers(tmp_path / "a.json", BASE_ANSWERS)
+    (tmp_path / "docs").mkdir()
+    assert_clean_error(
+        run_cli("recommend", "--answers", str(path), "--output", "docs"),
+        "cannot write docs: it is a folder",
+    )
+    (tmp_path / "file").write_text("x")
+    assert_clean_error(
+        run_cli("recommend", "--answers", str(path), "--output", "file/below/out.json"),
+        "cannot write file/below/out.json",
+    )

@@ -200,4 +200,4 @@ def test_text_rationale_is_specific_to_the_answers(
     assert len({text for text in texts.values()}) == len(texts)
     # The answers themselves show through in the words: the budget and the example count.
     assert "200 ms" in texts["inline_code_completion_sub_300ms"]
-    assert "2000" in texts["companion_persona_open_weights"].replace(" ", "")
+    assert "2000" in texts["companion_persona_open_weights"].replace(" ", "").replace(",", "")

@@ -35,16 +35,33 @@ def schema_document(rulebase: object, target: str) -> dict[str, object]:
 
     answers = answers_model(rulebase)  # type: ignore[arg-type]
     dialect = "https://json-schema.org/draft/2020-12/schema"
+    required = _always_required(rulebase)
     if target == "answers":
-        return {"$schema": dialect, **answers.model_json_schema()}
+        return {"$schema": dialect, **answers.model_json_schema(), "required": required}
     if target == "recommendation":
         return {"$schema": dialect, **Recommendation.model_json_schema()}
     _, combined = models_json_schema(
         [(answers, "validation"), (Recommendation, "serialization")], title="llm-advisor"
     )
+    combined["$defs"]["Answers"]["required"] = required
     return {
         "$schema": dialect,
         "title": "llm-advisor answers (root) and recommendation ($defs/Recommendation)",
         "$ref": "#/$defs/Answers",
         "$defs": combined["$defs"],
     }
+
+
+def _always_required(rulebase: object) -> list[str]:
+    """Questions every complete answers file has: asked unconditionally and with no default.
+
+    The library's `Answers` model accepts partial answers (front ends walk with them); this
+    schema describes a complete answers file, and `x-asked-when` marks the conditional ones.
+    """
+    from advisor import conditions
+
+    return [
+        q.id
+        for q in rulebase.questions  # type: ignore[attr-defined]
+        if q.asked_when == conditions.TRUE and not q.has_default
+    ]
