@@ -37,6 +37,9 @@ class Walk:
     steps: list[TraceStep] = field(default_factory=list)
     missing: list[Question] = field(default_factory=list)
     next: Question | None = None
+    # Missing questions whose gate reads another missing answer: needed only if that answer
+    # turns out to open the gate.
+    maybe_needed: set[str] = field(default_factory=set)
 
 
 def walk(answers: Mapping[str, Any], rulebase: RuleBase) -> Walk:
@@ -71,7 +74,9 @@ def _walk(answers: Mapping[str, Any], plan: Plan) -> Walk:
             question = entry.question
             if not question.has_default:
                 result.missing.append(question)
-                if result.next is None and reached:
+                if reached is None:
+                    result.maybe_needed.add(qid)
+                elif result.next is None:
                     result.next = question
                 continue
             if entry.defaulted_step is None:  # a set: its default shows as a list, built per call
@@ -148,7 +153,14 @@ def advise(answers: Mapping[str, Any] | Any, rulebase: RuleBase | None = None) -
     clean = validate_answers(answers, rulebase)
     walked = _walk(clean, plan)
     if walked.missing:
-        raise MissingAnswersError([(q.id, f"{q.text} ({q.why})") for q in walked.missing])
+        raise MissingAnswersError([_why_missing(q, walked) for q in walked.missing])
     effective = walked.effective
     fired = _fired(effective, rulebase)
     return recommendation(effective, walked.steps, fired, clean, plan, rulebase)
+
+
+def _why_missing(question: Question, walked: Walk) -> tuple[str, str]:
+    """The id and why it is needed; a conditional question says on what it depends."""
+    if question.id in walked.maybe_needed:
+        return question.id, f"{question.text} (needed if {question.asked_when_text})"
+    return question.id, f"{question.text} ({question.why})"

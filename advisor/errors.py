@@ -19,6 +19,8 @@ class AnswersError(AdvisorError):
     `problems` holds one human-readable line per problem, so callers can show them all at once.
     """
 
+    heading = "problems in the answers"
+
     def __init__(self, problems: list[str], source: str | None = None) -> None:
         self.problems = list(problems)
         self.source = source
@@ -26,7 +28,7 @@ class AnswersError(AdvisorError):
         if len(self.problems) == 1:
             text = f"{where}{self.problems[0]}"
         else:
-            text = f"{where}{len(self.problems)} problems in the answers:\n" + "\n".join(
+            text = f"{where}{len(self.problems)} {self.heading}:\n" + "\n".join(
                 f"  - {p}" for p in self.problems
             )
         super().__init__(text)
@@ -38,6 +40,8 @@ class AnswersError(AdvisorError):
 
 class MissingAnswersError(AnswersError):
     """Questions the walk reaches but that have no answer; `missing` lists their ids in order."""
+
+    heading = "answers are missing"
 
     def __init__(self, missing: list[tuple[str, str]], source: str | None = None) -> None:
         self.missing = [qid for qid, _ in missing]

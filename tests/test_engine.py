@@ -177,3 +177,13 @@ def test_api_is_documented() -> None:
     assert "Recommend techniques" in text and "MissingAnswersError" in text
     assert advisor.next_question.__doc__
     assert set(advisor.__all__) <= set(dir(advisor))
+
+
+def test_conditional_missing_answers_say_on_what_they_depend(rulebase: RuleBase) -> None:
+    with pytest.raises(advisor.MissingAnswersError) as info:
+        advisor.advise({})
+    text = str(info.value)
+    assert text.startswith(f"{len(info.value.missing)} answers are missing:")
+    gate = rulebase.question_by_id["data_shapes"].asked_when_text
+    assert f"'data_shapes': Where does that knowledge live? (needed if {gate})" in text
+    assert rulebase.question_by_id["knowledge"].why in text
