@@ -461,8 +461,8 @@ def _compile(node: Node) -> Evaluator:
 
         return negation
     if isinstance(node, And):
-        return _compile_and(tuple(_compile(i) for i in _flatten(node, And)))
-    return _compile_or(tuple(_compile(i) for i in _flatten(node, Or)))
+        return _compile_junction(tuple(_compile(i) for i in _flatten(node, And)), False)
+    return _compile_junction(tuple(_compile(i) for i in _flatten(node, Or)), True)
 
 
 def _compile_compare(q: str, op: CompareOp, target: str | int | bool) -> Evaluator:
@@ -490,60 +490,35 @@ def _flatten(node: And | Or, kind: type[And] | type[Or]) -> list[Node]:
     return items
 
 
-def _compile_and(parts: tuple[Evaluator, ...]) -> Evaluator:
-    if len(parts) == 2:
+def _compile_junction(parts: tuple[Evaluator, ...], decisive: bool) -> Evaluator:
+    """`and` (decisive: False) or `or` (decisive: True) in Kleene logic: one part with the
+    decisive value settles it; otherwise any unknown part makes the whole unknown."""
+    settled = not decisive
+    if len(parts) == 2:  # the common case, without a loop
         first, second = parts
 
-        def conjunction2(answers: Answers) -> bool | None:
+        def pair(answers: Answers) -> bool | None:
             a = first(answers)
-            if a is False:
-                return False
+            if a is decisive:
+                return decisive
             b = second(answers)
-            if b is False:
-                return False
-            return None if a is None or b is None else True
+            if b is decisive:
+                return decisive
+            return None if a is None or b is None else settled
 
-        return conjunction2
+        return pair
 
-    def conjunction(answers: Answers) -> bool | None:
-        result: bool | None = True
+    def many(answers: Answers) -> bool | None:
+        result: bool | None = settled
         for part in parts:
             got = part(answers)
-            if got is False:
-                return False
+            if got is decisive:
+                return decisive
             if got is None:
                 result = None
         return result
 
-    return conjunction
-
-
-def _compile_or(parts: tuple[Evaluator, ...]) -> Evaluator:
-    if len(parts) == 2:
-        first, second = parts
-
-        def disjunction2(answers: Answers) -> bool | None:
-            a = first(answers)
-            if a is True:
-                return True
-            b = second(answers)
-            if b is True:
-                return True
-            return None if a is None or b is None else False
-
-        return disjunction2
-
-    def disjunction(answers: Answers) -> bool | None:
-        result: bool | None = False
-        for part in parts:
-            got = part(answers)
-            if got is True:
-                return True
-            if got is None:
-                result = None
-        return result
-
-    return disjunction
+    return many
 
 
 def evaluate(node: Node, answers: Answers) -> bool | None:
