@@ -164,9 +164,9 @@ def main() -> int:
     emit(
         "Evaluation cost follows the candidates (rules whose single-question conjuncts all "
         "hold, found with one bitmask AND per question), not the size of the base: the cost per "
-        "candidate stays flat while the naive scan grows with every rule. Parse time for "
-        "10,000 rules is dominated by `advisor.tomlfile.line_of_id` (a regex search of the "
-        "whole file per rule id, quadratic); the disk cache avoids it after the first load.",
+        "candidate stays flat while the naive scan grows with every rule. Loading grows "
+        "linearly too (parsing, type-checking and citation checks per rule); the disk cache "
+        "skips parsing after the first load.",
         "",
     )
 
@@ -345,9 +345,10 @@ def _analysis(met: list[list[str]], advise_median: float, oracle: float) -> list
         ]
     if "recommend" in missed or "first question" in missed:
         out += [
-            "**Start-up.** The bare interpreter itself takes ~30 ms here, ~20 ms of it in "
-            "`site`, which runs this sandbox's `.pth` hook importing certifi (issue 6 assumed "
-            "~9 ms in a virtualenv); compare the ratio column. With the rule base read from the "
+            "**Start-up.** Compare the ratio column: outside a virtualenv this sandbox's "
+            "interpreter spends ~20 ms more in `site` (a `.pth` hook importing certifi), so "
+            "run the benchmark with a virtualenv's python (as the README does). With the rule "
+            "base read from the "
             "disk cache, networkx and markdown-it are no longer imported and the command's own "
             "work (argument parsing, cache read, advise, JSON) takes ~10 ms; the rest is "
             "imports, bounded by pydantic (import profile above): `import pydantic` ~35 ms, of "
