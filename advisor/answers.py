@@ -279,10 +279,10 @@ def parse_setting(text: str, rulebase: RuleBase) -> tuple[str, Any]:
     if question is None:  # metadata, or an unknown id that validation reports with the known ones
         return key, raw
     if question.kind == "int":
-        try:
-            return key, int(raw.replace("_", ""))
-        except ValueError:
-            return key, raw
+        from advisor.numbers import parse_number
+
+        value, _ = parse_number(raw, question)  # `3000`, `3 000`, `2 s` as in the questionnaire
+        return key, raw if value is None else value
     if question.kind == "bool":
         lowered = raw.lower()
         if lowered in ("true", "yes", "y", "1", "on"):

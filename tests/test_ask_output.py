@@ -13,8 +13,8 @@ import pytest
 
 from advisor.ask.savefile import dump_answers, dump_toml
 from advisor.ask.terminal import wants_color
-from advisor.ask.widgets import parse_number
 from advisor.engine import advise
+from advisor.numbers import parse_number
 from advisor.render.text import render_text
 from advisor.rulebase import RuleBase
 

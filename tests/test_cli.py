@@ -110,6 +110,22 @@ def test_set_overrides_the_file(run_cli: Run, tmp_path: Path) -> None:
     assert data["answers"]["knowledge"] == "general"
 
 
+def test_set_accepts_numbers_as_the_questionnaire_does(run_cli: Run, tmp_path: Path) -> None:
+    path = write_answers(tmp_path / "a.json", BASE_ANSWERS)
+    for typed, expected in [("2s", 2000), ("1 500", 1500), ("1.5 min", 90000), ("3,000", 3000)]:
+        result = run_cli(
+            "recommend",
+            "--answers",
+            str(path),
+            "--format",
+            "json",
+            "--set",
+            f"latency_budget_ms={typed}",
+        )
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["answers"]["latency_budget_ms"] == expected
+
+
 def test_answers_only_from_set(run_cli: Run) -> None:
     settings = []
     for key, value in BASE_ANSWERS.items():

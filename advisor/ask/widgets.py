@@ -9,9 +9,10 @@ KeyboardInterrupt and Ctrl-D EOFError, at any prompt, so the caller can save and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from advisor.numbers import parse_number
 
 if TYPE_CHECKING:
     from questionary import Question as Prompt
@@ -34,16 +35,6 @@ STYLE = {
     "text": "fg:ansibrightblack",
     "placeholder": "fg:ansibrightblack italic",
 }
-_NUMBER = re.compile(r"^\d[\d_, ]*$")
-_DECIMAL = re.compile(r"^\d+(\.\d+)?$")
-_DURATION = re.compile(r"^(.*?)\s*(s|sec|secs|seconds?|min|mins|minutes?|h|hours?)$")
-_SCALES = {
-    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1000),
-    **dict.fromkeys(("min", "mins", "minute", "minutes"), 60_000),
-    **dict.fromkeys(("h", "hour", "hours"), 3_600_000),
-}
-
-
 def ask_question(
     question: Question, default: Any, *, number: int, total: int, can_back: bool, term: Terminal
 ) -> Any:
@@ -143,37 +134,6 @@ def _number(question: Question, default: Any, why: str, can_back: bool, term: Te
                 continue  # back to the presets
             return typed
         return _number_field(question, default, why, can_back, term)
-
-
-def parse_number(text: str, question: Question) -> tuple[int | None, str]:
-    """A whole number typed by a person: `3000`, `3 000`, `3_000`, `3,000`, `3000 ms`; for a
-    question in milliseconds also `2 s`, `1.5 min`, `1 h`. Returns (value, "") or (None, why)."""
-    cleaned = text.strip().lower()
-    scale = 1
-    match = _DURATION.match(cleaned) if question.unit == "ms" else None
-    if question.unit and cleaned.endswith(question.unit):
-        cleaned = cleaned[: -len(question.unit)].strip()
-    elif match:
-        cleaned, scale = match.group(1).strip(), _SCALES[match.group(2)]
-    unit = f" of {question.unit}" if question.unit else ""
-    expected = f"Enter a whole number{unit}"
-    if question.unit == "ms":
-        expected += " (or seconds: 2 s)"
-    low, high = question.minimum, question.maximum
-    if low is not None and high is not None:
-        expected += f" from {low:_} to {high:_}".replace("_", " ")
-    elif low is not None:
-        expected += f" of at least {low:_}".replace("_", " ")
-    digits = re.sub(r"[_, ]", "", cleaned)
-    if not _NUMBER.match(cleaned) and not (scale > 1 and _DECIMAL.match(digits)):
-        return None, expected
-    number = float(digits) * scale if scale > 1 else int(digits)
-    if number != int(number):
-        return None, expected
-    value = int(number)
-    if (low is not None and value < low) or (high is not None and value > high):
-        return None, expected
-    return value, ""
 
 
 def _number_field(
