@@ -18,7 +18,7 @@ Severity = Literal["high", "medium", "low", "info"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class RationaleItem(_Model):

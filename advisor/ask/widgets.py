@@ -35,6 +35,8 @@ STYLE = {
     "text": "fg:ansibrightblack",
     "placeholder": "fg:ansibrightblack italic",
 }
+
+
 def ask_question(
     question: Question, default: Any, *, number: int, total: int, can_back: bool, term: Terminal
 ) -> Any:

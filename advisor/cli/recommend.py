@@ -82,7 +82,9 @@ def render(recommendation: object, rulebase: object, fmt: str, **markdown_option
     `markdown_options` (date, kb_base_url, front_matter) go to the markdown renderer only.
     """
     if fmt == "json":
-        return recommendation.model_dump_json(indent=2)  # type: ignore[attr-defined,no-any-return]
+        from advisor.render.jsonout import to_json
+
+        return to_json(recommendation)  # type: ignore[arg-type]
     if fmt == "markdown":
         from advisor.render.markdown import render_markdown
 
