@@ -670,7 +670,7 @@ def _compile_memo(
         items = _flatten(node, And if is_and else Or)  # type: ignore[arg-type]
         simple = tuple(_compile(i) for i in items if not _is_compound(i))
         nested = tuple(_compile_memo(i, slots, done) for i in items if _is_compound(i))
-        evaluator = _memo_and(simple, nested) if is_and else _memo_or(simple, nested)
+        evaluator = _memo_junction(simple, nested, decisive=not is_and)
         slot = slots.get(node)
         if slot is not None:
             evaluator = _memoised(slot, evaluator)
@@ -688,43 +688,26 @@ def _memoised(slot: int, evaluator: SharedEvaluator) -> SharedEvaluator:
     return remembered
 
 
-def _memo_and(
-    simple: tuple[Evaluator, ...], nested: tuple[SharedEvaluator, ...]
+def _memo_junction(
+    simple: tuple[Evaluator, ...], nested: tuple[SharedEvaluator, ...], decisive: bool
 ) -> SharedEvaluator:
-    def conjunction(answers: Answers, memo: Memo) -> bool | None:
-        result: bool | None = True
+    """`and` (decisive: False) or `or` (decisive: True) over plain tests, then shared parts."""
+    settled = not decisive
+
+    def junction(answers: Answers, memo: Memo) -> bool | None:
+        result: bool | None = settled
         for test in simple:
             got = test(answers)
-            if got is False:
-                return False
+            if got is decisive:
+                return decisive
             if got is None:
                 result = None
         for part in nested:
             got = part(answers, memo)
-            if got is False:
-                return False
+            if got is decisive:
+                return decisive
             if got is None:
                 result = None
         return result
 
-    return conjunction
-
-
-def _memo_or(simple: tuple[Evaluator, ...], nested: tuple[SharedEvaluator, ...]) -> SharedEvaluator:
-    def disjunction(answers: Answers, memo: Memo) -> bool | None:
-        result: bool | None = False
-        for test in simple:
-            got = test(answers)
-            if got is True:
-                return True
-            if got is None:
-                result = None
-        for part in nested:
-            got = part(answers, memo)
-            if got is True:
-                return True
-            if got is None:
-                result = None
-        return result
-
-    return disjunction
+    return junction
