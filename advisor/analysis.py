@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from advisor.rulebase import RuleBase
 
 TRUE, FALSE, UNKNOWN = 1, 2, 4  # bits: which three-valued results a query allows
-ANY = TRUE | FALSE | UNKNOWN
 NOT_TRUE = FALSE | UNKNOWN
 
 

@@ -57,12 +57,10 @@ def _build_model(questions: tuple[Question, ...]) -> type[BaseModel]:
         extra: dict[str, Any] = {"x-asked-when": q.asked_when_text}
         if q.choices:
             extra["x-choices"] = {c.value: c.help or c.label for c in q.choices}
-        if q.kind == "int":
-            constraints = {"ge": q.minimum, "le": q.maximum}
-        elif q.kind == "set":
-            constraints = {"min_length": None}
-        else:
-            constraints = {}
+        constraints = {"ge": q.minimum, "le": q.maximum} if q.kind == "int" else {}
+        if q.kind == "set":
+            # Checked after validation (with their own messages); stated in the schema here.
+            extra.update(minItems=q.min_choices, uniqueItems=True)
         description = f"{q.text} Why we ask: {q.why}"
         if q.choices:
             description += " Values: " + "; ".join(

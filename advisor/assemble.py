@@ -222,7 +222,7 @@ def _fill(
     rulebase: RuleBase,
     words: dict[str, str],
 ) -> str:
-    """`because` with `{question_id}` replaced by the answer in words (as `fill_placeholders`).
+    """`because` with `{question_id}` replaced by the answer in words (`rules.PLACEHOLDER`).
 
     `words` caches each answer's words for the rest of the call.
     """

@@ -63,6 +63,8 @@ def _walk(answers: Mapping[str, Any], plan: Plan) -> Walk:
         value = get(qid)
         gate = entry.gate
         reached = True if gate is None else gate(effective)
+        if reached is None and not _reads_missing(entry.gate_reads, result.missing):
+            reached = False  # unknown only through questions that were skipped: never asked
         if reached is False:
             if value is None:
                 steps.append(entry.skipped_step)
@@ -164,3 +166,8 @@ def _why_missing(question: Question, walked: Walk) -> tuple[str, str]:
     if question.id in walked.maybe_needed:
         return question.id, f"{question.text} (needed if {question.asked_when_text})"
     return question.id, f"{question.text} ({question.why})"
+
+
+def _reads_missing(reads: frozenset[str], missing: list[Question]) -> bool:
+    """Whether a gate reads a question still to be answered (so it may yet open)."""
+    return any(question.id in reads for question in missing)

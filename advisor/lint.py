@@ -36,13 +36,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor import conditions as cond
-from advisor.analysis import FALSE, NOT_TRUE, TRUE, UNKNOWN, UNREACHED, Diagrams, describe
+from advisor.analysis import NOT_TRUE, TRUE, UNKNOWN, UNREACHED, Diagrams, describe
 
 if TYPE_CHECKING:
     from advisor.rulebase import RuleBase
     from advisor.rules import Rule
 
-SEVERITIES = ("error", "warning")
+
 # Sub-choice kinds and the technique whose plan they belong to.
 _OWNER = {
     "tactic": "prompt_engineering",
@@ -276,4 +276,4 @@ def _place(source: str) -> tuple[str, int | None]:
     return shown, int(match.group(1)) if match else None
 
 
-__all__ = ["FALSE", "NOT_TRUE", "SEVERITIES", "TRUE", "UNKNOWN", "Diagnostic", "Report", "lint"]
+__all__ = ["Diagnostic", "Report", "lint"]

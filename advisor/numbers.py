@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from advisor.questions import Question
 
-_NUMBER = re.compile(r"^\d[\d_, ]*$")
+# Digits, or digits grouped by threes with one separator (`3000`, `3 000`, `3,000`, `3_000`):
+# `1,5` or `1 2 3` are not numbers a person means as 15 or 123.
+_NUMBER = re.compile(r"^(\d+|\d{1,3}(?:([ _,])\d{3})(?:\2\d{3})*)$")
 _DECIMAL = re.compile(r"^\d+(\.\d+)?$")
 _DURATION = re.compile(r"^(.*?)\s*(s|sec|secs|seconds?|min|mins|minutes?|h|hours?)$")
 _SCALES = {
@@ -42,7 +44,7 @@ def parse_number(text: str, question: Question) -> tuple[int | None, str]:
     elif low is not None:
         expected += f" of at least {low:_}".replace("_", " ")
     digits = re.sub(r"[_, ]", "", cleaned)
-    if not _NUMBER.match(cleaned) and not (scale > 1 and _DECIMAL.match(digits)):
+    if not _NUMBER.match(cleaned) and not (scale > 1 and _DECIMAL.match(cleaned)):
         return None, expected
     number = float(digits) * scale if scale > 1 else int(digits)
     if number != int(number):

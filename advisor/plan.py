@@ -22,7 +22,7 @@ from advisor import fastmodel
 from advisor.models import Source, TraceStep
 from advisor.questions import Question
 from advisor.rulebase import RuleBase
-from advisor.rules import _PLACEHOLDER, Rule, Severity
+from advisor.rules import PLACEHOLDER, Rule, Severity
 
 if TYPE_CHECKING:
     from advisor.assemble import Outline
@@ -58,6 +58,8 @@ class QuestionEntry:
     """None when there is no default, or when it is a set (shown as a list, built per call)."""
     ignored_detail: str
     """Why an answer to this question, when it is not reached, is ignored."""
+    gate_reads: frozenset[str]
+    """The questions the gate reads: an unknown gate matters only while one of them is missing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +141,14 @@ def _question_entry(q: Question, gate: cond.Evaluator) -> QuestionEntry:
         skipped_step=trace_step("skipped", q.id, detail=f"asked only when {q.asked_when_text}"),
         defaulted_step=trace_step("defaulted", q.id, q.default) if defaulted else None,
         ignored_detail=f"not asked because this does not hold: {q.asked_when_text}",
+        gate_reads=cond.questions_in(q.asked_when),
     )
 
 
 def _rule_entry(rule: Rule) -> RuleEntry:
     then = rule.then
     finding = then.value if then.kind == "finding" else None
-    parts = tuple(_PLACEHOLDER.split(rule.because))
+    parts = tuple(PLACEHOLDER.split(rule.because))
     return RuleEntry(
         key=then.key,
         section=None if finding is not None else then.section,

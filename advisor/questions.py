@@ -209,6 +209,12 @@ def _build_question(entry: Any, where: str, path: str) -> Question:
         if bound is not None and (kind != "int" or not _is_int(bound)):
             raise fail(f"'{name}' applies to int questions and must be a whole number")
     presets = tuple(_build_presets(entry.get("presets", []), kind, fail))
+    min_choices = entry.get("min_choices", 0)
+    if "min_choices" in entry and (kind != "set" or not _is_int(min_choices) or min_choices < 0):
+        raise fail("'min_choices' applies to set questions and must be a whole number >= 0")
+    see = entry.get("see", [])
+    if not isinstance(see, list) or not all(isinstance(ref, str) for ref in see):
+        raise fail("'see' must be a list of 'kb/<file>.md#<anchor>' strings")
     question = Question(
         id=qid,
         kind=kind,
@@ -223,8 +229,8 @@ def _build_question(entry: Any, where: str, path: str) -> Question:
         maximum=maximum,
         presets=presets,
         unit=str(entry.get("unit", "")),
-        min_choices=int(entry.get("min_choices", 0)),
-        see=tuple(entry.get("see", [])),
+        min_choices=min_choices,
+        see=tuple(see),
         source=f"{path}: {where}",
     )
     for key in ("default", "suggest"):

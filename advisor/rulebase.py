@@ -217,7 +217,11 @@ def content_digest(rules_dir: Path, kb_dir: Path) -> str:
     for folder, pattern in ((rules_dir, "*.toml"), (kb_dir, "*.md")):
         for path in sorted(folder.glob(pattern)):
             digest.update(f"\0{folder.name}/{path.name}\0".encode())
-            digest.update(path.read_bytes())
+            try:
+                digest.update(path.read_bytes())
+            except OSError as exc:
+                reason = f"cannot read the file ({exc.strerror or exc})"
+                raise RuleFileError(str(path), "", reason) from None
     return digest.hexdigest()
 
 

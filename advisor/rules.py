@@ -36,7 +36,8 @@ CONCLUSIONS: dict[str, tuple[tuple[str, ...] | None, str | None]] = {
     "finding": (None, None),
 }
 _RULE_KEYS = {"id", "when", "then", "because", "cite", "severity"}
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+"""`{question_id}` in a reason: filled with the answer in words when a result is built."""
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -226,7 +227,7 @@ def _build_rule(
     elif severity is not None:
         raise fail("'severity' applies only to 'then = \"finding:...\"' rules")
     because = " ".join(entry["because"].split())
-    for name in _PLACEHOLDER.findall(because):
+    for name in PLACEHOLDER.findall(because):
         if name not in shapes:
             raise fail(f"because: placeholder '{{{name}}}' is not a question id")
     return Rule(
@@ -240,8 +241,3 @@ def _build_rule(
         source=f"{path}: {where}",
         order=order,
     )
-
-
-def fill_placeholders(template: str, values: Mapping[str, str]) -> str:
-    """Replace `{question_id}` by the answer in words; nothing else is interpreted."""
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)

@@ -330,7 +330,7 @@ def _analysis(met: list[list[str]], advise_median: float, oracle: float) -> list
             "",
             "**advise().** Validation, walk, evaluation and explanation each take a few "
             "microseconds after this issue's work (the first version took ~115 µs): answers of "
-            "plain types are checked without pydantic in the same pass as the walk, the walk "
+            "plain types are checked without building pydantic's model, the walk "
             "and the rule index use tables built once per rule base, shared sub-conditions run "
             "once per call, whatever depends only on which rules fired (techniques, sub-choices, "
             "sources, finding groups) is kept per set of fired rules, and immutable output "
@@ -353,11 +353,9 @@ def _analysis(met: list[list[str]], advise_median: float, oracle: float) -> list
             "work (argument parsing, cache read, advise, JSON) takes ~10 ms; the rest is "
             "imports, bounded by pydantic (import profile above): `import pydantic` ~35 ms, of "
             "which ~20 ms is asyncio, pulled in by typing_extensions' `@deprecated` (used by "
-            "pydantic_core.core_schema) on Python 3.11, and ~25 ms building the output models "
-            "(`advisor.models`). Deferring the models' schema build (`defer_build`) only moves "
-            "that cost to the first dump (measured). What would remove it: a pydantic-free JSON "
-            "path for `recommend --format json` (the engine building plain data that is dumped "
-            "with `json`, byte-identical to `model_dump_json`), about -80 ms.",
+            "pydantic_core.core_schema) on Python 3.11. The output models already defer their "
+            "pydantic build and `--format json` is written without pydantic's serializer "
+            "(advisor/render/jsonout.py); what is left would need output types without pydantic.",
             "",
         ]
     if len(out) == 2:

@@ -85,7 +85,8 @@ def test_no_color_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     ("typed", "value"),
     [("3000", 3000), ("3 000", 3000), ("3,000", 3000), ("3000 ms", 3000), ("2 s", 2000),
      ("1.5 min", 90_000), ("1h", 3_600_000), ("0", None), ("2x", None), ("", None),
-     ("1.5", None), ("-5", None), ("999999999999", None)],
+     ("1.5", None), ("-5", None), ("999999999999", None), ("3,000,000", 3_000_000),
+     ("1,5 s", None), ("1,5", None), ("1 2 3", None), ("12,34,567", None)],
 )  # fmt: skip
 def test_typed_numbers(rulebase: RuleBase, typed: str, value: int | None) -> None:
     """What a person may type for a budget in milliseconds; anything else is refused, with

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import pydoc
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -187,3 +188,29 @@ def test_conditional_missing_answers_say_on_what_they_depend(rulebase: RuleBase)
     gate = rulebase.question_by_id["data_shapes"].asked_when_text
     assert f"'data_shapes': Where does that knowledge live? (needed if {gate})" in text
     assert rulebase.question_by_id["knowledge"].why in text
+
+
+def test_a_question_gated_on_a_skipped_question_is_never_asked(tmp_path: Path) -> None:
+    """q3 is asked when q2, and q2 when q1: with q1 = no, neither q2 nor q3 is needed."""
+    rules, kb = tmp_path / "rules", tmp_path / "kb"
+    rules.mkdir()
+    kb.mkdir()
+    (kb / "page.md").write_text("# Page\n\nLast reviewed: 2026-01-01\n\n## Why\n\nBecause.\n")
+    (rules / "questions.toml").write_text(
+        "".join(
+            f'[[question]]\nid = "{qid}"\ntype = "bool"\ntext = "{qid}?"\nwhy = "x"\n{gate}\n'
+            for qid, gate in [("q1", ""), ("q2", 'asked_when = "q1"'), ("q3", 'asked_when = "q2"')]
+        )
+    )
+    (rules / "core.toml").write_text(
+        '[[rule]]\nid = "base"\nwhen = "true"\nthen = "technique:prompt_engineering"\n'
+        'because = "x"\ncite = ["kb/page.md#why"]\n'
+    )
+    small = advisor.load_rulebase(rules, kb)
+    assert advisor.next_question({"q1": False}, small) is None
+    rec = advisor.advise({"q1": False, "q3": True}, small)
+    steps = {step.id: step.kind for step in rec.trace}
+    assert steps == {"q1": "asked", "q2": "skipped", "q3": "ignored", "base": "fired"}
+    with pytest.raises(advisor.MissingAnswersError) as info:
+        advisor.advise({}, small)
+    assert info.value.missing == ["q1", "q2", "q3"]  # unknown until q1 is answered

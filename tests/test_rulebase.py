@@ -150,3 +150,30 @@ def test_kb_page_without_title(rules_copy: tuple[Path, Path]) -> None:
     (kb / "broken.md").write_text("Some text\n\n## A section\n")
     with pytest.raises(KnowledgeBaseError, match=r"broken\.md: line 1: a kb page must start"):
         load_rulebase(rules, kb)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("min_choices = 1", 'min_choices = "x"', "'min_choices' applies to set questions"),
+        (
+            'see = ["kb/rag.md#citations-need-retrieval"]',
+            'see = "kb/rag.md"',
+            "'see' must be a list",
+        ),
+    ],
+)
+def test_bad_question_fields(
+    rules_copy: tuple[Path, Path], old: str, new: str, message: str
+) -> None:
+    rules, kb = rules_copy
+    _edit(rules / "questions.toml", old, new)
+    with pytest.raises(RuleFileError, match=message):
+        load_rulebase(rules, kb)
+
+
+def test_a_folder_named_like_a_rule_file_is_reported(rules_copy: tuple[Path, Path]) -> None:
+    rules, kb = rules_copy
+    (rules / "zz_folder.toml").mkdir()
+    with pytest.raises(RuleFileError, match=r"zz_folder\.toml: cannot read the file"):
+        load_rulebase(rules, kb)
