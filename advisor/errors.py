@@ -83,4 +83,5 @@ class OutputError(AdvisorError):
 
     def __init__(self, path: str, reason: str) -> None:
         self.path = path
+        self.reason = reason
         super().__init__(f"cannot write {path}: {reason} (name another file)")

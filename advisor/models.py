@@ -10,11 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Technique = Literal["prompt_engineering", "rag", "fine_tuning"]
-Tactic = Literal["clear_instructions", "output_format", "chain_of_thought", "few_shot"]
-Retriever = Literal["vector", "keyword", "text_to_sql"]
-Purpose = Literal["style", "format", "instructions", "skill"]
-Severity = Literal["high", "medium", "low", "info"]
+from advisor.rules import Purpose, Retriever, Severity, Tactic, Technique
 
 
 class _Model(BaseModel):

@@ -12,18 +12,24 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from advisor import conditions as cond
 from advisor.errors import ConditionError, RuleFileError
 from advisor.tomlfile import id_lines, place, read_toml
 
+# The vocabulary of conclusions, written once: the output models (advisor.models) use these
+# types, and the tuples below (in the order results list them) are derived from them.
 Severity = Literal["high", "medium", "low", "info"]
-SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low", "info")
-TECHNIQUES = ("prompt_engineering", "rag", "fine_tuning")
-TACTICS = ("clear_instructions", "output_format", "chain_of_thought", "few_shot")
-RETRIEVERS = ("vector", "keyword", "text_to_sql")
-PURPOSES = ("style", "format", "instructions", "skill")
+Technique = Literal["prompt_engineering", "rag", "fine_tuning"]
+Tactic = Literal["clear_instructions", "output_format", "chain_of_thought", "few_shot"]
+Retriever = Literal["vector", "keyword", "text_to_sql"]
+Purpose = Literal["style", "format", "instructions", "skill"]
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+TECHNIQUES: tuple[Technique, ...] = get_args(Technique)
+TACTICS: tuple[Tactic, ...] = get_args(Tactic)
+RETRIEVERS: tuple[Retriever, ...] = get_args(Retriever)
+PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
 
 # Conclusion kinds -> allowed values (None: any lower_snake_case id) and the section they feed.
 CONCLUSIONS: dict[str, tuple[tuple[str, ...] | None, str | None]] = {

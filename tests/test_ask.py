@@ -409,6 +409,24 @@ def test_typed_file_name_replaces_the_suggestion_and_a_folder_is_refused(
     ]
 
 
+def test_a_failed_save_says_why_and_asks_again(ask: Callable[..., Run]) -> None:
+    Path("blocker").write_text("a file, not a folder\n", encoding="utf-8")
+    typed = iter([Typed("blocker/answers.toml"), Typed("answers.toml")])
+
+    def decide(shown: Shown) -> Any:
+        if shown.kind == "file" and shown.subject.startswith("Save"):
+            return flow._OTHER
+        if shown.kind == "text":
+            return next(typed)
+        return ACCEPT  # "Try again?" defaults to another file; the record goes to its default
+
+    run = ask(decide=decide)
+    assert run.code == 0, run.err
+    assert "Could not write blocker/answers.toml" in run.out
+    assert any(s.subject == "Try again?" for s in run.user.seen)
+    assert tomllib.loads(Path("answers.toml").read_text(encoding="utf-8"))
+
+
 def test_colour_only_when_wanted(ask: Callable[..., Run]) -> None:
     coloured = ask("--save-answers", "a.toml", "--output", "a.md", color=True)
     assert coloured.code == 0 and "\x1b[" in coloured.out

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.ask.widgets import BACK, ask_question, select, text_field
+from advisor.cli.common import write_file
+from advisor.errors import OutputError
 
 if TYPE_CHECKING:
     from advisor.ask.interview import Interview
@@ -28,7 +30,7 @@ _OVERWRITE = "\x00overwrite"
 
 
 @dataclass
-class Plan:
+class SessionFiles:
     """Where files go: the answers, the decision record, the partial answers on interruption."""
 
     answers_path: Path
@@ -45,7 +47,7 @@ class Plan:
 class Session:
     """Drives the prompts for one interview and keeps the one-line transcript on screen."""
 
-    def __init__(self, interview: Interview, term: Terminal, plan: Plan) -> None:
+    def __init__(self, interview: Interview, term: Terminal, plan: SessionFiles) -> None:
         self.interview = interview
         self.term = term
         self.plan = plan
@@ -225,10 +227,9 @@ class Session:
                     path = None if picked == _SKIP else self.ask_path(path)
                     continue
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text(path), encoding="utf-8")
-            except OSError as exc:
-                term.say(f"{term.paint('✘', 'red')} Could not write {path}: {exc.strerror or exc}")
+                write_file(path, text(path))
+            except OutputError as exc:
+                term.say(f"{term.paint('✘', 'red')} Could not write {path}: {exc.reason}")
                 choices = [("Write to another file…", _OTHER, ""), ("Don't write it", _SKIP, "")]
                 picked = select("Try again?", choices, _OTHER, [], False, term)
                 path = None if picked == _SKIP else self.ask_path(path)
@@ -262,15 +263,10 @@ class Session:
             err.write("advisor: stopped before any answer; nothing to save\n")
             return 130
         try:
-            plan.partial_path.parent.mkdir(parents=True, exist_ok=True)
-            plan.partial_path.write_text(
-                self.answers_text(plan.partial_path, partial_header(plan.resume_command)),
-                encoding="utf-8",
-            )
-        except OSError as exc:
-            err.write(
-                f"advisor: stopped; could not save the answers to {plan.partial_path}: {exc}\n"
-            )
+            header = partial_header(plan.resume_command)
+            write_file(plan.partial_path, self.answers_text(plan.partial_path, header))
+        except OutputError as exc:
+            err.write(f"advisor: stopped; could not save the answers: {exc}\n")
             return 130
         err.write(
             f"advisor: stopped; {_count(len(answers), 'answer')} saved in {plan.partial_path} "

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from advisor.cli.common import add_answer_arguments
 
 if TYPE_CHECKING:
-    from advisor.ask.flow import Plan
+    from advisor.ask.flow import SessionFiles
     from advisor.ask.interview import Interview
     from advisor.ask.terminal import Terminal
     from advisor.rulebase import RuleBase
@@ -95,8 +95,8 @@ def run(args: argparse.Namespace, terminal: Terminal | None = None) -> int:
     return Session(interview, terminal, plan).run()
 
 
-def _plan(args: argparse.Namespace) -> Plan:
-    from advisor.ask.flow import Plan, resume_command
+def _plan(args: argparse.Namespace) -> SessionFiles:
+    from advisor.ask.flow import SessionFiles, resume_command
 
     answers_path = Path(args.save_answers or DEFAULT_ANSWERS)
     derived = partial_for(answers_path)
@@ -110,7 +110,7 @@ def _plan(args: argparse.Namespace) -> Plan:
     for flag, value in (("--save-answers", args.save_answers), ("--output", args.output)):
         if value:
             words += [flag, value]
-    return Plan(
+    return SessionFiles(
         answers_path=answers_path,
         answers_explicit=args.save_answers is not None,
         record_path=Path(args.output or DEFAULT_RECORD),
@@ -124,7 +124,7 @@ def _plan(args: argparse.Namespace) -> Plan:
     )
 
 
-def _interview(args: argparse.Namespace, rulebase: RuleBase, plan: Plan) -> Interview:
+def _interview(args: argparse.Namespace, rulebase: RuleBase, plan: SessionFiles) -> Interview:
     """The answers known before asking: a resumed session, --answers, then --set."""
     from advisor.answers import read_answers_file, validate_answers
     from advisor.ask.interview import Interview
@@ -152,7 +152,7 @@ def _interview(args: argparse.Namespace, rulebase: RuleBase, plan: Plan) -> Inte
     return Interview(rulebase, clean)
 
 
-def _without_terminal(interview: Interview, plan: Plan, terminal: Terminal) -> int:
+def _without_terminal(interview: Interview, plan: SessionFiles, terminal: Terminal) -> int:
     """No terminal to ask in: recommend if nothing is missing, else say what is (exit 2)."""
     from advisor.ask.flow import answers_header, record_text
     from advisor.ask.savefile import dump_answers
