@@ -21,7 +21,13 @@ from advisor._version import __version__
 from advisor.errors import KnowledgeBaseError, RuleFileError
 from advisor.kb import Section, load_kb, split_ref
 from advisor.questions import Question, load_questions, shapes_of
-from advisor.rules import Rule, load_rules, read_definitions, resolve_definitions
+from advisor.rules import (
+    Rule,
+    load_rules,
+    read_definitions,
+    read_rule_files,
+    resolve_definitions,
+)
 from advisor.tomlfile import read_toml
 
 if TYPE_CHECKING:
@@ -261,7 +267,8 @@ def _parse_rulebase(rules_path: Path, kb_path: Path, questions_path: Path, diges
     rule_paths = sorted(
         p for p in rules_path.glob("*.toml") if p.name not in (QUESTIONS_FILE, RULESET_FILE)
     )
-    raw_definitions = read_definitions(rule_paths)
+    rule_files = read_rule_files(rule_paths)
+    raw_definitions = read_definitions(rule_files)
     definitions: dict[str, cond.Node] = {}
 
     def definitions_for(shapes: Any) -> dict[str, cond.Node]:
@@ -269,7 +276,7 @@ def _parse_rulebase(rules_path: Path, kb_path: Path, questions_path: Path, diges
         return definitions
 
     questions = load_questions(questions_path, definitions_for)
-    rules = load_rules(rule_paths, shapes_of(questions), definitions)
+    rules = load_rules(rule_files, shapes_of(questions), definitions)
     if not rules:
         raise RuleFileError(str(rules_path), "", "no [[rule]] found in any rules/*.toml file")
     kb = load_kb(kb_path)

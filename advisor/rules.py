@@ -100,11 +100,24 @@ def parse_conclusion(text: Any) -> Conclusion:
     return Conclusion(kind, value)
 
 
-def read_definitions(paths: list[Path]) -> dict[str, tuple[str, str]]:
+@dataclass(frozen=True)
+class RuleFile:
+    """A rule file read and parsed once; `text` is kept to point errors at lines."""
+
+    path: Path
+    data: dict[str, Any]
+    text: str
+
+
+def read_rule_files(paths: list[Path]) -> list[RuleFile]:
+    return [RuleFile(path, *read_toml(path)) for path in paths]
+
+
+def read_definitions(files: list[RuleFile]) -> dict[str, tuple[str, str]]:
     """Raw `[define]` entries of every rule file: name -> (condition text, file)."""
     raw: dict[str, tuple[str, str]] = {}
-    for path in paths:
-        data, _ = read_toml(path)
+    for file in files:
+        path, data = file.path, file.data
         table = data.get("define", {})
         if not isinstance(table, dict):
             raise RuleFileError(str(path), "[define]", 'must be a table of name = "condition"')
@@ -155,15 +168,15 @@ def resolve_definitions(
 
 
 def load_rules(
-    paths: list[Path],
+    files: list[RuleFile],
     shapes: Mapping[str, cond.QuestionShape],
     definitions: Mapping[str, cond.Node],
 ) -> list[Rule]:
     """All `[[rule]]` entries, in file-name then file order (the order of the rationale)."""
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for path in paths:
-        data, text = read_toml(path)
+    for file in files:
+        path, data, text = file.path, file.data, file.text
         unknown = set(data) - {"rule", "define"}
         if unknown:
             raise RuleFileError(
