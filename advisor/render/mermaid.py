@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from advisor.render.path import conclusion_label, conclusion_node, decision_path
+from advisor.render.path import DecisionPath, conclusion_label, conclusion_node, decision_path
 
 if TYPE_CHECKING:
     from advisor.models import Recommendation
@@ -58,9 +58,12 @@ class _Ids:
         return self._by_key[full]
 
 
-def render_mermaid(recommendation: Recommendation, rulebase: RuleBase) -> str:
-    """The flowchart source (without the code fence), ending with a newline."""
-    path = decision_path(recommendation, rulebase)
+def render_mermaid(
+    recommendation: Recommendation, rulebase: RuleBase, path: DecisionPath | None = None
+) -> str:
+    """The flowchart source (without the code fence), ending with a newline. `path`: the
+    recommendation's decision path, when the caller has it already."""
+    path = path or decision_path(recommendation, rulebase)
     ids = _Ids()
     lines = ["flowchart LR"]
     lines.append(
