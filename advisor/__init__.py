@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from advisor._version import __version__
 
 if TYPE_CHECKING:
-    from advisor.engine import advise, next_question
+    from advisor.engine.decide import advise, next_question
     from advisor.errors import (
         AdvisorError,
         AnswersError,
@@ -26,9 +26,10 @@ if TYPE_CHECKING:
         MissingAnswersError,
         RuleFileError,
     )
+    from advisor.knowledge.loader import load_rulebase
+    from advisor.knowledge.questions import Question
+    from advisor.knowledge.rulebase import RuleBase
     from advisor.models import Finding, Recommendation
-    from advisor.questions import Question
-    from advisor.rulebase import RuleBase, load_rulebase
 
 __all__ = [
     "AdvisorError",
@@ -48,8 +49,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "advise": "advisor.engine",
-    "next_question": "advisor.engine",
+    "advise": "advisor.engine.decide",
+    "next_question": "advisor.engine.decide",
     "AdvisorError": "advisor.errors",
     "AnswersError": "advisor.errors",
     "KnowledgeBaseError": "advisor.errors",
@@ -57,16 +58,16 @@ _LAZY = {
     "RuleFileError": "advisor.errors",
     "Finding": "advisor.models",
     "Recommendation": "advisor.models",
-    "Question": "advisor.questions",
-    "RuleBase": "advisor.rulebase",
-    "load_rulebase": "advisor.rulebase",
+    "Question": "advisor.knowledge.questions",
+    "RuleBase": "advisor.knowledge.rulebase",
+    "load_rulebase": "advisor.knowledge.loader",
 }
 
 
 def __getattr__(name: str) -> Any:
     if name == "Answers":
-        from advisor.answers import answers_model
-        from advisor.rulebase import default_rulebase
+        from advisor.knowledge.answers import answers_model
+        from advisor.knowledge.loader import default_rulebase
 
         return answers_model(default_rulebase())
     module_name = _LAZY.get(name)

@@ -1,7 +1,7 @@
 """The public output contract: the Recommendation and its parts (pydantic models).
 
 Field names are a contract with design-review tooling: fields may be added, never renamed.
-The answers model is generated from the question data (see `advisor.answers`).
+The answers model is generated from the question data (see `advisor.knowledge.answers`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from advisor.rules import Purpose, Retriever, Severity, Tactic, Technique
+from advisor.knowledge.rules import Purpose, Retriever, Severity, Tactic, Technique
 
 
 class _Model(BaseModel):

@@ -19,10 +19,11 @@ from typing import Any
 
 from timing import Figure, interleaved, per_call
 
-from advisor.answers import answers_model, read_answers_file, validate_answers
-from advisor.engine import advise, fired_rules, next_question, walk
+from advisor.engine.decide import advise, fired_rules, next_question, walk
 from advisor.errors import AdvisorError
-from advisor.rulebase import RuleBase, default_rulebase, load_rulebase
+from advisor.knowledge.answers import answers_model, read_answers_file, validate_answers
+from advisor.knowledge.loader import default_rulebase, load_rulebase
+from advisor.knowledge.rulebase import RuleBase
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = Path(__file__).resolve().parent / "reference"

@@ -30,8 +30,8 @@ from timing import Figure, micro, milli, table  # noqa: E402
 
 from advisor._version import __version__  # noqa: E402
 from advisor.cli.main import COMMANDS  # noqa: E402
-from advisor.engine import next_question  # noqa: E402
-from advisor.rulebase import default_rulebase  # noqa: E402
+from advisor.engine.decide import next_question  # noqa: E402
+from advisor.knowledge.loader import default_rulebase  # noqa: E402
 
 # Targets of issue 6 (medians): name -> (limit, unit)
 TARGETS = {

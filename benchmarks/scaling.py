@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from advisor.engine import fired_rules
-from advisor.rulebase import RuleBase, load_rulebase
+from advisor.engine.decide import fired_rules
+from advisor.knowledge.loader import load_rulebase
+from advisor.knowledge.rulebase import RuleBase
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from advisor.rulebase import RuleBase, default_rulebase
+from advisor.knowledge.loader import default_rulebase
+from advisor.knowledge.rulebase import RuleBase
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,6 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if "ADVISOR_CACHE_DIR" not in os.environ:
         os.environ["ADVISOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="advisor-test-cache-")
+
 
 # A complete, valid set of answers (every question reached); tests derive variants from it.
 BASE_ANSWERS: dict[str, Any] = {

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import advisor
+from advisor.knowledge.loader import default_rulebase
+from advisor.knowledge.rulebase import RuleBase
 from advisor.models import Recommendation
-from advisor.rulebase import RuleBase, default_rulebase
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SHAPES = ("documents", "tables", "identifiers")

@@ -25,11 +25,11 @@ from advisor.ask.savefile import toml_value
 from advisor.ask.terminal import Terminal
 from advisor.cli import ask as ask_command
 from advisor.cli.main import build_parser
-from advisor.engine import advise, walk
-from advisor.questions import Question
+from advisor.engine.decide import advise, walk
+from advisor.knowledge.questions import Question
+from advisor.knowledge.rulebase import RuleBase
 from advisor.render.markdown import render_markdown
 from advisor.render.text import render_text
-from advisor.rulebase import RuleBase
 
 ACCEPT = "<enter>"
 BACK = "<back>"

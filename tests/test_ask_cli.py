@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from advisor.engine import walk
-from advisor.rulebase import RuleBase
+from advisor.engine.decide import walk
+from advisor.knowledge.rulebase import RuleBase
 
 RunCli = Callable[..., Any]
 

@@ -13,10 +13,10 @@ import pytest
 
 from advisor.ask.savefile import dump_answers, dump_toml
 from advisor.ask.terminal import wants_color
-from advisor.engine import advise
-from advisor.numbers import parse_number
+from advisor.engine.decide import advise
+from advisor.knowledge.numbers import parse_number
+from advisor.knowledge.rulebase import RuleBase
 from advisor.render.text import render_text
-from advisor.rulebase import RuleBase
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 AWKWARD = [

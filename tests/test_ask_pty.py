@@ -17,10 +17,10 @@ import pytest
 from conftest import ADVISOR
 
 from advisor.ask.interview import Interview
-from advisor.engine import advise
-from advisor.questions import Question
+from advisor.engine.decide import advise
+from advisor.knowledge.questions import Question
+from advisor.knowledge.rulebase import RuleBase
 from advisor.render.markdown import render_markdown
-from advisor.rulebase import RuleBase
 
 pexpect = pytest.importorskip("pexpect")
 DOWN, UP = "\x1b[B", "\x1b[A"

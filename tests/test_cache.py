@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from advisor import kb as kb_module
-from advisor import rulebase as rulebase_module
-from advisor.engine import advise
-from advisor.rulebase import RuleBase, load_rulebase
+from advisor.engine.decide import advise
+from advisor.knowledge import kb as kb_module
+from advisor.knowledge import loader as rulebase_module
+from advisor.knowledge.loader import load_rulebase
+from advisor.knowledge.rulebase import RuleBase
 
 RunCli = Callable[..., Any]
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from advisor import conditions as cond
-from advisor.answers import answers_model, validate_answers
-from advisor.engine import advise, fired_rules, walk
+from advisor.engine.decide import advise, fired_rules, walk
+from advisor.knowledge import conditions as cond
+from advisor.knowledge.answers import answers_model, validate_answers
+from advisor.knowledge.rulebase import RuleBase
 from advisor.models import Recommendation
-from advisor.rulebase import RuleBase
 
 
 def _random_answers(rulebase: RuleBase, rng: random.Random, keep: float = 1.0) -> dict[str, Any]:

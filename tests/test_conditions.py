@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from advisor import conditions as c
 from advisor.errors import ConditionError
+from advisor.knowledge import conditions as c
 
 SHAPES = {
     "knowledge": c.QuestionShape("choice", ("general", "private_static", "private_dynamic")),

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import advisor
-from advisor.rulebase import RuleBase
+from advisor.knowledge.rulebase import RuleBase
 
 
 def test_plain_mapping_and_answers_model_give_the_same_recommendation(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.kb import github_anchor, load_kb, parse_page, split_ref
-from advisor.rulebase import RuleBase
+from advisor.knowledge.kb import github_anchor, load_kb, parse_page, split_ref
+from advisor.knowledge.rulebase import RuleBase
 
 
 @pytest.mark.parametrize(

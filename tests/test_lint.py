@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from advisor.rulebase import default_rulebase
+from advisor.knowledge.loader import default_rulebase
 
 RunCli = Callable[..., Any]
 

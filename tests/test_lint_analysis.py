@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from advisor import conditions as cond
-from advisor.analysis import FALSE, NOT_TRUE, TRUE, UNKNOWN, UNREACHED, Diagrams
-from advisor.engine import walk
-from advisor.rulebase import RuleBase, load_rulebase
+from advisor.analysis.answer_space import FALSE, NOT_TRUE, TRUE, UNKNOWN, UNREACHED, Diagrams
+from advisor.engine.decide import walk
+from advisor.knowledge import conditions as cond
+from advisor.knowledge.loader import load_rulebase
+from advisor.knowledge.rulebase import RuleBase
 
 QUESTIONS = """
 [[question]]

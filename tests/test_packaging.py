@@ -75,7 +75,7 @@ def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path
         [
             str(python),
             "-c",
-            "import advisor.resources as r; print(r.rules_dir()); print(r.kb_dir())",
+            "import advisor.knowledge.resources as r; print(r.rules_dir()); print(r.kb_dir())",
         ],
         cwd=workdir,
         capture_output=True,

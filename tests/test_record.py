@@ -18,10 +18,14 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from advisor import conditions as cond
-from advisor.engine import advise
+from advisor.engine.decide import advise
+from advisor.knowledge import conditions as cond
+from advisor.knowledge.rulebase import RuleBase
 from advisor.models import Recommendation
-from advisor.record import (
+from advisor.render.markdown import render_markdown
+from advisor.render.mermaid import mermaid_label, render_mermaid
+from advisor.render.path import support
+from advisor.services.records import (
     FORMAT,
     Outcome,
     RecordError,
@@ -29,10 +33,6 @@ from advisor.record import (
     parse_front_matter,
     parse_record,
 )
-from advisor.render.markdown import render_markdown
-from advisor.render.mermaid import mermaid_label, render_mermaid
-from advisor.render.path import support
-from advisor.rulebase import RuleBase
 
 GOLDEN = Path(__file__).parent / "golden"
 SCENARIOS = sorted(p.stem for p in GOLDEN.glob("*.json"))

@@ -11,8 +11,8 @@ from typing import Any
 from conftest import RunResult
 from test_record import DATE, front_matter_map, parse_document, scenario
 
-from advisor.record import parse_record
-from advisor.rulebase import RuleBase
+from advisor.knowledge.rulebase import RuleBase
+from advisor.services.records import parse_record
 
 Run = Callable[..., RunResult]
 RECORD = "docs/decisions/0001-llm-approach.md"

@@ -20,8 +20,8 @@ import pytest
 from conftest import RunResult
 from test_record import GOLDEN, SCENARIOS, parse_document, render_scenario, scenario
 
-from advisor.record import parse_record
-from advisor.rulebase import RuleBase
+from advisor.knowledge.rulebase import RuleBase
+from advisor.services.records import parse_record
 
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 

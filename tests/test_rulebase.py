@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from advisor import conditions as c
 from advisor.errors import KnowledgeBaseError, RuleFileError
-from advisor.rulebase import RuleBase, load_rulebase
+from advisor.knowledge import conditions as c
+from advisor.knowledge.loader import load_rulebase
+from advisor.knowledge.rulebase import RuleBase
 
 
 def test_shipped_rule_base_loads_and_every_citation_resolves(rulebase: RuleBase) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 import advisor
+from advisor.knowledge.rulebase import RuleBase
 from advisor.models import Recommendation
-from advisor.rulebase import RuleBase
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.toml"))

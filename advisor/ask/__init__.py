@@ -1,6 +1,6 @@
 """The terminal questionnaire behind `advisor ask` (and a bare `advisor` in a terminal).
 
-The walk is the engine's: `interview` keeps the answers and asks `advisor.engine.walk` what comes
+The walk is the engine's: `interview` keeps the answers and asks the engine's walk what comes
 next, `widgets` turns one question into a questionary prompt, `flow` runs the whole session
 (questions, review, recommendation, saving), and `savefile` writes answers back as TOML or JSON.
 Nothing here is imported until `advisor ask` runs.

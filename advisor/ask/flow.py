@@ -20,8 +20,8 @@ from advisor.errors import OutputError
 if TYPE_CHECKING:
     from advisor.ask.interview import Interview
     from advisor.ask.terminal import Terminal
+    from advisor.knowledge.questions import Question
     from advisor.models import Recommendation
-    from advisor.questions import Question
 
 SHOW = "\x00show"
 _OTHER = "\x00other"
@@ -156,7 +156,7 @@ class Session:
     # -- recommendation and files ---------------------------------------------------------
 
     def recommend(self) -> Recommendation:
-        from advisor.engine import advise
+        from advisor.engine.decide import advise
         from advisor.render.text import headline, render_text
 
         recommendation = advise(self.interview.plain_answers(), self.interview.rulebase)

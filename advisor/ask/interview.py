@@ -1,6 +1,6 @@
 """The state of one questionnaire session: answers so far, and what the walk needs next.
 
-There is no question list here: every step asks `advisor.engine.walk` which questions the answers
+There is no question list here: every step asks the engine's walk which questions the answers
 reach. Going back removes the last answer; changing an answer drops the answers the change makes
 unreachable (they are remembered as defaults, in case the user changes their mind again).
 """
@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from advisor.engine import Walk
-    from advisor.questions import Question
-    from advisor.rulebase import RuleBase
+    from advisor.engine.decide import Walk
+    from advisor.knowledge.questions import Question
+    from advisor.knowledge.rulebase import RuleBase
 
 
 class Interview:
@@ -29,7 +29,7 @@ class Interview:
         self.history = [q.id for q in self.answered()]
 
     def walk(self) -> Walk:
-        from advisor.engine import walk
+        from advisor.engine.decide import walk
 
         return walk(self.answers, self.rulebase)
 
@@ -93,7 +93,7 @@ class Interview:
     def plain_answers(self) -> dict[str, Any]:
         """Answers for a file: question order, sets as lists in the question's value order,
         then the metadata fields (project, notes) if they were given."""
-        from advisor.answers import METADATA_FIELDS
+        from advisor.knowledge.answers import METADATA_FIELDS
 
         plain: dict[str, Any] = {}
         for question in self.rulebase.questions:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from advisor.numbers import parse_number
+from advisor.knowledge.numbers import parse_number
 
 if TYPE_CHECKING:
     from questionary import Question as Prompt
 
     from advisor.ask.terminal import Terminal
-    from advisor.questions import Question
+    from advisor.knowledge.questions import Question
 
 BACK = "\x00back"
 _CUSTOM = "\x00custom"

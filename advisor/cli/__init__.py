@@ -1,0 +1,1 @@
+"""The command line: one module per subcommand, thin adapters over the services."""

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from advisor.ask.flow import SessionFiles
     from advisor.ask.interview import Interview
     from advisor.ask.terminal import Terminal
-    from advisor.rulebase import RuleBase
+    from advisor.knowledge.rulebase import RuleBase
 
 DEFAULT_ANSWERS = "advisor-answers.toml"
 DEFAULT_RECORD = "advisor-decision.md"
@@ -126,10 +126,10 @@ def _plan(args: argparse.Namespace) -> SessionFiles:
 
 def _interview(args: argparse.Namespace, rulebase: RuleBase, plan: SessionFiles) -> Interview:
     """The answers known before asking: a resumed session, --answers, then --set."""
-    from advisor.answers import read_answers_file, validate_answers
     from advisor.ask.interview import Interview
     from advisor.cli.common import gather_answers
     from advisor.errors import AnswersError
+    from advisor.knowledge.answers import read_answers_file, validate_answers
 
     given: dict[str, Any] = {}
     resumed = plan.resumed_from
@@ -157,7 +157,7 @@ def _without_terminal(interview: Interview, plan: SessionFiles, terminal: Termin
     from advisor.ask.flow import answers_header, record_text
     from advisor.ask.savefile import dump_answers
     from advisor.cli.common import write_file
-    from advisor.engine import advise
+    from advisor.engine.decide import advise
     from advisor.errors import AdvisorError
     from advisor.render.text import render_text
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from advisor.record import Record
-    from advisor.rulebase import RuleBase
+    from advisor.knowledge.rulebase import RuleBase
+    from advisor.services.records import Record
 
 _SKIPPED_DIRS = ("node_modules",)
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from advisor.cli.common import load_rulebase_from
-    from advisor.record import RecordError, read_record
+    from advisor.services.records import RecordError, read_record
 
     rulebase = load_rulebase_from(args)
     files, problems = _collect(args.paths)
@@ -99,9 +99,9 @@ def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
 
 def _check(record: Record, rulebase: RuleBase, args: argparse.Namespace) -> tuple[str, list[str]]:
     """('current' | 'stale', report lines); a record whose answers no longer fit is unreadable."""
-    from advisor.engine import advise
+    from advisor.engine.decide import advise
     from advisor.errors import AnswersError
-    from advisor.record import Outcome, RecordError, compare
+    from advisor.services.records import Outcome, RecordError, compare
 
     try:
         current = advise(record.answers, rulebase)

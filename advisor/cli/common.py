@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from advisor.rulebase import RuleBase
+    from advisor.knowledge.rulebase import RuleBase
 
 
 def load_rulebase_from(args: argparse.Namespace) -> RuleBase:
     """The rule base named by --rules/--kb, or the shipped one."""
-    from advisor.rulebase import default_rulebase, load_rulebase
+    from advisor.knowledge.loader import default_rulebase, load_rulebase
 
     if args.rules is None and args.kb is None:
         return default_rulebase()
@@ -40,7 +40,7 @@ def add_answer_arguments(parser: argparse.ArgumentParser, *, required: bool = Fa
 
 def gather_answers(args: argparse.Namespace, rulebase: RuleBase) -> tuple[dict[str, Any], str]:
     """Answers from --answers then --set (later wins), and a label naming where they came from."""
-    from advisor.answers import parse_setting, read_answers_file
+    from advisor.knowledge.answers import parse_setting, read_answers_file
 
     answers: dict[str, Any] = {}
     label = "command line"

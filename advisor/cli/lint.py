@@ -3,7 +3,7 @@
 Prints one diagnostic per line (`file:line:rule: severity: code: message`, or a JSON list with
 `--format json`) and a summary on standard error. Exit codes: 0 no errors (warnings allowed; with
 `--strict` warnings count as errors), 1 errors found, 2 a rule base that does not load. The
-checks and the method are described in `advisor.lint` and `advisor.analysis`.
+checks and the method are described in `advisor.analysis.lint` and `advisor.analysis.answer_space`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
+    from advisor.analysis.lint import lint
     from advisor.cli.common import load_rulebase_from
-    from advisor.lint import lint
 
     report = lint(load_rulebase_from(args))
     if args.format == "json":

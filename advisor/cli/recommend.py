@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from advisor.cli.common import gather_answers, load_rulebase_from, write_output
-    from advisor.engine import advise
+    from advisor.engine.decide import advise
     from advisor.errors import AnswersError
 
     rulebase = load_rulebase_from(args)
@@ -63,7 +63,7 @@ def _read_record(args: argparse.Namespace) -> Any:
     if not args.from_record:
         return None
     from advisor.errors import AnswersError
-    from advisor.record import MARKER, RecordError, read_record
+    from advisor.services.records import MARKER, RecordError, read_record
 
     if args.answers:
         raise AnswersError(["use either --answers or --from-record, not both"])

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
 def schema_document(rulebase: object, target: str) -> dict[str, object]:
     from pydantic.json_schema import models_json_schema
 
-    from advisor.answers import answers_model
+    from advisor.knowledge.answers import answers_model
     from advisor.models import Recommendation
 
     answers = answers_model(rulebase)  # type: ignore[arg-type]
@@ -58,7 +58,7 @@ def _always_required(rulebase: object) -> list[str]:
     The library's `Answers` model accepts partial answers (front ends walk with them); this
     schema describes a complete answers file, and `x-asked-when` marks the conditional ones.
     """
-    from advisor import conditions
+    from advisor.knowledge import conditions
 
     return [
         q.id

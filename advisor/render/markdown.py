@@ -3,7 +3,7 @@
 Layout (MADR 4.0.0): YAML front matter (status, date, advisor and rule base versions), then
 Context and Problem Statement, Decision Drivers, Considered Options, Decision Outcome (with
 Consequences and Confirmation), Pros and Cons of the Options, More Information, and finally the
-machine-readable block of `advisor.record` (answers and outcome, in an HTML comment).
+machine-readable block of `advisor.services.records` (answers and outcome, in an HTML comment).
 
 Every sentence is drawn from the recommendation (reasons, sub-choices, findings, kb excerpts) or
 from the question data; the few fixed phrases are per technique, never per case. Text that is not
@@ -23,14 +23,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from advisor.record import FrontMatterEntry, RecordError, embed
 from advisor.render.mermaid import render_mermaid
 from advisor.render.path import conclusion_label, decision_path
 from advisor.render.text import SHORT_NAMES, TECHNIQUE_NAMES, humanize
+from advisor.services.records import FrontMatterEntry, RecordError, embed
 
 if TYPE_CHECKING:
+    from advisor.knowledge.rulebase import RuleBase
     from advisor.models import RationaleItem, Recommendation
-    from advisor.rulebase import RuleBase
 
 DEFAULT_STATUS = "proposed"
 OPTIONS: tuple[tuple[str, ...], ...] = (
@@ -240,11 +240,11 @@ def render_markdown(
     `date` is the record's date (YYYY-MM-DD; default `SOURCE_DATE_EPOCH`, else today).
     `kb_base_url` makes kb section ids links (e.g. `https://github.com/o/r/blob/main/kb/`);
     without it they are plain ids and the cited excerpts are quoted in the record.
-    `front_matter` holds entries of an earlier version of the record (`advisor.record`): its
+    `front_matter` holds entries of an earlier version of the record (`services.records`): its
     status, decision-makers and any other keys the team added are kept.
     """
     if rulebase is None:
-        from advisor.rulebase import default_rulebase
+        from advisor.knowledge.loader import default_rulebase
 
         rulebase = default_rulebase()
     base_url = check_base_url(kb_base_url)
@@ -527,9 +527,9 @@ def _confirmation(w: _Writer) -> list[str]:
 
 def _option_warnings(w: _Writer, option: Sequence[str]) -> list[str]:
     """Warnings the rules raise only when the team proposes `option` (rules reading `proposed`)."""
-    from advisor import conditions as cond
-    from advisor.engine import advise
+    from advisor.engine.decide import advise
     from advisor.errors import AdvisorError
+    from advisor.knowledge import conditions as cond
 
     if "proposed" not in w.rulebase.question_by_id:
         return []

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from advisor.render.path import DecisionPath, conclusion_label, conclusion_node, decision_path
 
 if TYPE_CHECKING:
+    from advisor.knowledge.rulebase import RuleBase
     from advisor.models import Recommendation
-    from advisor.rulebase import RuleBase
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_]")
 # Order matters: '#' first, because every replacement below starts with '#'.

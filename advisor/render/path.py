@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from advisor import conditions as cond
+from advisor.knowledge import conditions as cond
 from advisor.render.text import SHORT_NAMES, humanize
 
 if TYPE_CHECKING:
+    from advisor.knowledge.rulebase import RuleBase
     from advisor.models import Recommendation
-    from advisor.rulebase import RuleBase
 
 
 _KIND_ORDER = {"technique": 0, "tactic": 1, "retriever": 2, "reranker": 3, "purpose": 4}

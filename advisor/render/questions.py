@@ -10,8 +10,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from advisor.questions import Question
-    from advisor.rulebase import RuleBase
+    from advisor.knowledge.questions import Question
+    from advisor.knowledge.rulebase import RuleBase
 
 
 def _cell(text: str) -> str:

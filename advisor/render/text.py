@@ -11,8 +11,8 @@ import textwrap
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from advisor.knowledge.rulebase import RuleBase
     from advisor.models import RationaleItem, Recommendation
-    from advisor.rulebase import RuleBase
 
 WIDTH = 80
 TECHNIQUE_NAMES = {

@@ -10,7 +10,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from advisor.questions import Question
+    from advisor.knowledge.questions import Question
 
 # Digits, or digits grouped by threes with one separator (`3000`, `3 000`, `3,000`, `3_000`):
 # `1,5` or `1 2 3` are not numbers a person means as 15 or 123.

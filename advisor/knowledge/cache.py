@@ -4,7 +4,7 @@ Loading the shipped rule base parses every `rules/*.toml` and `kb/*.md` file and
 markdown-it-py and networkx (about 100 ms); a cache hit reads one JSON file instead. The entry
 holds everything `load_rulebase` produces (questions, rules with their condition ASTs,
 definitions, kb sections, the walk order) and is keyed by a hash of
-- `rulebase.content_digest`: every `rules/*.toml` and `kb/*.md` byte, and the advisor version;
+- `loader.content_digest`: every `rules/*.toml` and `kb/*.md` byte, and the advisor version;
 - the source of the modules that parse and represent a rule base (a changed parser in an editable
   checkout cannot reuse an old entry), and this cache's format number;
 - the two folder paths as given (they appear in error locations).
@@ -29,17 +29,19 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor import conditions as cond
-from advisor.kb import Section
-from advisor.questions import Choice, Preset, Question
-from advisor.rules import Conclusion, Rule
+from advisor.knowledge import conditions as cond
+from advisor.knowledge.kb import Section
+from advisor.knowledge.questions import Choice, Preset, Question
+from advisor.knowledge.rules import Conclusion, Rule
 
 if TYPE_CHECKING:
-    from advisor.rulebase import RuleBase
+    from advisor.knowledge.rulebase import RuleBase
 
 FORMAT = 1
 KEPT_ENTRIES = 32  # entries kept in the folder; older ones are removed when a new one is written
-_CODE = ("cache", "conditions", "questions", "rules", "kb", "rulebase", "graph", "tomlfile")
+_CODE = (
+    "cache", "conditions", "questions", "rules", "kb", "rulebase", "loader", "graph", "tomlfile",
+)
 _NODES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
@@ -228,7 +230,7 @@ class _Decoder:
 
 
 def _decode_rulebase(data: dict[str, Any], digest: str) -> RuleBase | None:
-    from advisor.rulebase import RuleBase
+    from advisor.knowledge.rulebase import RuleBase
 
     if data.get("format") != FORMAT:
         return None

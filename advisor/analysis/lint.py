@@ -1,11 +1,12 @@
 """`advisor lint`: checks that hold for every combination of answers, proved exactly.
 
-Each check is one or more queries to `advisor.analysis.Diagrams` ("is there any set of answers
+Each check is one or more queries to `answer_space.Diagrams` ("is there any set of answers
 such that ..."), so a check never samples: it finds a counter-example or proves there is none.
-The method is described in `advisor.analysis`: numbers are split at the thresholds the rules
-use, every condition and the walk itself become reduced, shared multi-valued decision diagrams
-over the questions, and a query is the conjunction of diagrams. Checking the shipped rules takes
-well under a second, where enumerating their 10^8 combinations once per check would take hours.
+The method is described in `advisor.analysis.answer_space`: numbers are split at the thresholds
+the rules use, every condition and the walk itself become reduced, shared multi-valued decision
+diagrams over the questions, and a query is the conjunction of diagrams. Checking the shipped
+rules takes well under a second, where enumerating their 10^8 combinations once per check
+would take hours.
 
 Checks (code, severity):
 - `no-baseline` (error): some answers fire no `technique:prompt_engineering` rule, so the
@@ -35,12 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor import conditions as cond
-from advisor.analysis import NOT_TRUE, TRUE, UNKNOWN, UNREACHED, Diagrams, describe
+from advisor.analysis.answer_space import NOT_TRUE, TRUE, UNKNOWN, UNREACHED, Diagrams, describe
+from advisor.knowledge import conditions as cond
 
 if TYPE_CHECKING:
-    from advisor.rulebase import RuleBase
-    from advisor.rules import Rule
+    from advisor.knowledge.rulebase import RuleBase
+    from advisor.knowledge.rules import Rule
 
 
 # Sub-choice kinds and the technique whose plan they belong to.

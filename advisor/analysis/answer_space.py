@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
-from advisor import conditions as cond
+from advisor.knowledge import conditions as cond
 
 if TYPE_CHECKING:
-    from advisor.questions import Question
-    from advisor.rulebase import RuleBase
+    from advisor.knowledge.questions import Question
+    from advisor.knowledge.rulebase import RuleBase
 
 TRUE, FALSE, UNKNOWN = 1, 2, 4  # bits: which three-valued results a query allows
 NOT_TRUE = FALSE | UNKNOWN

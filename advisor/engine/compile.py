@@ -17,15 +17,15 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from advisor import conditions as cond
-from advisor import fastmodel
+from advisor.engine import fastmodel
+from advisor.knowledge import conditions as cond
+from advisor.knowledge.questions import Question
+from advisor.knowledge.rulebase import RuleBase
+from advisor.knowledge.rules import PLACEHOLDER, Rule, Severity
 from advisor.models import Source, TraceStep
-from advisor.questions import Question
-from advisor.rulebase import RuleBase
-from advisor.rules import PLACEHOLDER, Rule, Severity
 
 if TYPE_CHECKING:
-    from advisor.assemble import Outline
+    from advisor.engine.assemble import Outline
 
 
 def trace_step(kind: str, question_id: str, value: Any = None, detail: str = "") -> TraceStep:
@@ -97,7 +97,7 @@ class Plan:
     sources: dict[str, Source] = field(default_factory=dict)
     """Shared Source models by reference, built on first citation."""
     outlines: dict[tuple[int, ...], Outline] = field(default_factory=dict)
-    """Result outlines by the positions of the rules that fired (see `advisor.assemble`)."""
+    """Result outlines by the positions of the rules that fired (see `advisor.engine.assemble`)."""
 
 
 _PLANS: dict[int, tuple[weakref.ref[RuleBase], Plan]] = {}

@@ -12,10 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from advisor import fastmodel
 from advisor._version import __version__
-from advisor.answers import METADATA_FIELDS, plain_answer
-from advisor.fastmodel import construct
+from advisor.engine import fastmodel
+from advisor.engine.compile import Plan, Reason, RuleEntry
+from advisor.engine.fastmodel import construct
+from advisor.knowledge.answers import METADATA_FIELDS, plain_answer
+from advisor.knowledge.rulebase import RuleBase
+from advisor.knowledge.rules import PURPOSES, RETRIEVERS, SEVERITIES, TACTICS, TECHNIQUES, Severity
 from advisor.models import (
     Finding,
     FineTuningPlan,
@@ -26,9 +29,6 @@ from advisor.models import (
     Source,
     TraceStep,
 )
-from advisor.plan import Plan, Reason, RuleEntry
-from advisor.rulebase import RuleBase
-from advisor.rules import PURPOSES, RETRIEVERS, SEVERITIES, TACTICS, TECHNIQUES, Severity
 
 _OUTLINES_KEPT = 4096  # distinct sets of fired rules whose outline is kept per rule base
 _SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}

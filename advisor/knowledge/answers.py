@@ -2,7 +2,8 @@
 
 The model is derived from `rules/questions.toml`, so the question data is the one source of truth
 for validation and for the JSON Schema. Every field is optional at this level: which answers are
-required depends on the walk (see `advisor.engine`). Pydantic's errors are translated into one
+required depends on the walk (see `advisor.engine`).
+Pydantic's errors are translated into one
 line per problem that names the answer id and the allowed values.
 """
 
@@ -21,8 +22,8 @@ from advisor.errors import AnswersError
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from advisor.questions import Question
-    from advisor.rulebase import RuleBase
+    from advisor.knowledge.questions import Question
+    from advisor.knowledge.rulebase import RuleBase
 
 METADATA_FIELDS = {
     "project": "Name of the project (metadata, not used by the rules).",
@@ -277,7 +278,7 @@ def parse_setting(text: str, rulebase: RuleBase) -> tuple[str, Any]:
     if question is None:  # metadata, or an unknown id that validation reports with the known ones
         return key, raw
     if question.kind == "int":
-        from advisor.numbers import parse_number
+        from advisor.knowledge.numbers import parse_number
 
         value, _ = parse_number(raw, question)  # `3000`, `3 000`, `2 s` as in the questionnaire
         return key, raw if value is None else value

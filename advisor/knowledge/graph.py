@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from advisor import conditions as cond
+from advisor.knowledge import conditions as cond
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from advisor.questions import Question
-    from advisor.rules import Rule
+    from advisor.knowledge.questions import Question
+    from advisor.knowledge.rules import Rule
 
 
 def build_graph(questions: Sequence[Question], rules: Sequence[Rule]) -> nx.DiGraph:

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from advisor import conditions as cond
 from advisor.errors import ConditionError, RuleFileError
-from advisor.tomlfile import id_lines, place, read_toml
+from advisor.knowledge import conditions as cond
+from advisor.knowledge.tomlfile import id_lines, place, read_toml
 
 KINDS: tuple[cond.QuestionKind, ...] = ("choice", "set", "bool", "int")
 _QUESTION_KEYS = {

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from advisor import conditions as cond
 from advisor.errors import ConditionError, RuleFileError
-from advisor.tomlfile import id_lines, place, read_toml
+from advisor.knowledge import conditions as cond
+from advisor.knowledge.tomlfile import id_lines, place, read_toml
 
 # The vocabulary of conclusions, written once: the output models (advisor.models) use these
 # types, and the tuples below (in the order results list them) are derived from them.

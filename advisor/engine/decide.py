@@ -7,8 +7,8 @@ out, in rule order), for tools and benchmarks that need no explanation.
 
 Speed (issue 6; see benchmarks/): the rule base's `rule_index` tests only the rules an answer can
 fire, with shared sub-conditions evaluated once; what depends on the rule base alone is worked
-out once (`advisor.plan`); results are assembled from per-rule-base outlines without
-re-validating the models (`advisor.assemble`, `advisor.fastmodel`).
+out once (`advisor.engine.compile`); results are assembled from per-rule-base outlines without
+re-validating the models (`advisor.engine.assemble`, `advisor.engine.fastmodel`).
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.answers import plain_answer, validate_answers
-from advisor.assemble import recommendation
+from advisor.engine.assemble import recommendation
+from advisor.engine.compile import Plan, plan_for, trace_step
 from advisor.errors import MissingAnswersError
+from advisor.knowledge.answers import plain_answer, validate_answers
+from advisor.knowledge.loader import default_rulebase
+from advisor.knowledge.questions import Question
+from advisor.knowledge.rulebase import RuleBase
+from advisor.knowledge.rules import Rule
 from advisor.models import Recommendation, TraceStep
-from advisor.plan import Plan, plan_for, trace_step
-from advisor.questions import Question
-from advisor.rulebase import RuleBase, default_rulebase
-from advisor.rules import Rule
 
 _NUMBER_STEPS_KEPT = 512  # distinct numbers per question whose "asked" step is kept for reuse
 

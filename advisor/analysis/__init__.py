@@ -1,0 +1,1 @@
+"""Exact analysis of the whole answer space: decision diagrams, lint."""

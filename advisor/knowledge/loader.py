@@ -1,0 +1,157 @@
+"""Loading a rule base: read the files (or the disk cache), check them, build the `RuleBase`.
+
+Everything a front end needs is validated here, at load time: malformed files, unknown question
+ids in conditions and citations to kb anchors that do not exist all fail fast with the file, the
+place and a hint. A rule base read before from the same bytes comes from `advisor.knowledge.cache`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from advisor._version import __version__
+from advisor.errors import KnowledgeBaseError, RuleFileError
+from advisor.knowledge import conditions as cond
+from advisor.knowledge.kb import Section, load_kb, split_ref
+from advisor.knowledge.questions import Question, load_questions, shapes_of
+from advisor.knowledge.rulebase import QUESTIONS_FILE, RULESET_FILE, RuleBase
+from advisor.knowledge.rules import (
+    Rule,
+    load_rules,
+    read_definitions,
+    read_rule_files,
+    resolve_definitions,
+)
+from advisor.knowledge.tomlfile import read_toml
+
+
+def content_digest(rules_dir: Path, kb_dir: Path) -> str:
+    """A hash of every file that shapes the rule base, and of the code version reading them."""
+    digest = hashlib.sha256(__version__.encode())
+    for folder, pattern in ((rules_dir, "*.toml"), (kb_dir, "*.md")):
+        for path in sorted(folder.glob(pattern)):
+            digest.update(f"\0{folder.name}/{path.name}\0".encode())
+            try:
+                digest.update(path.read_bytes())
+            except OSError as exc:
+                reason = f"cannot read the file ({exc.strerror or exc})"
+                raise RuleFileError(str(path), "", reason) from None
+    return digest.hexdigest()
+
+
+def load_rulebase(
+    rules_dir: Path | str | None = None, kb_dir: Path | str | None = None
+) -> RuleBase:
+    """Read and check `rules_dir` and `kb_dir` (default: the shipped ones).
+
+    A rule base loaded before from the same files is read from the disk cache
+    (`advisor.knowledge.cache`).
+    """
+    from advisor.knowledge import resources
+
+    rules_path = Path(rules_dir) if rules_dir is not None else resources.rules_dir()
+    kb_path = Path(kb_dir) if kb_dir is not None else resources.kb_dir()
+    if not rules_path.is_dir():
+        raise RuleFileError(str(rules_path), "", "rules folder not found")
+    questions_path = rules_path / QUESTIONS_FILE
+    if not questions_path.is_file():
+        raise RuleFileError(
+            str(questions_path), "", "missing: the questions are defined in this file"
+        )
+    digest = content_digest(rules_path, kb_path)
+    from advisor.knowledge import cache
+
+    cached = cache.load(digest, rules_path, kb_path)
+    if cached is not None:
+        return cached
+    rulebase = _parse_rulebase(rules_path, kb_path, questions_path, digest)
+    if content_digest(rules_path, kb_path) == digest:  # unchanged while parsing: safe to keep
+        cache.store(rulebase)
+    return rulebase
+
+
+def _parse_rulebase(rules_path: Path, kb_path: Path, questions_path: Path, digest: str) -> RuleBase:
+    """Parse and check every file (what a cache hit skips)."""
+    meta = _read_ruleset(rules_path / RULESET_FILE)
+    rule_paths = sorted(
+        p for p in rules_path.glob("*.toml") if p.name not in (QUESTIONS_FILE, RULESET_FILE)
+    )
+    rule_files = read_rule_files(rule_paths)
+    raw_definitions = read_definitions(rule_files)
+    definitions: dict[str, cond.Node] = {}
+
+    def definitions_for(shapes: Any) -> dict[str, cond.Node]:
+        definitions.update(resolve_definitions(raw_definitions, shapes))
+        return definitions
+
+    questions = load_questions(questions_path, definitions_for)
+    rules = load_rules(rule_files, shapes_of(questions), definitions)
+    if not rules:
+        raise RuleFileError(str(rules_path), "", "no [[rule]] found in any rules/*.toml file")
+    kb = load_kb(kb_path)
+    _check_citations(rules, questions, kb)
+    ordered = _walk_order(questions, rules)
+    return RuleBase(
+        name=meta["name"],
+        version=meta["version"],
+        rules_dir=rules_path,
+        kb_dir=kb_path,
+        questions=ordered,
+        rules=tuple(rules),
+        definitions=definitions,
+        kb=kb,
+        digest=digest,
+    )
+
+
+def _read_ruleset(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {"name": "unnamed rule base", "version": "0"}
+    data, _ = read_toml(path)
+    meta = {"name": data.get("name", "unnamed rule base"), "version": data.get("version", "0")}
+    for key, value in meta.items():
+        if not isinstance(value, str):
+            raise RuleFileError(str(path), key, "must be a string")
+    return meta
+
+
+def _check_citations(
+    rules: list[Rule], questions: tuple[Question, ...], kb: dict[str, Section]
+) -> None:
+    items = [(rule.source, rule.cite) for rule in rules]
+    items += [(q.source, q.see) for q in questions]
+    for source, refs in items:
+        path, _, where = source.partition(": ")
+        for ref in refs:
+            if ref in kb:
+                continue
+            if split_ref(ref) is None:
+                raise RuleFileError(
+                    path, where, f"citation '{ref}' must look like 'kb/<file>.md#<anchor>'"
+                )
+            close = difflib.get_close_matches(ref, list(kb), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise KnowledgeBaseError(
+                path, where, f"citation '{ref}' names no knowledge-base section{hint}"
+            )
+
+
+def _walk_order(questions: tuple[Question, ...], rules: list[Rule]) -> tuple[Question, ...]:
+    from advisor.knowledge.graph import build_graph, question_order
+
+    by_id = {q.id: q for q in questions}
+    return tuple(by_id[qid] for qid in question_order(build_graph(questions, rules)))
+
+
+_DEFAULT: RuleBase | None = None
+
+
+def default_rulebase() -> RuleBase:
+    """The shipped rule base, loaded once per process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = load_rulebase()
+    return _DEFAULT

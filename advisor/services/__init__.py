@@ -1,0 +1,1 @@
+"""Services shared by every front end: answer files, records, check."""
