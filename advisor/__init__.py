@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from advisor._version import __version__
 
 if TYPE_CHECKING:
-    from advisor.engine.decide import advise, next_question
+    from advisor.engine.assemble import advise
+    from advisor.engine.decide import decide, next_question
+    from advisor.engine.decision import Decision
     from advisor.errors import (
         AdvisorError,
         AnswersError,
@@ -35,6 +37,7 @@ __all__ = [
     "AdvisorError",
     "Answers",
     "AnswersError",
+    "Decision",
     "Finding",
     "KnowledgeBaseError",
     "MissingAnswersError",
@@ -44,12 +47,15 @@ __all__ = [
     "RuleFileError",
     "__version__",
     "advise",
+    "decide",
     "load_rulebase",
     "next_question",
 ]
 
 _LAZY = {
-    "advise": "advisor.engine.decide",
+    "advise": "advisor.engine.assemble",
+    "decide": "advisor.engine.decide",
+    "Decision": "advisor.engine.decision",
     "next_question": "advisor.engine.decide",
     "AdvisorError": "advisor.errors",
     "AnswersError": "advisor.errors",

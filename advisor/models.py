@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from advisor.knowledge.rules import Purpose, Retriever, Severity, Tactic, Technique
+from advisor.vocabulary import Purpose, Retriever, Severity, Tactic, Technique
 
 
 class _Model(BaseModel):
@@ -25,18 +25,25 @@ class RationaleItem(_Model):
     rule: str = Field(description="Id of the rule that gave this reason.")
 
 
-class PromptEngineeringPlan(_Model):
+class _Plan(_Model):
+    """A technique's plan; a sub-choice kind added by a rule base's vocabulary.toml shows as an
+    extra field after the declared ones."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
+
+
+class PromptEngineeringPlan(_Plan):
     tactics: list[Tactic]
     rationale: list[RationaleItem]
 
 
-class RagPlan(_Model):
+class RagPlan(_Plan):
     retrievers: list[Retriever]
     reranker: bool
     rationale: list[RationaleItem]
 
 
-class FineTuningPlan(_Model):
+class FineTuningPlan(_Plan):
     purposes: list[Purpose]
     rationale: list[RationaleItem]
 
@@ -88,3 +95,16 @@ class Recommendation(_Model):
     )
     rules_version: str
     advisor_version: str
+
+
+PART_NAMES = (
+    "RationaleItem",
+    "PromptEngineeringPlan",
+    "RagPlan",
+    "FineTuningPlan",
+    "Finding",
+    "Source",
+    "TraceStep",
+    "Recommendation",
+)
+"""The models `engine.assemble` builds a Recommendation from, by name."""

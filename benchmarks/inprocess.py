@@ -19,7 +19,8 @@ from typing import Any
 
 from timing import Figure, interleaved, per_call
 
-from advisor.engine.decide import advise, fired_rules, next_question, walk
+from advisor.engine.assemble import advise
+from advisor.engine.decide import fired_rules, next_question, walk
 from advisor.errors import AdvisorError
 from advisor.knowledge.answers import answers_model, read_answers_file, validate_answers
 from advisor.knowledge.loader import default_rulebase, load_rulebase

@@ -25,7 +25,8 @@ from advisor.ask.savefile import toml_value
 from advisor.ask.terminal import Terminal
 from advisor.cli import ask as ask_command
 from advisor.cli.main import build_parser
-from advisor.engine.decide import advise, walk
+from advisor.engine.assemble import advise
+from advisor.engine.decide import walk
 from advisor.knowledge.questions import Question
 from advisor.knowledge.rulebase import RuleBase
 from advisor.render.markdown import render_markdown
@@ -262,7 +263,7 @@ def test_irrelevant_questions_are_never_asked(ask: Callable[..., Run], rulebase:
     run = ask(decide=script(("knowledge", "general")))
     assert run.code == 0, run.err
     saved = tomllib.loads(Path("advisor-answers.toml").read_text(encoding="utf-8"))
-    skipped = {s.id for s in walk(saved, rulebase).steps if s.kind == "skipped"}
+    skipped = {s.id for s in walk(saved, rulebase).statuses if s.status == "skipped"}
     assert skipped, "knowledge = general should make some questions irrelevant"
     assert not skipped & set(run.user.asked())
     assert run.user.asked() == reached(saved, rulebase)

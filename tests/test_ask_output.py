@@ -13,7 +13,7 @@ import pytest
 
 from advisor.ask.savefile import dump_answers, dump_toml
 from advisor.ask.terminal import wants_color
-from advisor.engine.decide import advise
+from advisor.engine.assemble import advise
 from advisor.knowledge.numbers import parse_number
 from advisor.knowledge.rulebase import RuleBase
 from advisor.render.text import render_text

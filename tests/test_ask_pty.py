@@ -17,7 +17,7 @@ import pytest
 from conftest import ADVISOR
 
 from advisor.ask.interview import Interview
-from advisor.engine.decide import advise
+from advisor.engine.assemble import advise
 from advisor.knowledge.questions import Question
 from advisor.knowledge.rulebase import RuleBase
 from advisor.render.markdown import render_markdown

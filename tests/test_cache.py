@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from advisor.engine.decide import advise
+from advisor.engine.assemble import advise
 from advisor.knowledge import kb as kb_module
 from advisor.knowledge import loader as rulebase_module
 from advisor.knowledge.loader import load_rulebase

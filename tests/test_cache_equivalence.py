@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from advisor.engine.decide import advise, fired_rules, walk
+from advisor.engine.assemble import advise
+from advisor.engine.decide import fired_rules, walk
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.answers import answers_model, validate_answers
 from advisor.knowledge.rulebase import RuleBase

@@ -18,7 +18,7 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from advisor.engine.decide import advise
+from advisor.engine.assemble import advise
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.rulebase import RuleBase
 from advisor.models import Recommendation

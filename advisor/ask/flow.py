@@ -156,7 +156,7 @@ class Session:
     # -- recommendation and files ---------------------------------------------------------
 
     def recommend(self) -> Recommendation:
-        from advisor.engine.decide import advise
+        from advisor.engine.assemble import advise
         from advisor.render.text import headline, render_text
 
         recommendation = advise(self.interview.plain_answers(), self.interview.rulebase)

@@ -40,7 +40,7 @@ class Interview:
         optional questions such as `proposed`): a person should still get to answer them.
         """
         current = self.walk()
-        pending = {step.id for step in current.steps if step.kind == "defaulted"}
+        pending = {step.id for step in current.statuses if step.status == "defaulted"}
         pending &= set(current.effective)
         if current.next is not None:
             pending.add(current.next.id)
@@ -53,7 +53,7 @@ class Interview:
         """(number of the question about to be asked, estimated total for these answers)."""
         current = self.walk()
         answered = sum(1 for key in current.effective if key in self.answers)
-        defaulted = sum(1 for step in current.steps if step.kind == "defaulted")
+        defaulted = sum(1 for step in current.statuses if step.status == "defaulted")
         return answered + 1, answered + len(current.missing) + defaulted
 
     def default_for(self, question: Question) -> Any:
@@ -107,8 +107,8 @@ class Interview:
 
     def _prune(self) -> None:
         """Drop answers the walk no longer reaches (remembered as defaults for later)."""
-        for step in self.walk().steps:
-            if step.kind == "ignored":
+        for step in self.walk().statuses:
+            if step.status == "ignored":
                 self.remembered[step.id] = self.answers.pop(step.id)
                 if step.id in self.history:
                     self.history.remove(step.id)

@@ -157,7 +157,7 @@ def _without_terminal(interview: Interview, plan: SessionFiles, terminal: Termin
     from advisor.ask.flow import answers_header, record_text
     from advisor.ask.savefile import dump_answers
     from advisor.cli.common import write_file
-    from advisor.engine.decide import advise
+    from advisor.engine.assemble import advise
     from advisor.errors import AdvisorError
     from advisor.render.text import render_text
 

@@ -99,7 +99,7 @@ def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
 
 def _check(record: Record, rulebase: RuleBase, args: argparse.Namespace) -> tuple[str, list[str]]:
     """('current' | 'stale', report lines); a record whose answers no longer fit is unreadable."""
-    from advisor.engine.decide import advise
+    from advisor.engine.assemble import advise
     from advisor.errors import AnswersError
     from advisor.services.records import Outcome, RecordError, compare
 

@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from advisor.cli.common import gather_answers, load_rulebase_from, write_output
-    from advisor.engine.decide import advise
+    from advisor.engine.assemble import advise
     from advisor.errors import AnswersError
 
     rulebase = load_rulebase_from(args)

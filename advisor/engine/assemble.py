@@ -1,271 +1,246 @@
-"""Build the Recommendation from the walk and the rules that fired.
+"""The Recommendation, assembled from a Decision: one assembly for two outputs.
 
-Most of a result depends only on which rules fired: techniques, tactics, retrievers, purposes,
-which reasons go where, findings merged and ordered by severity, sources. That part is an
-`Outline`, kept per rule base for each set of fired rules seen (a few hundred in practice), so a
-call mostly fills the answers into the reasons' templates and copies lists (issue 6).
+`assemble(decision, make)` lays the result out once, field by field in the output models'
+order, and calls `make(model_name, fields)` for every part. `recommendation()` makes pydantic
+models (the public `Recommendation`, built through pydantic's own constructors, with shared parts
+such as trace steps and sources made once per rule base); `plain()` makes plain dicts, which
+`render.jsonout` prints as JSON byte-identical to `model_dump_json(indent=2)` without importing
+pydantic. Which plans and sub-choices exist comes from the vocabulary, never from code here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from advisor._version import __version__
-from advisor.engine import fastmodel
-from advisor.engine.compile import Plan, Reason, RuleEntry
-from advisor.engine.fastmodel import construct
+from advisor.engine.compile import compiled
+from advisor.engine.decision import Decision, QuestionStatus
 from advisor.knowledge.answers import METADATA_FIELDS, plain_answer
-from advisor.knowledge.rulebase import RuleBase
-from advisor.knowledge.rules import PURPOSES, RETRIEVERS, SEVERITIES, TACTICS, TECHNIQUES, Severity
-from advisor.models import (
-    Finding,
-    FineTuningPlan,
-    PromptEngineeringPlan,
-    RagPlan,
-    RationaleItem,
-    Recommendation,
-    Source,
-    TraceStep,
-)
+from advisor.knowledge.rules import PLACEHOLDER
+from advisor.vocabulary import SHIPPED, TECHNIQUES
 
-_OUTLINES_KEPT = 4096  # distinct sets of fired rules whose outline is kept per rule base
-_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
-# (name, the conclusion that adds it), in output order.
-_ADDED_TECHNIQUES = tuple((t, f"technique:{t}") for t in TECHNIQUES if t != "prompt_engineering")
-_TACTICS = tuple((t, f"tactic:{t}") for t in TACTICS)
-_RETRIEVERS = tuple((r, f"retriever:{r}") for r in RETRIEVERS)
-_PURPOSES = tuple((p, f"purpose:{p}") for p in PURPOSES)
-_RECOMMENDATION_FIELDS = fastmodel.ENGINE_FIELDS[Recommendation]
+if TYPE_CHECKING:
+    from advisor.knowledge.rulebase import RuleBase
+    from advisor.knowledge.rules import Rule
+    from advisor.models import Recommendation
 
+Make = Callable[[str, dict[str, Any]], Any]
+"""Builds one part of the result from its fields (a model name such as "Finding")."""
 
-@dataclass(frozen=True, slots=True)
-class FindingOutline:
-    """A finding merged from the rules that raised it: the most severe severity, all reasons."""
-
-    id: str
-    severity: Severity
-    reasons: tuple[Reason, ...]
-    citations: tuple[str, ...]
-    rules: tuple[str, ...]
+PLAN_MODELS = {
+    "prompt_engineering": "PromptEngineeringPlan",
+    "rag": "RagPlan",
+    "fine_tuning": "FineTuningPlan",
+}
+_SHIPPED_KINDS = frozenset(kind.name for kind in SHIPPED)
+_DETAIL = {
+    "skipped": "asked only when {}",
+    "ignored": "not asked because this does not hold: {}",
+}
 
 
-@dataclass(frozen=True, slots=True)
-class Outline:
-    """Everything of a result that depends only on which rules fired (not on the answers)."""
-
-    techniques: tuple[str, ...]
-    tactics: tuple[str, ...]
-    retrievers: tuple[str, ...]
-    reranker: bool
-    purposes: tuple[str, ...]
-    sections: tuple[tuple[Reason, ...] | None, ...]
-    """Per technique of TECHNIQUES, the reasons of its plan; None when the result leaves it out."""
-    findings: tuple[FindingOutline, ...]
-    """Most severe first, then in rule order."""
-    fired_steps: tuple[TraceStep, ...]
-    sources: tuple[Source, ...]
-
-
-def recommendation(
-    effective: Mapping[str, Any],
-    steps: list[TraceStep],
-    fired: tuple[int, ...],
-    answers: Mapping[str, Any],
-    plan: Plan,
-    rulebase: RuleBase,
-) -> Recommendation:
-    """The result for a finished walk (`effective`, `steps`) and the positions of fired rules.
-
-    `answers` are the validated answers, for the metadata the result echoes.
-    """
-    outline = plan.outlines.get(fired)
-    if outline is None:
-        outline = _outline(fired, plan, rulebase)
-    words: dict[str, str] = {}  # answers in words, filled in as templates need them
-    rationales: list[list[RationaleItem] | None] = []
-    for reasons in outline.sections:
-        if reasons is None:
-            rationales.append(None)
+def assemble(decision: Decision, make: Make) -> Any:
+    """The Recommendation's parts for `decision`, each made by `make`."""
+    rulebase = decision.rulebase
+    vocabulary = rulebase.vocabulary
+    techniques = decision.techniques
+    words: dict[str, str] = {}
+    reasons = _reasons_by_section(decision)
+    fields: dict[str, Any] = {"techniques": list(techniques)}
+    cited: list[str] = []
+    for technique in TECHNIQUES:
+        if technique not in techniques:
+            fields[technique] = None
             continue
         items = []
-        for reason in reasons:
-            template = reason.template
-            if template is None:
-                text = reason.because
-            else:
-                text = _fill(template, effective, rulebase, words)
-            values = {"text": text, "citations": list(reason.citations), "rule": reason.rule}
-            items.append(construct(RationaleItem, values, {"text", "citations", "rule"}))
-        rationales.append(items)
-    pe_rationale, rag_rationale, ft_rationale = rationales
-    assert pe_rationale is not None  # prompt engineering is always in the result
+        for rule in reasons.get(technique, ()):
+            cited += rule.cite
+            items.append(
+                make(
+                    "RationaleItem",
+                    {
+                        "text": _text(rule, decision, words),
+                        "citations": list(rule.cite),
+                        "rule": rule.id,
+                    },
+                )
+            )
+        plan: dict[str, Any] = {}
+        extensions: dict[str, Any] = {}
+        for kind in vocabulary.sub_choices(technique):
+            values = decision.conclusions.get(kind.name, ())
+            value: Any = bool(values) if kind.merge == "flag" else list(values)
+            target = plan if kind.name in _SHIPPED_KINDS else extensions
+            target[kind.field or kind.name] = value
+        plan["rationale"] = items
+        plan.update(extensions)
+        fields[technique] = make(PLAN_MODELS[technique], plan)
     findings = []
-    for finding in outline.findings:
-        texts = [
-            reason.because
-            if reason.template is None
-            else _fill(reason.template, effective, rulebase, words)
-            for reason in finding.reasons
-        ]
-        values = {
-            "id": finding.id,
-            "severity": finding.severity,
-            "message": " ".join(texts),
-            "citations": list(finding.citations),
-            "rules": list(finding.rules),
-        }
+    for finding in decision.findings:
+        cited += finding.citations
+        message = " ".join(_text(rule, decision, words) for rule in finding.rules)
         findings.append(
-            construct(Finding, values, {"id", "severity", "message", "citations", "rules"})
-        )
-    prompt_engineering = construct(
-        PromptEngineeringPlan,
-        {"tactics": list(outline.tactics), "rationale": pe_rationale},
-        {"tactics", "rationale"},
-    )
-    rag = None
-    if rag_rationale is not None:
-        rag = construct(
-            RagPlan,
-            {
-                "retrievers": list(outline.retrievers),
-                "reranker": outline.reranker,
-                "rationale": rag_rationale,
-            },
-            {"retrievers", "reranker", "rationale"},
-        )
-    fine_tuning = None
-    if ft_rationale is not None:
-        fine_tuning = construct(
-            FineTuningPlan,
-            {"purposes": list(outline.purposes), "rationale": ft_rationale},
-            {"purposes", "rationale"},
-        )
-    trace = list(steps)
-    trace += outline.fired_steps
-    return construct(
-        Recommendation,
-        {
-            "techniques": list(outline.techniques),
-            "prompt_engineering": prompt_engineering,
-            "rag": rag,
-            "fine_tuning": fine_tuning,
-            "findings": findings,
-            "sources": list(outline.sources),
-            "trace": trace,
-            "answers": _used_answers(effective, answers, plan),
-            "rules_version": rulebase.version,
-            "advisor_version": __version__,
-        },
-        set(_RECOMMENDATION_FIELDS),
-    )
-
-
-def _outline(fired: tuple[int, ...], plan: Plan, rulebase: RuleBase) -> Outline:
-    """Work out the outline for a set of fired rules, and keep it for reuse."""
-    entries = [plan.rules[i] for i in fired]
-    concluded = {entry.key for entry in entries}
-    techniques = ("prompt_engineering", *(t for t, key in _ADDED_TECHNIQUES if key in concluded))
-    sections = tuple(
-        tuple(entry.reason for entry in entries if entry.section == technique)
-        if technique in techniques
-        else None
-        for technique in TECHNIQUES
-    )
-    findings = _findings(entries)
-    cited = [c for reasons in sections if reasons for reason in reasons for c in reason.citations]
-    cited += [c for finding in findings for c in finding.citations]
-    outline = Outline(
-        techniques=techniques,
-        tactics=tuple(t for t, key in _TACTICS if key in concluded),
-        retrievers=tuple(r for r, key in _RETRIEVERS if key in concluded),
-        reranker="reranker" in concluded,
-        purposes=tuple(p for p, key in _PURPOSES if key in concluded),
-        sections=sections,
-        findings=findings,
-        fired_steps=tuple(entry.fired_step for entry in entries),
-        sources=tuple(_sources(cited, plan, rulebase)),
-    )
-    if len(plan.outlines) >= _OUTLINES_KEPT:
-        plan.outlines.clear()
-    plan.outlines[fired] = outline
-    return outline
-
-
-def _findings(entries: list[RuleEntry]) -> tuple[FindingOutline, ...]:
-    """Rules raising the same finding make one finding; most severe first, then rule order."""
-    merged: dict[str, list[RuleEntry]] = {}
-    for entry in entries:
-        if entry.finding is not None:
-            merged.setdefault(entry.finding, []).append(entry)
-    findings = []
-    for finding_id, raised_by in merged.items():
-        severity = min((e.severity or "info" for e in raised_by), key=_SEVERITY_RANK.__getitem__)
-        citations = dict.fromkeys(c for e in raised_by for c in e.reason.citations)
-        findings.append(
-            FindingOutline(
-                id=finding_id,
-                severity=severity,
-                reasons=tuple(e.reason for e in raised_by),
-                citations=tuple(citations),
-                rules=tuple(e.reason.rule for e in raised_by),
+            make(
+                "Finding",
+                {
+                    "id": finding.id,
+                    "severity": finding.severity,
+                    "message": message,
+                    "citations": list(finding.citations),
+                    "rules": [rule.id for rule in finding.rules],
+                },
             )
         )
-    findings.sort(key=lambda finding: _SEVERITY_RANK[finding.severity])
-    return tuple(findings)
+    fields["findings"] = findings
+    fields["sources"] = [_source(ref, rulebase, make) for ref in dict.fromkeys(cited)]
+    fields["trace"] = [_step(status, decision, make) for status in decision.questions] + [
+        make(
+            "TraceStep",
+            {"kind": "fired", "id": rule.id, "value": rule.then.key, "detail": rule.when_text},
+        )
+        for rule in decision.fired
+    ]
+    fields["answers"] = used_answers(decision)
+    fields["rules_version"] = rulebase.version
+    fields["advisor_version"] = __version__
+    return make("Recommendation", fields)
 
 
-def _fill(
-    template: tuple[str, ...],
-    effective: Mapping[str, Any],
-    rulebase: RuleBase,
-    words: dict[str, str],
-) -> str:
-    """`because` with `{question_id}` replaced by the answer in words (`rules.PLACEHOLDER`).
+def _reasons_by_section(decision: Decision) -> dict[str, list[Rule]]:
+    vocabulary = decision.rulebase.vocabulary
+    sections: dict[str, list[Rule]] = {}
+    for rule in decision.fired:
+        kind = vocabulary.kind(rule.then.kind)
+        if kind.merge == "by_id":
+            continue
+        section = kind.section(rule.then.value)
+        if section is not None:
+            sections.setdefault(section, []).append(rule)
+    return sections
 
-    `words` caches each answer's words for the rest of the call.
-    """
-    parts = list(template)
+
+def _text(rule: Rule, decision: Decision, words: dict[str, str]) -> str:
+    """`because` with `{question_id}` replaced by the answer in words (`rules.PLACEHOLDER`)."""
+    if "{" not in rule.because:
+        return rule.because
+    parts = PLACEHOLDER.split(rule.because)
+    by_id = decision.rulebase.question_by_id
     for n in range(1, len(parts), 2):
         name = parts[n]
         word = words.get(name)
         if word is None:
-            question = rulebase.question_by_id.get(name)
-            if question is None:
-                word = "{" + name + "}"
-            else:
-                word = question.format_value(effective.get(name))
+            question = by_id.get(name)
+            word = (
+                "{" + name + "}"
+                if question is None
+                else question.format_value(decision.answers.get(name))
+            )
             words[name] = word
         parts[n] = word
     return "".join(parts)
 
 
-def _sources(cited: list[str], plan: Plan, rulebase: RuleBase) -> list[Source]:
-    """The cited sections in order of first citation (shared, immutable Source models)."""
-    sources = []
-    for ref in dict.fromkeys(cited):
-        source = plan.sources.get(ref)
-        if source is None:
-            section = rulebase.kb[ref]
-            values = {"ref": ref, "title": section.title, "page": section.page_title}
-            values["excerpt"] = section.summary
-            source = construct(Source, values, {"ref", "title", "page", "excerpt"})
-            plan.sources[ref] = source
-        sources.append(source)
-    return sources
+def _step(status: QuestionStatus, decision: Decision, make: Make) -> Any:
+    question = decision.rulebase.question_by_id[status.id]
+    value = None if status.status == "skipped" else plain_answer(status.value, question)
+    detail = _DETAIL[status.status].format(status.gate) if status.status in _DETAIL else ""
+    return make(
+        "TraceStep", {"kind": status.status, "id": status.id, "value": value, "detail": detail}
+    )
 
 
-def _used_answers(
-    effective: Mapping[str, Any], answers: Mapping[str, Any], plan: Plan
-) -> dict[str, Any]:
+def _source(ref: str, rulebase: RuleBase, make: Make) -> Any:
+    section = rulebase.kb[ref]
+    return make(
+        "Source",
+        {
+            "ref": ref,
+            "title": section.title,
+            "page": section.page_title,
+            "excerpt": section.summary,
+        },
+    )
+
+
+def used_answers(decision: Decision) -> dict[str, Any]:
     """The answers the walk used, as plain data, and the metadata answers."""
-    used = dict(effective)
-    for question in plan.set_questions:
-        if question.id in used:
-            used[question.id] = plain_answer(used[question.id], question)
+    by_id = decision.rulebase.question_by_id
+    used = {qid: plain_answer(value, by_id[qid]) for qid, value in decision.answers.items()}
     for key in METADATA_FIELDS:
-        value = answers.get(key)
+        value = decision.given.get(key)
         if value is not None:
             used[key] = value
     return used
+
+
+def given_answers(decision: Decision) -> dict[str, Any]:
+    """Every answer the caller gave, reached or not, as plain data in question order."""
+    by_id = decision.rulebase.question_by_id
+    given = decision.given
+    out = {q.id: plain_answer(given[q.id], q) for q in decision.rulebase.questions if q.id in given}
+    for key in METADATA_FIELDS:
+        if given.get(key) is not None:
+            out[key] = given[key]
+    out.update({k: v for k, v in given.items() if k not in out and k not in by_id})
+    return out
+
+
+def plain(decision: Decision) -> dict[str, Any]:
+    """The Recommendation as plain JSON-ready data (what `--format json` prints)."""
+    result: dict[str, Any] = assemble(decision, _plain_part)
+    return result
+
+
+def _plain_part(_model: str, fields: dict[str, Any]) -> dict[str, Any]:
+    return fields
+
+
+def recommendation(decision: Decision) -> Recommendation:
+    """The public pydantic Recommendation for `decision`."""
+    result: Recommendation = assemble(decision, _models_for(decision.rulebase))
+    return result
+
+
+_SHARED_KEPT = 4096  # shared parts (trace steps, sources) kept per rule base
+
+
+def _models_for(rulebase: RuleBase) -> Make:
+    """A `make` that builds pydantic models; parts holding only scalars are made once."""
+    from advisor import models
+
+    shared = compiled(rulebase).shared_parts
+    classes = {name: getattr(models, name) for name in models.PART_NAMES}
+
+    def make(name: str, fields: dict[str, Any]) -> Any:
+        if name in ("TraceStep", "Source"):
+            key = (name, *fields.values())
+            try:
+                found = shared.get(key)
+            except TypeError:  # a list value (a many-choice answer): not shareable
+                return classes[name](**fields)
+            if found is None:
+                found = classes[name](**fields)
+                if len(shared) >= _SHARED_KEPT:
+                    shared.clear()
+                shared[key] = found
+            return found
+        return classes[name](**fields)
+
+    return make
+
+
+def advise(answers: Mapping[str, Any] | Any, rulebase: RuleBase | None = None) -> Recommendation:
+    """Recommend techniques for the answers (an `Answers` model or a plain mapping).
+
+    Prompt engineering is always the baseline; RAG and fine-tuning are added when the rules find
+    a context gap or a behaviour gap. Every reason cites knowledge-base sections, `findings` lists
+    warnings by severity, and `trace` records the walk and the rules that fired, in order.
+
+    Raises `AnswersError` for unknown ids or values, and `MissingAnswersError` (a subclass)
+    listing every question the walk reaches that has no answer. Answers to questions the walk
+    does not reach are accepted and ignored (the trace says so).
+    """
+    from advisor.engine.decide import decide
+
+    return recommendation(decide(answers, rulebase))

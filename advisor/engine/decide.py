@@ -1,113 +1,106 @@
-"""The engine: walk the decision graph over the answers, fire the rules, build the advice.
+"""`decide()`: validated answers -> walk -> the rules that fire -> a plain `Decision`.
 
-`walk()` is the one place that decides which questions are reached; `next_question()` and
-`advise()` both use it, so the questionnaire, the library and the CLI cannot disagree.
 `fired_rules()` is the evaluation step on its own (effective answers in, the rules that fire
-out, in rule order), for tools and benchmarks that need no explanation.
-
-Speed (issue 6; see benchmarks/): the rule base's `rule_index` tests only the rules an answer can
-fire, with shared sub-conditions evaluated once; what depends on the rule base alone is worked
-out once (`advisor.engine.compile`); results are assembled from per-rule-base outlines without
-re-validating the models (`advisor.engine.assemble`, `advisor.engine.fastmodel`).
+out, in rule order), for tools and benchmarks that need no explanation. The rule base's
+`rule_index` tests only the rules an answer can fire, with shared sub-conditions evaluated once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
-from advisor.engine.assemble import recommendation
-from advisor.engine.compile import Plan, plan_for, trace_step
+from advisor.engine.compile import Compiled, compiled
+from advisor.engine.decision import Decision, MergedFinding
+from advisor.engine.walk import Walk, walk, walk_compiled
 from advisor.errors import MissingAnswersError
-from advisor.knowledge.answers import plain_answer, validate_answers
+from advisor.knowledge.answers import validate_answers
 from advisor.knowledge.loader import default_rulebase
 from advisor.knowledge.questions import Question
 from advisor.knowledge.rulebase import RuleBase
 from advisor.knowledge.rules import Rule
-from advisor.models import Recommendation, TraceStep
+from advisor.vocabulary import BASELINE, SEVERITIES
 
-_NUMBER_STEPS_KEPT = 512  # distinct numbers per question whose "asked" step is kept for reuse
-
-
-@dataclass
-class Walk:
-    """Which questions the answers reach: the effective answers and what is still missing."""
-
-    effective: dict[str, Any] = field(default_factory=dict)
-    steps: list[TraceStep] = field(default_factory=list)
-    missing: list[Question] = field(default_factory=list)
-    next: Question | None = None
-    # Missing questions whose gate reads another missing answer: needed only if that answer
-    # turns out to open the gate.
-    maybe_needed: set[str] = field(default_factory=set)
+__all__ = ["Walk", "decide", "fired_rules", "next_question", "walk"]
 
 
-def walk(answers: Mapping[str, Any], rulebase: RuleBase) -> Walk:
-    """Visit the questions in graph order; a question is reached when its gate is true.
+def decide(answers: Mapping[str, Any] | Any, rulebase: RuleBase | None = None) -> Decision:
+    """The Decision for the answers (an `Answers` model or a plain mapping).
 
-    `answers` are validated answers (`validate_answers`: a set answer as a frozenset). A gate
-    that is unknown (it reads an unanswered question) counts as reached for the purpose of
-    reporting missing answers, so one error can list everything still needed.
+    Raises `AnswersError` for unknown ids or values, and `MissingAnswersError` (a subclass)
+    listing every question the walk reaches that has no answer. Answers to questions the walk
+    does not reach are accepted, kept in `Decision.given` and marked `ignored`.
     """
-    return _walk(answers, plan_for(rulebase))
+    rulebase = rulebase or default_rulebase()
+    clean = validate_answers(answers, rulebase)
+    return decide_valid(clean, rulebase)
 
 
-def _walk(answers: Mapping[str, Any], plan: Plan) -> Walk:
-    """`walk()` with the rule base's plan at hand (`advise()` needs it again afterwards)."""
-    result = Walk()
-    effective = result.effective
-    steps = result.steps
-    get = answers.get
-    for entry in plan.questions:
-        qid = entry.id
-        value = get(qid)
-        gate = entry.gate
-        reached = True if gate is None else gate(effective)
-        if reached is None and not _reads_missing(entry.gate_reads, result.missing):
-            reached = False  # unknown only through questions that were skipped: never asked
-        if reached is False:
-            if value is None:
-                steps.append(entry.skipped_step)
-            else:
-                value = plain_answer(value, entry.question)
-                steps.append(trace_step("ignored", qid, value, entry.ignored_detail))
-            continue
-        if value is None:
-            question = entry.question
-            if not question.has_default:
-                result.missing.append(question)
-                if reached is None:
-                    result.maybe_needed.add(qid)
-                elif result.next is None:
-                    result.next = question
-                continue
-            if entry.defaulted_step is None:  # a set: its default shows as a list, built per call
-                value = frozenset(question.default)
-                steps.append(trace_step("defaulted", qid, plain_answer(value, question)))
-            else:
-                value = question.default
-                steps.append(entry.defaulted_step)
-        elif type(value) is entry.cached_type:
-            asked_steps = entry.asked_steps
-            step = asked_steps.get(value)
-            if step is None:
-                step = trace_step("asked", qid, value)
-                if entry.cached_type is int and len(asked_steps) < _NUMBER_STEPS_KEPT:
-                    asked_steps[value] = step
-            steps.append(step)
-        else:
-            steps.append(trace_step("asked", qid, plain_answer(value, entry.question)))
-        if reached:
-            effective[qid] = value
-    return result
+def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
+    """`decide()` for answers already validated (`validate_answers`)."""
+    plan = compiled(rulebase)
+    walked = walk_compiled(clean, plan)
+    if walked.missing:
+        raise MissingAnswersError([_why_missing(q, walked) for q in walked.missing])
+    effective = walked.effective
+    positions = _fired(effective, rulebase)
+    rules = rulebase.rules
+    return Decision(
+        rulebase=rulebase,
+        answers=MappingProxyType(effective),
+        given=MappingProxyType(dict(clean)),
+        questions=tuple(walked.statuses),
+        fired=tuple([rules[i] for i in positions]),
+        conclusions=MappingProxyType(_conclusions(positions, plan)),
+        findings=_findings(positions, plan, rules),
+    )
+
+
+def _conclusions(positions: tuple[int, ...], plan: Compiled) -> dict[str, tuple[str, ...]]:
+    """Per kind with a result field, the distinct values concluded, in the kind's order."""
+    found: dict[str, dict[str, int]] = {kind.name: {} for kind in plan.result_kinds}
+    entries = plan.rules
+    for i in positions:
+        entry = entries[i]
+        bucket = found.get(entry.kind.name)
+        if bucket is not None and entry.kind.merge != "by_id":
+            bucket.setdefault(entry.value, entry.rank)
+    techniques = found["technique"]
+    techniques[BASELINE] = -1
+    return {
+        name: tuple(sorted(bucket, key=bucket.__getitem__)) if len(bucket) > 1 else tuple(bucket)
+        for name, bucket in found.items()
+    }
+
+
+def _findings(
+    positions: tuple[int, ...], plan: Compiled, rules: tuple[Rule, ...]
+) -> tuple[MergedFinding, ...]:
+    """Rules raising the same finding make one finding; most severe first, then rule order."""
+    merged: dict[str, list[int]] = {}
+    entries = plan.rules
+    for i in positions:
+        if entries[i].kind.merge == "by_id":
+            merged.setdefault(entries[i].value, []).append(i)
+    if not merged:
+        return ()
+    findings = []
+    for finding_id, raised_by in merged.items():
+        rank = min(entries[i].severity_rank for i in raised_by)
+        severity = SEVERITIES[rank] if rank < len(SEVERITIES) else "info"
+        findings.append(
+            (rank, MergedFinding(finding_id, severity, tuple(rules[i] for i in raised_by)))
+        )
+    findings.sort(key=lambda item: item[0])
+    return tuple(finding for _, finding in findings)
 
 
 def fired_rules(effective: Mapping[str, Any], rulebase: RuleBase) -> list[Rule]:
     """The rules whose condition is definitely true for the effective answers, in rule order.
 
     `effective` maps the reached question ids to answers (a set answer as a frozenset); this is
-    the evaluation step of `advise()` without validation, walk or explanation.
+    the evaluation step of `decide()` without validation, walk or explanation.
     """
     rules = rulebase.rules
     return [rules[i] for i in _fired(effective, rulebase)]
@@ -140,35 +133,8 @@ def next_question(
     return walk(answers, rulebase).next
 
 
-def advise(answers: Mapping[str, Any] | Any, rulebase: RuleBase | None = None) -> Recommendation:
-    """Recommend techniques for the answers (an `Answers` model or a plain mapping).
-
-    Prompt engineering is always the baseline; RAG and fine-tuning are added when the rules find
-    a context gap or a behaviour gap. Every reason cites knowledge-base sections, `findings` lists
-    warnings by severity, and `trace` records the walk and the rules that fired, in order.
-
-    Raises `AnswersError` for unknown ids or values, and `MissingAnswersError` (a subclass)
-    listing every question the walk reaches that has no answer. Answers to questions the walk
-    does not reach are accepted and ignored (the trace says so).
-    """
-    rulebase = rulebase or default_rulebase()
-    plan = plan_for(rulebase)
-    clean = validate_answers(answers, rulebase)
-    walked = _walk(clean, plan)
-    if walked.missing:
-        raise MissingAnswersError([_why_missing(q, walked) for q in walked.missing])
-    effective = walked.effective
-    fired = _fired(effective, rulebase)
-    return recommendation(effective, walked.steps, fired, clean, plan, rulebase)
-
-
 def _why_missing(question: Question, walked: Walk) -> tuple[str, str]:
     """The id and why it is needed; a conditional question says on what it depends."""
     if question.id in walked.maybe_needed:
         return question.id, f"{question.text} (needed if {question.asked_when_text})"
     return question.id, f"{question.text} ({question.why})"
-
-
-def _reads_missing(reads: frozenset[str], missing: list[Question]) -> bool:
-    """Whether a gate reads a question still to be answered (so it may yet open)."""
-    return any(question.id in reads for question in missing)

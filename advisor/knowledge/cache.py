@@ -33,6 +33,7 @@ from advisor.knowledge import conditions as cond
 from advisor.knowledge.kb import Section
 from advisor.knowledge.questions import Choice, Preset, Question
 from advisor.knowledge.rules import Conclusion, Rule
+from advisor.vocabulary import Kind, Vocabulary
 
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
@@ -40,7 +41,16 @@ if TYPE_CHECKING:
 FORMAT = 1
 KEPT_ENTRIES = 32  # entries kept in the folder; older ones are removed when a new one is written
 _CODE = (
-    "cache", "conditions", "questions", "rules", "kb", "rulebase", "loader", "graph", "tomlfile",
+    "cache",
+    "conditions",
+    "questions",
+    "rules",
+    "kb",
+    "rulebase",
+    "loader",
+    "graph",
+    "tomlfile",
+    "../vocabulary",
 )
 _NODES: dict[str, type] = {
     cls.__name__: cls
@@ -58,7 +68,8 @@ _NODES: dict[str, type] = {
 }
 _NODE_TYPES = frozenset(_NODES.values())
 _RECORDS: dict[str, type] = {
-    cls.__name__: cls for cls in (Question, Choice, Preset, Rule, Conclusion, Section)
+    cls.__name__: cls
+    for cls in (Question, Choice, Preset, Rule, Conclusion, Section, Kind, Vocabulary)
 }
 
 

@@ -17,7 +17,7 @@ from advisor.errors import KnowledgeBaseError, RuleFileError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.kb import Section, load_kb, split_ref
 from advisor.knowledge.questions import Question, load_questions, shapes_of
-from advisor.knowledge.rulebase import QUESTIONS_FILE, RULESET_FILE, RuleBase
+from advisor.knowledge.rulebase import QUESTIONS_FILE, RULESET_FILE, VOCABULARY_FILE, RuleBase
 from advisor.knowledge.rules import (
     Rule,
     load_rules,
@@ -26,6 +26,7 @@ from advisor.knowledge.rules import (
     resolve_definitions,
 )
 from advisor.knowledge.tomlfile import read_toml
+from advisor.vocabulary import DEFAULT, Vocabulary, extend
 
 
 def content_digest(rules_dir: Path, kb_dir: Path) -> str:
@@ -77,8 +78,11 @@ def _parse_rulebase(rules_path: Path, kb_path: Path, questions_path: Path, diges
     """Parse and check every file (what a cache hit skips)."""
     meta = _read_ruleset(rules_path / RULESET_FILE)
     rule_paths = sorted(
-        p for p in rules_path.glob("*.toml") if p.name not in (QUESTIONS_FILE, RULESET_FILE)
+        p
+        for p in rules_path.glob("*.toml")
+        if p.name not in (QUESTIONS_FILE, RULESET_FILE, VOCABULARY_FILE)
     )
+    vocabulary = _read_vocabulary(rules_path / VOCABULARY_FILE)
     rule_files = read_rule_files(rule_paths)
     raw_definitions = read_definitions(rule_files)
     definitions: dict[str, cond.Node] = {}
@@ -88,7 +92,7 @@ def _parse_rulebase(rules_path: Path, kb_path: Path, questions_path: Path, diges
         return definitions
 
     questions = load_questions(questions_path, definitions_for)
-    rules = load_rules(rule_files, shapes_of(questions), definitions)
+    rules = load_rules(rule_files, shapes_of(questions), definitions, vocabulary)
     if not rules:
         raise RuleFileError(str(rules_path), "", "no [[rule]] found in any rules/*.toml file")
     kb = load_kb(kb_path)
@@ -104,7 +108,24 @@ def _parse_rulebase(rules_path: Path, kb_path: Path, questions_path: Path, diges
         definitions=definitions,
         kb=kb,
         digest=digest,
+        vocabulary=vocabulary,
     )
+
+
+def _read_vocabulary(path: Path) -> Vocabulary:
+    """The shipped vocabulary, plus the `[[kind]]` tables of the folder's vocabulary.toml."""
+    if not path.is_file():
+        return DEFAULT
+    data, _ = read_toml(path)
+    unknown = set(data) - {"kind"}
+    if unknown:
+        raise RuleFileError(
+            str(path), "", f"unknown key(s) {', '.join(sorted(unknown))} (allowed: kind)"
+        )
+    try:
+        return extend(DEFAULT, data.get("kind", []))
+    except ValueError as exc:
+        raise RuleFileError(str(path), "[[kind]]", str(exc)) from None
 
 
 def _read_ruleset(path: Path) -> dict[str, str]:

@@ -17,12 +17,14 @@ from advisor.knowledge import conditions as cond
 from advisor.knowledge.kb import Section
 from advisor.knowledge.questions import Question, shapes_of
 from advisor.knowledge.rules import Rule
+from advisor.vocabulary import DEFAULT, Vocabulary
 
 if TYPE_CHECKING:
     import networkx as nx
 
 QUESTIONS_FILE = "questions.toml"
 RULESET_FILE = "ruleset.toml"
+VOCABULARY_FILE = "vocabulary.toml"
 
 
 _UNKNOWN = object()  # table key: the question was not reached
@@ -178,6 +180,7 @@ class RuleBase:
     definitions: dict[str, cond.Node]
     kb: dict[str, Section]
     digest: str
+    vocabulary: Vocabulary = DEFAULT
     question_by_id: dict[str, Question] = field(init=False)
     compiled_gates: tuple[tuple[Question, cond.Evaluator], ...] = field(init=False)
     rule_index: RuleIndex = field(init=False)

@@ -12,35 +12,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 from advisor.errors import ConditionError, RuleFileError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.tomlfile import id_lines, place, read_toml
+from advisor.vocabulary import DEFAULT, SEVERITIES, Severity, Vocabulary
 
-# The vocabulary of conclusions, written once: the output models (advisor.models) use these
-# types, and the tuples below (in the order results list them) are derived from them.
-Severity = Literal["high", "medium", "low", "info"]
-Technique = Literal["prompt_engineering", "rag", "fine_tuning"]
-Tactic = Literal["clear_instructions", "output_format", "chain_of_thought", "few_shot"]
-Retriever = Literal["vector", "keyword", "text_to_sql"]
-Purpose = Literal["style", "format", "instructions", "skill"]
-SEVERITIES: tuple[Severity, ...] = get_args(Severity)
-TECHNIQUES: tuple[Technique, ...] = get_args(Technique)
-TACTICS: tuple[Tactic, ...] = get_args(Tactic)
-RETRIEVERS: tuple[Retriever, ...] = get_args(Retriever)
-PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
-
-# Conclusion kinds -> allowed values (None: any lower_snake_case id) and the section they feed.
-CONCLUSIONS: dict[str, tuple[tuple[str, ...] | None, str | None]] = {
-    "technique": (TECHNIQUES, None),
-    "tactic": (TACTICS, "prompt_engineering"),
-    "retriever": (RETRIEVERS, "rag"),
-    "reranker": ((), "rag"),
-    "purpose": (PURPOSES, "fine_tuning"),
-    "note": (TECHNIQUES, None),
-    "finding": (None, None),
-}
 _RULE_KEYS = {"id", "when", "then", "because", "cite", "severity"}
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 """`{question_id}` in a reason: filled with the answer in words when a result is built."""
@@ -58,13 +36,6 @@ class Conclusion:
     def key(self) -> str:
         return self.kind if not self.value else f"{self.kind}:{self.value}"
 
-    @property
-    def section(self) -> str | None:
-        """Which part of the recommendation this conclusion's rationale belongs to."""
-        if self.kind in ("technique", "note"):
-            return self.value
-        return CONCLUSIONS[self.kind][1]
-
 
 @dataclass(frozen=True)
 class Rule:
@@ -79,25 +50,9 @@ class Rule:
     order: int
 
 
-def parse_conclusion(text: Any) -> Conclusion:
+def parse_conclusion(text: Any, vocabulary: Vocabulary = DEFAULT) -> Conclusion:
     """`kind:value` -> Conclusion; raises ValueError with the allowed forms."""
-    if not isinstance(text, str):
-        raise ValueError("'then' must be a string such as 'technique:rag'")
-    kind, _, value = text.partition(":")
-    if kind not in CONCLUSIONS:
-        raise ValueError(
-            f"'then' = '{text}': unknown kind '{kind}' (allowed: {', '.join(CONCLUSIONS)})"
-        )
-    allowed = CONCLUSIONS[kind][0]
-    if allowed == ():
-        if value:
-            raise ValueError(f"'then' = '{text}': '{kind}' takes no value")
-    elif allowed is None:
-        if not _ID.match(value):
-            raise ValueError(f"'then' = '{text}': '{kind}:' needs a lower_snake_case id")
-    elif value not in allowed:
-        raise ValueError(f"'then' = '{text}': '{value}' is not one of {', '.join(allowed)}")
-    return Conclusion(kind, value)
+    return Conclusion(*vocabulary.parse(text))
 
 
 @dataclass(frozen=True)
@@ -171,6 +126,7 @@ def load_rules(
     files: list[RuleFile],
     shapes: Mapping[str, cond.QuestionShape],
     definitions: Mapping[str, cond.Node],
+    vocabulary: Vocabulary = DEFAULT,
 ) -> list[Rule]:
     """All `[[rule]]` entries, in file-name then file order (the order of the rationale)."""
     rules: list[Rule] = []
@@ -192,7 +148,7 @@ def load_rules(
             where = place(
                 "rule", entry.get("id") if isinstance(entry, dict) else None, index, lines
             )
-            rule = _build_rule(entry, str(path), where, shapes, definitions, len(rules))
+            rule = _build_rule(entry, str(path), where, shapes, definitions, len(rules), vocabulary)
             if rule.id in seen:
                 raise RuleFileError(
                     str(path), where, f"duplicate rule id '{rule.id}' (first in {seen[rule.id]})"
@@ -209,6 +165,7 @@ def _build_rule(
     shapes: Mapping[str, cond.QuestionShape],
     definitions: Mapping[str, cond.Node],
     order: int,
+    vocabulary: Vocabulary,
 ) -> Rule:
     def fail(message: str) -> RuleFileError:
         return RuleFileError(path, where, message)
@@ -231,7 +188,7 @@ def _build_rule(
     except ConditionError as exc:
         raise fail(f"when: {exc}") from None
     try:
-        then = parse_conclusion(entry["then"])
+        then = parse_conclusion(entry["then"], vocabulary)
     except ValueError as exc:
         raise fail(str(exc)) from None
     cite = entry.get("cite", [])

@@ -527,7 +527,7 @@ def _confirmation(w: _Writer) -> list[str]:
 
 def _option_warnings(w: _Writer, option: Sequence[str]) -> list[str]:
     """Warnings the rules raise only when the team proposes `option` (rules reading `proposed`)."""
-    from advisor.engine.decide import advise
+    from advisor.engine.assemble import advise
     from advisor.errors import AdvisorError
     from advisor.knowledge import conditions as cond
 
