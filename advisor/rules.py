@@ -140,6 +140,7 @@ def resolve_definitions(
     """Parse definitions (they may use each other, in any order, but not in a cycle)."""
     resolved: dict[str, cond.Node] = {}
     active: list[str] = []
+    sizes: cond.Sizes = {}
 
     def resolve(name: str) -> cond.Node:
         if name in resolved:
@@ -156,9 +157,13 @@ def resolve_definitions(
         names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) & set(raw)
         deps = {dep: resolve(dep) for dep in sorted(names)}
         try:
-            resolved[name] = cond.parse(text, shapes, deps)
+            node = cond.parse(text, shapes, deps)
         except ConditionError as exc:
             raise RuleFileError(path, f"[define] {name}", str(exc)) from None
+        too_large = cond.size_problem(node, sizes)  # before anything walks the expanded tree
+        if too_large:
+            raise RuleFileError(path, f"[define] {name}", too_large)
+        resolved[name] = node
         active.pop()
         return resolved[name]
 
@@ -175,6 +180,7 @@ def load_rules(
     """All `[[rule]]` entries, in file-name then file order (the order of the rationale)."""
     rules: list[Rule] = []
     seen: dict[str, str] = {}
+    sizes: cond.Sizes = {}
     for file in files:
         path, data, text = file.path, file.data, file.text
         unknown = set(data) - {"rule", "define"}
@@ -192,7 +198,7 @@ def load_rules(
             where = place(
                 "rule", entry.get("id") if isinstance(entry, dict) else None, index, lines
             )
-            rule = _build_rule(entry, str(path), where, shapes, definitions, len(rules))
+            rule = _build_rule(entry, str(path), where, shapes, definitions, len(rules), sizes)
             if rule.id in seen:
                 raise RuleFileError(
                     str(path), where, f"duplicate rule id '{rule.id}' (first in {seen[rule.id]})"
@@ -209,6 +215,7 @@ def _build_rule(
     shapes: Mapping[str, cond.QuestionShape],
     definitions: Mapping[str, cond.Node],
     order: int,
+    sizes: cond.Sizes,
 ) -> Rule:
     def fail(message: str) -> RuleFileError:
         return RuleFileError(path, where, message)
@@ -230,6 +237,9 @@ def _build_rule(
         when = cond.parse(entry["when"], shapes, definitions)
     except ConditionError as exc:
         raise fail(f"when: {exc}") from None
+    too_large = cond.size_problem(when, sizes)
+    if too_large:
+        raise fail(f"when: {too_large}")
     try:
         then = parse_conclusion(entry["then"])
     except ValueError as exc:
