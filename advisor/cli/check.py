@@ -5,7 +5,8 @@ Each record's embedded answers are run through the current rule base and the out
 not compared: a new rules version that gives the same advice leaves a record current.
 Exit codes: 0 every record current, 1 at least one stale, 2 a record (or path) that cannot be
 read. Markdown files without an embedded record, and deprecated, superseded or rejected
-decisions, are skipped with a note.
+decisions, are skipped with a note; a file whose front matter is llm-advisor's but whose block is
+missing or cut short is a truncated record, so it is unreadable, not skipped.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The model is derived from `rules/questions.toml`, so the question data is the one source of truth
 for validation and for the JSON Schema. Every field is optional at this level: which answers are
-required depends on the walk (see `advisor.engine`).
+required depends on the walk (see `advisor.engine.decide`).
 Pydantic's errors are translated into one
 line per problem that names the answer id and the allowed values.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,10 @@ METADATA_FIELDS = {
     "notes": "Free-text notes (metadata, not used by the rules).",
 }
 _MODELS: dict[str, type[BaseModel]] = {}
+# A lone surrogate (U+D800..U+DFFF) is not Unicode text: JSON's "\ud800" escapes and undecodable
+# bytes (Python's surrogateescape, e.g. in a command-line argument) can put one in a string, and
+# it cannot be written out as UTF-8, so an answer holding one is refused up front.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def answers_model(rulebase: RuleBase) -> type[BaseModel]:
@@ -110,6 +115,9 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
     fast = _plain_valid(data, rulebase)
     if fast is not None:
         return fast
+    surrogates = surrogate_problems(data)
+    if surrogates:
+        raise AnswersError(surrogates, source)
     from pydantic import ValidationError
 
     model = answers_model(rulebase)
@@ -135,6 +143,31 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
     if problems:
         raise AnswersError(problems, source)
     return clean
+
+
+def has_surrogate(text: str) -> bool:
+    """True when `text` holds a lone surrogate (see `_SURROGATE`)."""
+    return _SURROGATE.search(text) is not None
+
+
+def surrogate_problems(data: Mapping[Any, Any]) -> list[str]:
+    """One line per answer (id or text, list items too) that holds a lone surrogate."""
+    problems: list[str] = []
+    for key, value in data.items():
+        if isinstance(key, str) and has_surrogate(key):
+            found, what = key, f"the answer id {json.dumps(key)}"
+        else:
+            texts = value if isinstance(value, list | tuple) else [value]
+            found = next((t for t in texts if isinstance(t, str) and has_surrogate(t)), "")
+            what = f"'{key}'"
+        match = _SURROGATE.search(found)
+        if match:
+            problems.append(
+                f"{what} holds {json.dumps(match.group())[1:-1]}, a lone surrogate, which is "
+                "not Unicode text: remove it or write the character itself (a JSON "
+                "'\\ud83d'-style escape needs its other half, as in '\\ud83d\\ude00')"
+            )
+    return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +236,7 @@ def _plain_valid(data: Mapping[Any, Any], rulebase: RuleBase) -> dict[str, Any] 
                 if len(chosen) != len(value) or len(chosen) < (spec.low or 0):
                     return None
                 value = chosen
-            elif kind_of is not str:
+            elif kind_of is not str or _SURROGATE.search(value):
                 return None
         out[key] = value
     return out
@@ -294,6 +327,15 @@ def parse_setting(text: str, rulebase: RuleBase) -> tuple[str, Any]:
     return key, raw
 
 
+def decode_utf8(data: bytes, source: str) -> str:
+    """Strictly decoded UTF-8 (answers files and standard input); AnswersError otherwise."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = f"not valid UTF-8 at byte {exc.start} (save the answers as UTF-8 text)"
+        raise AnswersError([problem], source) from None
+
+
 def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any]:
     """Read answers from a JSON or TOML file (`-`: standard input, either format)."""
     if path == "-":
@@ -304,11 +346,12 @@ def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any
         file = Path(path)
         name = path
         try:
-            text = file.read_text(encoding="utf-8")
+            raw = file.read_bytes()
         except FileNotFoundError:
             raise AnswersError(["file not found"], name) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise AnswersError([f"cannot read the file ({exc})"], name) from None
+        except OSError as exc:
+            raise AnswersError([f"cannot read the file ({exc.strerror or exc})"], name) from None
+        text = decode_utf8(raw, name)
         suffix = file.suffix.lower()
         if suffix == ".json":
             formats = ["json"]

@@ -21,6 +21,7 @@ parsed as usual.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -131,8 +132,9 @@ def store(rulebase: RuleBase) -> None:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(text)
             os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+        except BaseException:  # Ctrl-C too: no temporary file is left behind
+            with contextlib.suppress(OSError):  # and the first error is the one raised
+                Path(temporary).unlink(missing_ok=True)
             raise
         _prune(folder, path)
     except (OSError, TypeError, ValueError):

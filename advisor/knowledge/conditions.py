@@ -526,6 +526,53 @@ def evaluate(node: Node, answers: Answers) -> bool | None:
     return compile_condition(node)(answers)
 
 
+# --------------------------------------------------------------------------- size
+
+MAX_TERMS = 10_000
+"""The most nodes a condition may have once its definitions are expanded (`expanded_size`).
+
+A definition is a shared node that the tools walk once per use, so definitions that use each
+other can grow exponentially in a small file (`d2 = "d1 and d1"`, `d3 = "d2 and d2"`, ...: 20
+levels are a million terms, seconds of work and hundreds of MB). The largest shipped condition,
+the rule `sql_rows_beside_passages` (rules 1.2.0), expands to 63 terms: the limit leaves ample
+room for real rule packs."""
+
+Sizes: TypeAlias = dict[int, tuple[Node, int]]
+
+
+def expanded_size(node: Node, sizes: Sizes | None = None) -> int:
+    """How many nodes `walk(node)` visits (a shared sub-condition counts at every use).
+
+    Memoised per node object in `sizes` (which keeps the nodes alive, so their ids stay theirs),
+    so the count takes time linear in the distinct nodes, however large the expansion.
+    """
+    memo: Sizes = {} if sizes is None else sizes
+    found = memo.get(id(node))
+    if found is not None:
+        return found[1]
+    if isinstance(node, And | Or):
+        size = 1 + sum(expanded_size(item, memo) for item in node.items)
+    elif isinstance(node, Not):
+        size = 1 + expanded_size(node.item, memo)
+    else:
+        size = 1
+    memo[id(node)] = (node, size)
+    return size
+
+
+def size_problem(node: Node, sizes: Sizes | None = None) -> str | None:
+    """Why `node` is too large to use (see `MAX_TERMS`), or None."""
+    size = expanded_size(node, sizes)
+    if size <= MAX_TERMS:
+        return None
+    return (
+        f"expands to {size} condition terms, more than the limit of {MAX_TERMS}; each use "
+        "of a definition counts all its terms again, so definitions built from other "
+        "definitions used several times grow fast: use fewer nested definitions, or split the "
+        "condition over several definitions or rules"
+    )
+
+
 # --------------------------------------------------------------------------- analysis
 
 

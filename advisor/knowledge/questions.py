@@ -167,6 +167,9 @@ def _parse_asked_when(
     except ConditionError as exc:
         hint = order_hint if "unknown question id" in exc.message else ""
         raise RuleFileError(path, where, f"asked_when: {exc}{hint}") from None
+    too_large = cond.size_problem(node)  # before questions_in walks the expanded tree
+    if too_large:
+        raise RuleFileError(path, where, f"asked_when: {too_large}")
     later = sorted(cond.questions_in(node) - set(earlier))
     if later:
         raise RuleFileError(

@@ -95,6 +95,7 @@ def resolve_definitions(
     """Parse definitions (they may use each other, in any order, but not in a cycle)."""
     resolved: dict[str, cond.Node] = {}
     active: list[str] = []
+    sizes: cond.Sizes = {}
 
     def resolve(name: str) -> cond.Node:
         if name in resolved:
@@ -111,9 +112,13 @@ def resolve_definitions(
         names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) & set(raw)
         deps = {dep: resolve(dep) for dep in sorted(names)}
         try:
-            resolved[name] = cond.parse(text, shapes, deps)
+            node = cond.parse(text, shapes, deps)
         except ConditionError as exc:
             raise RuleFileError(path, f"[define] {name}", str(exc)) from None
+        too_large = cond.size_problem(node, sizes)  # before anything walks the expanded tree
+        if too_large:
+            raise RuleFileError(path, f"[define] {name}", too_large)
+        resolved[name] = node
         active.pop()
         return resolved[name]
 
@@ -131,6 +136,7 @@ def load_rules(
     """All `[[rule]]` entries, in file-name then file order (the order of the rationale)."""
     rules: list[Rule] = []
     seen: dict[str, str] = {}
+    sizes: cond.Sizes = {}
     for file in files:
         path, data, text = file.path, file.data, file.text
         unknown = set(data) - {"rule", "define"}
@@ -148,7 +154,9 @@ def load_rules(
             where = place(
                 "rule", entry.get("id") if isinstance(entry, dict) else None, index, lines
             )
-            rule = _build_rule(entry, str(path), where, shapes, definitions, len(rules), vocabulary)
+            rule = _build_rule(
+                entry, str(path), where, shapes, definitions, len(rules), vocabulary, sizes
+            )
             if rule.id in seen:
                 raise RuleFileError(
                     str(path), where, f"duplicate rule id '{rule.id}' (first in {seen[rule.id]})"
@@ -166,6 +174,7 @@ def _build_rule(
     definitions: Mapping[str, cond.Node],
     order: int,
     vocabulary: Vocabulary,
+    sizes: cond.Sizes,
 ) -> Rule:
     def fail(message: str) -> RuleFileError:
         return RuleFileError(path, where, message)
@@ -187,6 +196,9 @@ def _build_rule(
         when = cond.parse(entry["when"], shapes, definitions)
     except ConditionError as exc:
         raise fail(f"when: {exc}") from None
+    too_large = cond.size_problem(when, sizes)
+    if too_large:
+        raise fail(f"when: {too_large}")
     try:
         then = parse_conclusion(entry["then"], vocabulary)
     except ValueError as exc:

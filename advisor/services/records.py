@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from advisor.knowledge.answers import has_surrogate, surrogate_problems
 from advisor.errors import AdvisorError
 
 if TYPE_CHECKING:
@@ -200,13 +202,17 @@ def read_record(path: str | Path) -> Record | None:
     """The record in a file, or None when the file is markdown but not an llm-advisor record."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise RecordError(source, "file not found") from None
-    except UnicodeDecodeError:
-        raise RecordError(source, "not a UTF-8 text file") from None
     except OSError as exc:
         raise RecordError(source, f"cannot read the file ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(
+            source, f"not valid UTF-8 at byte {exc.start} (a record is UTF-8 text); {_RESTORE_HINT}"
+        ) from None
     return parse_record(text, source)
 
 
@@ -217,10 +223,18 @@ def parse_record(text: str, source: str = "<record>") -> Record | None:
     merely shows the marker in a code block or a sentence is not mistaken for a record.
     """
     text = text.replace("\r\n", "\n")
-    if MARKER not in text:
-        return None
-    located = _find_block(text, source)
+    located = _find_block(text, source) if MARKER in text else None
     if located is None:
+        own = _own_front_matter_keys(text)
+        if own:
+            raise RecordError(
+                source,
+                f"the front matter has llm-advisor's {' and '.join(own)} but no "
+                f"'<!-- {MARKER}' block follows: the record is truncated or damaged; "
+                "restore it from version control, or regenerate it from its answers "
+                "(advisor recommend --answers FILE --format markdown --output "
+                f"{shlex.quote(source)})",
+            )
         return None
     body, first_line = located
 
@@ -247,14 +261,20 @@ def parse_record(text: str, source: str = "<record>") -> Record | None:
     answers = data.get("answers")
     if not isinstance(answers, dict):
         raise fail(f"the embedded record has no 'answers' object; {_RESTORE_HINT}")
+    surrogates = surrogate_problems(answers)
+    if surrogates:
+        raise fail(
+            f"the embedded record's answers cannot be used: {'; '.join(surrogates)}; "
+            "fix them in the llm-advisor:record block, then regenerate the record"
+        )
     strings = {}
     for key in ("advisor_version", "rules", "rules_version"):
         value = data.get(key)
-        if not isinstance(value, str):
+        if not isinstance(value, str) or has_surrogate(value):
             raise fail(f"the embedded record has no string '{key}'; {_RESTORE_HINT}")
         strings[key] = value
     base_url = data.get("kb_base_url")
-    if base_url is not None and not isinstance(base_url, str):
+    if base_url is not None and (not isinstance(base_url, str) or has_surrogate(base_url)):
         raise fail("the embedded record's 'kb_base_url' must be a string")
     return Record(
         source=source,
@@ -296,6 +316,26 @@ def _find_block(text: str, source: str) -> tuple[str, int] | None:
             source, f"line {start}: the '{opening}' block holds no JSON; {_RESTORE_HINT}"
         )
     return body, start + 1
+
+
+# Front-matter keys only llm-advisor writes (advisor.render.markdown): a file that has them is a
+# record, so a missing block means a damaged one, not "some other markdown file".
+_RECORD_KEYS = ("advisor-version", "rules-version")
+
+
+def _own_front_matter_keys(text: str) -> list[str]:
+    """Which of `_RECORD_KEYS` the front matter has (lenient: it may be cut short)."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return []
+    found = []
+    for line in lines[1:]:
+        if line.rstrip() in ("---", "..."):
+            break
+        match = _KEY_LINE.match(line)
+        if match and match["key"] in _RECORD_KEYS and match["key"] not in found:
+            found.append(match["key"])
+    return found
 
 
 def parse_front_matter(text: str, source: str = "<record>") -> tuple[FrontMatterEntry, ...]:
