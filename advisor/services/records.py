@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor.knowledge.answers import has_surrogate, surrogate_problems
 from advisor.errors import AdvisorError
+from advisor.knowledge.answers import has_surrogate, surrogate_problems
 
 if TYPE_CHECKING:
     from advisor.models import Recommendation
