@@ -24,13 +24,18 @@ def test_shipped_rule_base_loads_and_every_citation_resolves(rulebase: RuleBase)
 def test_walk_order_comes_from_the_graph_and_respects_gates(rulebase: RuleBase) -> None:
     order = [q.id for q in rulebase.questions]
     position = {qid: i for i, qid in enumerate(order)}
-    graph = rulebase.graph
-    gate_edges = [(a, b) for a, b, d in graph.edges(data=True) if d["kind"] == "gates"]
+    graph = rulebase.graph.graph
+    gate_edges = [
+        (a, b)
+        for a, g, d in graph.edges(data=True)
+        if d["kind"] == "reads" and g.startswith("g:")
+        for _, b in graph.out_edges(g)
+    ]
     assert gate_edges, "the shipped questions have conditional questions"
     for a, b in gate_edges:
         assert position[a.removeprefix("q:")] < position[b.removeprefix("q:")]
     kinds = {d["kind"] for _, d in graph.nodes(data=True)}
-    assert kinds == {"question", "rule", "conclusion"}
+    assert kinds == {"question", "gate", "rule", "conclusion"}
     for rule in rulebase.rules:
         assert graph.has_edge(f"r:{rule.id}", f"c:{rule.then.key}")
         for qid in c.questions_in(rule.when):
@@ -129,14 +134,31 @@ def test_duplicate_rule_id(rules_copy: tuple[Path, Path]) -> None:
         load_rulebase(rules, kb)
 
 
-def test_question_gate_may_only_read_earlier_questions(rules_copy: tuple[Path, Path]) -> None:
+def test_question_gate_may_read_a_later_question(rules_copy: tuple[Path, Path]) -> None:
     rules, kb = rules_copy
     path = rules / "questions.toml"
-    _edit(path, 'asked_when = "knowledge != general"', 'asked_when = "reasoning == complex"')
+    text = path.read_text()
+    path.write_text(
+        text.replace(
+            'asked_when = "knowledge != general"', 'asked_when = "reasoning == complex"', 1
+        )
+    )
+    order = [q.id for q in load_rulebase(rules, kb).questions]
+    assert order.index("reasoning") < order.index("data_shapes")  # the graph orders the walk
+
+
+def test_question_gates_in_a_cycle_are_refused(rules_copy: tuple[Path, Path]) -> None:
+    rules, kb = rules_copy
+    path = rules / "questions.toml"
+    text = path.read_text()
+    gated = 'suggest = "private_static"\nasked_when = "citations"'
+    text = text.replace('suggest = "private_static"', gated, 1)
+    path.write_text(text)
     with pytest.raises(RuleFileError) as info:
         load_rulebase(rules, kb)
     assert "questions.toml" in str(info.value)
-    assert "only read questions defined above" in str(info.value)
+    assert "gate each other in a cycle" in str(info.value)
+    assert "knowledge -> " in str(info.value)
 
 
 def test_definition_cycle_is_reported(rules_copy: tuple[Path, Path]) -> None:

@@ -22,6 +22,8 @@ Checks (code, severity):
   fires only when its condition is definitely true): guard it with the question's `asked_when`
   or make sure that is intended.
 - `unreachable-question` (warning): no answers make the walk ask the question.
+- `unread-question` (warning): no rule and no gate reads the question (a decision-graph query),
+  so its answer can change nothing.
 - `finding-severity` (warning): rules raising the same finding disagree on its severity and can
   fire together (the highest wins); intended, but worth a look.
 """
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor.analysis.answer_space import NOT_TRUE, TRUE, UNKNOWN, UNREACHED, Diagrams, describe
 from advisor.knowledge import conditions as cond
+from advisor.vocabulary import TECHNIQUES
 
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
@@ -45,12 +48,6 @@ if TYPE_CHECKING:
 
 
 # Sub-choice kinds and the technique whose plan they belong to.
-_OWNER = {
-    "tactic": "prompt_engineering",
-    "retriever": "rag",
-    "reranker": "rag",
-    "purpose": "fine_tuning",
-}
 _LINE = re.compile(r"line (\d+)")
 
 
@@ -114,6 +111,7 @@ def lint(rulebase: RuleBase) -> Report:
         *checker.orphans(),
         *checker.dead_and_undetermined(),
         *checker.unreachable_questions(),
+        *checker.unread_questions(),
         *checker.severities(),
     ]
     return Report(
@@ -132,10 +130,13 @@ class _Checker:
         self.rulebase = rulebase
         self.finder = Diagrams(rulebase)
         self.queries = 0
-        self.techniques: dict[str, list[Rule]] = {}
-        for rule in rulebase.rules:
-            if rule.then.kind == "technique":
-                self.techniques.setdefault(rule.then.value, []).append(rule)
+        self.graph = rulebase.graph
+        by_id = {rule.id: rule for rule in rulebase.rules}
+        # The rules concluding each technique: the decision graph's rule -> conclusion edges.
+        self.techniques: dict[str, list[Rule]] = {
+            technique: [by_id[rid] for rid in self.graph.concluding(f"technique:{technique}")]
+            for technique in TECHNIQUES
+        }
 
     def find(self, constraints: list[tuple[cond.Node, int]]) -> dict[str, Any] | None:
         self.queries += 1
@@ -169,11 +170,11 @@ class _Checker:
 
     def orphans(self) -> Iterable[Diagnostic]:
         for rule in self.rulebase.rules:
-            kind = rule.then.kind
-            if kind in _OWNER:
-                technique, severity, code = _OWNER[kind], "error", f"orphan-{kind}"
-            elif kind == "note":
-                technique, severity, code = rule.then.value, "warning", "orphan-note"
+            kind = self.rulebase.vocabulary.kind(rule.then.kind)
+            if kind.owner == "value":  # a note: explains a technique other rules choose
+                technique, severity, code = rule.then.value, "warning", f"orphan-{kind.name}"
+            elif kind.owner is not None:
+                technique, severity, code = kind.owner, "error", f"orphan-{kind.name}"
             else:
                 continue
             owners = self.techniques.get(technique, [])
@@ -233,6 +234,20 @@ class _Checker:
                     line,
                     question.id,
                 )
+
+    def unread_questions(self) -> Iterable[Diagnostic]:
+        by_id = self.rulebase.question_by_id
+        for qid in self.graph.unread_questions():
+            file, line = _place(by_id[qid].source)
+            yield Diagnostic(
+                "unread-question",
+                "warning",
+                "no rule and no question's asked_when reads it, so its answer changes nothing; "
+                "use it in a rule or remove it",
+                file,
+                line,
+                qid,
+            )
 
     def severities(self) -> Iterable[Diagnostic]:
         by_finding: dict[str, list[Rule]] = {}

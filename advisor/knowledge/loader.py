@@ -161,10 +161,27 @@ def _check_citations(
 
 
 def _walk_order(questions: tuple[Question, ...], rules: list[Rule]) -> tuple[Question, ...]:
+    import networkx as nx
+
     from advisor.knowledge.graph import build_graph, question_order
 
     by_id = {q.id: q for q in questions}
-    return tuple(by_id[qid] for qid in question_order(build_graph(questions, rules)))
+    graph = build_graph(questions, rules)
+    gates = graph.subgraph(n for n in graph if n[0] in "qg")
+    try:
+        cycle = nx.find_cycle(gates)
+    except nx.NetworkXNoCycle:
+        return tuple(by_id[qid] for qid in question_order(graph))
+    names = [edge[0][2:] for edge in cycle if edge[0].startswith("q:")]
+    first = by_id[names[0]]
+    path, _, where = first.source.partition(": ")
+    loop = " -> ".join([*names, names[0]])
+    raise RuleFileError(
+        path,
+        where,
+        f"the asked_when conditions gate each other in a cycle ({loop}), so no question of it "
+        "can be asked first; make one of them depend on questions outside the cycle",
+    )
 
 
 _DEFAULT: RuleBase | None = None

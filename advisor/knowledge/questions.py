@@ -145,35 +145,33 @@ def load_questions(
         questions.append(question)
         places.append(where)
     named = definitions(shapes) if definitions else {}
-    earlier: dict[str, cond.QuestionShape] = {}
     for index, question in enumerate(questions):
-        asked = _parse_asked_when(question, earlier, named, str(path), places[index])
+        asked = _parse_asked_when(question, shapes, named, str(path), places[index])
         questions[index] = replace(question, asked_when=asked)
-        earlier[question.id] = question.shape
     return tuple(questions)
 
 
 def _parse_asked_when(
     question: Question,
-    earlier: Mapping[str, cond.QuestionShape],
+    shapes: Mapping[str, cond.QuestionShape],
     definitions: Mapping[str, cond.Node],
     path: str,
     where: str,
 ) -> cond.Node:
-    """Parse `asked_when`; it may only read questions asked before this one (the walk order)."""
-    order_hint = " (asked_when may only read questions defined above this one)"
+    """Parse `asked_when`. It may read any other question: the decision graph orders the walk
+    so that a question comes after the ones its gate reads (a cycle is refused at load)."""
     try:
-        node = cond.parse(question.asked_when_text, earlier, definitions)
+        node = cond.parse(question.asked_when_text, shapes, definitions)
     except ConditionError as exc:
-        hint = order_hint if "unknown question id" in exc.message else ""
-        raise RuleFileError(path, where, f"asked_when: {exc}{hint}") from None
+        raise RuleFileError(path, where, f"asked_when: {exc}") from None
     too_large = cond.size_problem(node)  # before questions_in walks the expanded tree
     if too_large:
         raise RuleFileError(path, where, f"asked_when: {too_large}")
-    later = sorted(cond.questions_in(node) - set(earlier))
-    if later:
+    if question.id in cond.questions_in(node):
         raise RuleFileError(
-            path, where, f"asked_when reads {', '.join(later)} through a definition{order_hint}"
+            path,
+            where,
+            f"asked_when reads '{question.id}' itself: a gate reads other questions",
         )
     return node
 

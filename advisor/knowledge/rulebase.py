@@ -20,7 +20,7 @@ from advisor.knowledge.rules import Rule
 from advisor.vocabulary import DEFAULT, Vocabulary
 
 if TYPE_CHECKING:
-    import networkx as nx
+    from advisor.knowledge.graph import DecisionGraph
 
 QUESTIONS_FILE = "questions.toml"
 RULESET_FILE = "ruleset.toml"
@@ -201,8 +201,8 @@ class RuleBase:
         return tuple((r, cond.compile_condition(r.when)) for r in self.rules)
 
     @cached_property
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> DecisionGraph:
         """The decision graph (built on first use: networkx is not needed to advise)."""
-        from advisor.knowledge.graph import build_graph
+        from advisor.knowledge.graph import DecisionGraph, build_graph
 
-        return build_graph(self.questions, self.rules)
+        return DecisionGraph(build_graph(self.questions, self.rules))
