@@ -1,10 +1,9 @@
 """Exact questions about the whole answer space: "is there any set of answers such that ...?".
 
 The answer space is every answer to every question the walk reaches, with unreached questions
-unknown, exactly as `engine.walk` builds the effective answers. It is finite once numbers are
-split at the thresholds the rules and gates compare them with (one representative per interval:
-below, at and above each threshold) and a many-choice question is reduced to the subsets of the
-values its conditions name, times how many of the other, interchangeable values are chosen. For
+unknown, exactly as `engine.walk` builds the effective answers. It is finite once each
+question's answers are split into the classes conditions can tell apart (`knowledge.domains`,
+the same split the rule index uses): one representative per class. For
 the shipped rules that is over 10^8 combinations: too many to enumerate once per check.
 
 Method: a multi-valued decision diagram (MDD). Each question is a variable, in walk order, whose
@@ -21,9 +20,8 @@ exact (no sampling), and building all diagrams of the shipped rules takes a frac
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from advisor.knowledge import conditions as cond
@@ -68,48 +66,10 @@ class Space:
 
 
 def answer_space(rulebase: RuleBase) -> Space:
-    """Representative answers per question, split at the thresholds conditions use."""
-    nodes = [r.when for r in rulebase.rules] + [q.asked_when for q in rulebase.questions]
-    cuts: dict[str, set[int]] = {}
-    named: dict[str, set[str]] = {}
-    for node in nodes:
-        for qid, values in cond.thresholds(node).items():
-            cuts.setdefault(qid, set()).update(values)
-        for part in cond.walk(node):
-            if isinstance(part, cond.Has):
-                named.setdefault(part.question, set()).update(part.values)
-    answers = tuple(
-        (*_representatives(q, cuts.get(q.id, set()), named.get(q.id, set())), UNREACHED)
-        for q in rulebase.questions
-    )
+    """Representative answers per question: one per class of the rule base's `Domains`."""
+    domains = rulebase.domains
+    answers = tuple((*domains.representatives(q), UNREACHED) for q in rulebase.questions)
     return Space(rulebase.questions, answers)
-
-
-def _representatives(question: Question, cuts: set[int], named: set[str]) -> Iterator[Any]:
-    if question.kind == "choice":
-        yield from question.values
-    elif question.kind == "bool":
-        yield from (False, True)
-    elif question.kind == "int":
-        low = question.minimum if question.minimum is not None else -(2**63)
-        high = question.maximum if question.maximum is not None else 2**63
-        points = sorted(cuts)
-        candidates = {low, high} | {c + d for c in points for d in (-1, 0, 1)}
-        seen: set[tuple[bool, ...]] = set()
-        for value in sorted(candidates):
-            signature = tuple(s for cut in points for s in (value < cut, value == cut))
-            if low <= value <= high and signature not in seen:  # one number per interval
-                seen.add(signature)
-                yield value
-    else:
-        distinct = [v for v in question.values if v in named]
-        others = [v for v in question.values if v not in named]
-        for size in range(len(distinct) + 1):
-            for chosen in combinations(distinct, size):
-                for extra in range(len(others) + 1):
-                    subset = frozenset(chosen) | frozenset(others[:extra])
-                    if len(subset) >= question.min_choices:
-                        yield subset
 
 
 class Diagrams:
@@ -241,21 +201,41 @@ class Diagrams:
             read |= cond.questions_in(node)
             if query == _F:
                 return None
-        if query == _F:
+        return self.witness(query, read)
+
+    def witness(self, diagram: int, read: set[str] | None = None) -> dict[str, Any] | None:
+        """Answers on a path of `diagram` to a leaf other than false (None: there is none),
+        restricted to the questions in `read` and their gates (every question when None)."""
+        if diagram == _F:
             return None
         path: dict[int, Any] = {}
-        at = query
+        at = diagram
         while at >= 3:
             var, kids = self.nodes[at]
             pick = next(n for n, kid in enumerate(kids) if kid != _F)
             path[var] = self.space.answers[var][pick]
             at = kids[pick]
-        shown = self._with_gates(read)
+        shown = self._with_gates(read) if read is not None else set(self.position)
         return {
             q.id: path.get(var, self._any(var))
             for var, q in enumerate(self.space.questions)
             if q.id in shown
         }
+
+    def over(self, question_id: str, holds: Callable[[Any], bool]) -> int:
+        """The two-valued diagram of "`holds` is true of this question's answer" (the answer is
+        UNREACHED for an unreached question)."""
+        var = self.position[question_id]
+        children = tuple(_T if holds(value) else _F for value in self.space.answers[var])
+        return self._make(var, children)
+
+    @property
+    def true(self) -> int:
+        return _T
+
+    @property
+    def false(self) -> int:
+        return _F
 
     def _any(self, var: int) -> Any:
         return self.space.answers[var][0]

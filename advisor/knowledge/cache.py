@@ -39,7 +39,7 @@ from advisor.vocabulary import Kind, Vocabulary
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
 
-FORMAT = 1
+FORMAT = 2  # 2: the rule index's tables and the vocabulary are stored
 KEPT_ENTRIES = 32  # entries kept in the folder; older ones are removed when a new one is written
 _CODE = (
     "cache",
@@ -51,6 +51,8 @@ _CODE = (
     "loader",
     "graph",
     "tomlfile",
+    "index",
+    "domains",
     "../vocabulary",
 )
 _NODES: dict[str, type] = {
@@ -100,7 +102,31 @@ def entry_path(folder: Path, digest: str, rules_dir: Path, kb_dir: Path) -> Path
             key.update((package / f"{name}.py").read_bytes())
     except OSError:
         return None
+    key.update(_dependency_stamp().encode())
     return folder / f"rulebase-{place}-{key.hexdigest()[:32]}.json"
+
+
+def _dependency_stamp() -> str:
+    """The interpreter and the installed parsing libraries (markdown-it-py parses the kb,
+    networkx orders the walk), without importing them: where each is installed, and its
+    `__init__` file's size and modification time, which change with every install or upgrade."""
+    import importlib.util
+    import sys
+
+    parts = [sys.version]
+    for name in ("markdown_it", "networkx"):
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        if origin is None:
+            parts.append(f"{name}: missing")
+            continue
+        try:
+            stat = os.stat(origin)
+        except OSError:
+            parts.append(f"{name}: {origin}")
+            continue
+        parts.append(f"{name}: {origin} {stat.st_size} {stat.st_mtime_ns}")
+    return "\0".join(parts)
 
 
 def load(digest: str, rules_dir: Path, kb_dir: Path) -> RuleBase | None:
@@ -188,6 +214,8 @@ class _Encoder:
             return {"f": sorted(value, key=repr)}
         if isinstance(value, dict) and all(isinstance(k, str) for k in value):
             return {"d": {k: self.value(v) for k, v in value.items()}}
+        if isinstance(value, dict):  # scalar keys (the rule index's tables)
+            return {"m": [[self.value(k), self.value(v)] for k, v in value.items()]}
         if isinstance(value, Path):
             return {"p": str(value)}
         name = type(value).__name__
@@ -203,7 +231,12 @@ def _init_fields(value: Any) -> list[dataclasses.Field[Any]]:
 
 def _encode_rulebase(rulebase: RuleBase) -> dict[str, Any]:
     encoder = _Encoder()
-    fields = {f.name: encoder.value(getattr(rulebase, f.name)) for f in _init_fields(rulebase)}
+    fields = {
+        f.name: encoder.value(
+            rulebase.rule_index.table() if f.name == "index_table" else getattr(rulebase, f.name)
+        )
+        for f in _init_fields(rulebase)
+    }
     return {"format": FORMAT, "nodes": encoder.nodes, "rulebase": fields}
 
 
@@ -234,6 +267,8 @@ class _Decoder:
             return frozenset(inner)
         if tag == "d":
             return {k: self.value(v) for k, v in inner.items()}
+        if tag == "m":
+            return {self.value(k): self.value(v) for k, v in inner}
         if tag == "p":
             return Path(inner)
         if tag == "r":

@@ -1,0 +1,60 @@
+"""Proof that the fast evaluation (the rule index) fires exactly the rules plain evaluation does.
+
+For every rule, two decision diagrams over the whole answer space are built and compared:
+- plain: the walk's valid combinations where the rule's condition is definitely true (Kleene
+  logic over the single-question tests, as `analysis.answer_space` builds every condition);
+- fast: the walk's valid combinations where the index makes the rule a candidate (its bit is set
+  in the mask the index itself returns for each question's answer, cached tables included) and
+  its remaining conjuncts (`RuleIndex.residual`) are definitely true.
+Diagrams are reduced and shared, so two diagrams are the same function exactly when they are the
+same node: equality is a proof over every combination of answers, not a sample. Where they
+differ, a path of their difference is a counter-example.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from advisor.analysis.answer_space import TRUE, UNREACHED, Diagrams
+
+if TYPE_CHECKING:
+    from advisor.knowledge.rulebase import RuleBase
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A rule the fast path and plain evaluation disagree on, and answers where they do."""
+
+    rule: str
+    answers: dict[str, Any]
+    fast_fires: bool
+
+
+def index_mismatches(rulebase: RuleBase, diagrams: Diagrams | None = None) -> list[Mismatch]:
+    """Every rule whose fast-path diagram differs from its plain one (empty: proved equal)."""
+    d = diagrams or Diagrams(rulebase)
+    index = rulebase.rule_index
+    found = []
+    for position, rule in enumerate(rulebase.rules):
+        plain = d.both(d.walk, d.within(d.build(rule.when), TRUE))
+        fast = d.walk if (index.live >> position) & 1 else d.false
+        for indexed in index.questions:
+
+            def accepted(value: Any, qid: str = indexed.qid, bit: int = position) -> bool:
+                mask = index.accepts(qid, None if value is UNREACHED else value)
+                return bool((mask >> bit) & 1)
+
+            fast = d.both(fast, d.over(indexed.qid, accepted))
+        residual = index.residual[position]
+        if residual is not None:
+            fast = d.both(fast, d.within(d.build(residual), TRUE))
+        if fast == plain:
+            continue
+        only_fast = d.witness(d.both(fast, d.negate(plain)))
+        if only_fast is not None:
+            found.append(Mismatch(rule.id, only_fast, True))
+        else:
+            only_plain = d.witness(d.both(plain, d.negate(fast)))
+            found.append(Mismatch(rule.id, only_plain or {}, False))
+    return found

@@ -1,0 +1,195 @@
+"""The rule index: which rules an evaluation must test, found with one bitmask per answer class.
+
+Each rule's top-level conjuncts are split (`cond.split_conjuncts`): those reading a single
+question are folded, per question, into a table of bitmasks over the rules: the mask of
+(question q, answer class a) has the bit of every rule whose conjuncts on q are definitely true
+for answers of class a, and of every rule with no conjunct on q. ANDing the masks of the answers
+gives the candidates: the rules whose single-question conjuncts all hold. A candidate fires when
+its remaining conjuncts (reading several questions; `tests`, compiled with `cond.compile_shared`
+so shared definitions run once) are definitely true, so the result is exactly that of evaluating
+every rule, in rule order. `analysis.equivalence` proves that over the whole answer space.
+
+Answer classes are the rule base's `Domains`: a choice or yes/no answer is its own class, a number
+is classed by the thresholds conditions compare it with, an unreached question has a class of its
+own, and a many-choice answer is its own class (its masks are made as answers are seen). The
+tables of choices, yes/no answers and numbers are finite: they are built once and stored in the
+disk cache with the rule base (`table` / `from_table`), so a process that loads the rule base from
+the cache compiles none of the single-question tests. The cost of an evaluation is one
+word-parallel AND per question plus a test per candidate, instead of a test per rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from advisor.knowledge import conditions as cond
+from advisor.knowledge.domains import Domains
+
+UNREACHED_KEY = -1
+"""The table key of an unreached question (numbers use their class, >= 0)."""
+_KEPT_MASKS = 4096  # many-choice answers per question whose mask is kept
+
+
+class RuleIndex:
+    """The index of one rule base (see the module docstring)."""
+
+    def __init__(
+        self,
+        rules: tuple[Any, ...],
+        shapes: Mapping[str, cond.QuestionShape],
+        domains: Domains,
+        table: Mapping[str, Mapping[Any, int]] | None = None,
+    ) -> None:
+        self.size = len(rules)
+        self.domains = domains
+        live = 0
+        groups: dict[str, list[tuple[int, cond.Node]]] = {}
+        residual: list[cond.Node | None] = []
+        for position, rule in enumerate(rules):
+            single, several, dead = cond.split_conjuncts(rule.when)
+            if not dead:
+                live |= 1 << position
+            for qid, items in single.items():
+                node = items[0] if len(items) == 1 else cond.And(tuple(items))
+                groups.setdefault(qid, []).append((position, node))
+            if not several:
+                residual.append(None)
+            else:
+                residual.append(several[0] if len(several) == 1 else cond.And(tuple(several)))
+        self.live = live
+        self.residual = tuple(residual)
+        """Per rule, the conjuncts reading several questions (None: none), as a condition."""
+        compiled = iter(cond.compile_shared([n for n in residual if n is not None]))
+        self.tests = tuple(None if node is None else next(compiled) for node in residual)
+        table = table or {}
+        self.questions: tuple[IndexedQuestion, ...] = tuple(
+            IndexedQuestion(qid, entries, len(rules), live, shapes[qid], domains, table.get(qid))
+            for qid, entries in sorted(
+                groups.items(), key=lambda item: shapes[item[0]].kind == "int"
+            )
+        )
+        self.by_question = {q.qid: q for q in self.questions}
+        self._loop = tuple((q.qid, q.masks, q.cuts, q) for q in self.questions)
+
+    def candidates(self, effective: Mapping[str, Any]) -> list[int]:
+        """Positions of the rules whose single-question conjuncts all hold, in rule order."""
+        mask = self.live
+        get = effective.get
+        for qid, masks, cuts, indexed in self._loop:
+            value = get(qid)
+            if value is None:
+                key: Any = UNREACHED_KEY
+            elif cuts is not None:
+                key = indexed.number_class(value)
+            else:
+                key = value
+            found = masks.get(key)
+            if found is None:
+                found = indexed.mask(key)
+            mask &= found
+            if not mask:
+                return []
+        return _positions(mask)
+
+    def accepts(self, question_id: str, value: Any) -> int:
+        """The mask of rules whose conjuncts on `question_id` hold for `value` (None: unreached);
+        every live rule when no rule has a conjunct on it."""
+        indexed = self.by_question.get(question_id)
+        if indexed is None:
+            return self.live
+        if value is None:
+            return indexed.mask(UNREACHED_KEY)
+        key = indexed.number_class(value) if indexed.cuts is not None else value
+        return indexed.mask(key)
+
+    def table(self) -> dict[str, dict[Any, int]]:
+        """The finite tables (choices, yes/no, number classes, unreached), for the disk cache."""
+        return {q.qid: q.full_table() for q in self.questions if q.kind != "set"}
+
+
+class IndexedQuestion:
+    """The masks of one question (see `RuleIndex`)."""
+
+    def __init__(
+        self,
+        qid: str,
+        entries: list[tuple[int, cond.Node]],
+        size: int,
+        live: int,
+        shape: cond.QuestionShape,
+        domains: Domains,
+        table: Mapping[Any, int] | None,
+    ) -> None:
+        self.qid = qid
+        self.kind = kind = shape.kind
+        self.values = shape.values
+        self.entries = entries
+        self.size = size
+        grouped = 0
+        for position, _ in entries:
+            grouped |= 1 << position
+        self.free = live & ~grouped  # rules with no conjunct on this question
+        self.cuts: tuple[int, ...] | None = domains.cuts.get(qid, ()) if kind == "int" else None
+        self._domains = domains
+        self._tests: list[tuple[int, cond.Evaluator]] | None = None
+        self.masks: dict[Any, int] = dict(table) if table else {}
+
+    def number_class(self, value: int) -> int:
+        return self._domains.number_class(self.qid, value)
+
+    def mask(self, key: Any) -> int:
+        found = self.masks.get(key)
+        if found is not None:
+            return found
+        if self._tests is None:  # compiled only when a table entry is missing
+            self._tests = [(p, cond.compile_condition(node)) for p, node in self.entries]
+        if key == UNREACHED_KEY and type(key) is int:
+            answers: dict[str, Any] = {}
+        else:
+            answers = {self.qid: self._representative(key) if self.cuts is not None else key}
+        bits = bytearray((self.size + 7) // 8)
+        for position, test in self._tests:
+            if test(answers) is True:
+                bits[position >> 3] |= 1 << (position & 7)
+        found = self.free | int.from_bytes(bits, "little")
+        if self.kind != "set" or len(self.masks) < _KEPT_MASKS:
+            self.masks[key] = found
+        return found
+
+    def full_table(self) -> dict[Any, int]:
+        """Every mask of a choice, yes/no or number question (unreached included)."""
+        keys: list[Any] = [UNREACHED_KEY]
+        if self.cuts is not None:
+            keys += range(2 * len(self.cuts) + 1)
+        elif self.kind == "bool":
+            keys += [False, True]
+        else:
+            keys += self.values
+        return {key: self.mask(key) for key in keys}
+
+    def _representative(self, key: int) -> int:
+        """A number of class `key`: 2i+1 is the i-th threshold, 2i just below it."""
+        cuts = self.cuts or ()
+        at, equal = divmod(key, 2)
+        if equal:
+            return cuts[at]
+        return cuts[at] - 1 if at < len(cuts) else (cuts[-1] + 1 if cuts else 0)
+
+
+def _positions(mask: int) -> list[int]:
+    """The set bits of `mask`, lowest first."""
+    if mask < 1 << 64:
+        found = []
+        while mask:
+            low = mask & -mask
+            found.append(low.bit_length() - 1)
+            mask ^= low
+        return found
+    text = format(mask, "b")[::-1]
+    found = []
+    at = text.find("1")
+    while at >= 0:
+        found.append(at)
+        at = text.find("1", at + 1)
+    return found
