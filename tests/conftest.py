@@ -38,6 +38,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if "ADVISOR_CACHE_DIR" not in os.environ:
         os.environ["ADVISOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="advisor-test-cache-")
+    if "ADVISOR_CACHE_KEY_FILE" not in os.environ:
+        keys = tempfile.mkdtemp(prefix="advisor-test-key-")
+        os.environ["ADVISOR_CACHE_KEY_FILE"] = os.path.join(keys, "cache-key")
 
 
 # A complete, valid set of answers (every question reached); tests derive variants from it.

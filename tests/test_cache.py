@@ -103,7 +103,67 @@ def test_a_corrupt_entry_is_ignored_and_replaced(
     entry.write_text('{"format": 1, "nodes": [["Nope"]], "rulebase": {}}', encoding="utf-8")
     again = load_rulebase(rules, kb)
     assert _same_content(parsed, again)
-    assert json.loads(entry.read_text(encoding="utf-8"))["rulebase"]  # rewritten
+    assert json.loads(_body(entry))["rulebase"]  # rewritten
+
+
+def _body(entry: Path) -> bytes:
+    """The JSON of an entry (after its signature line)."""
+    signature, _, body = entry.read_bytes().partition(b"\n")
+    assert len(signature) == 64
+    return body
+
+
+def _sign(body: bytes) -> bytes:
+    import hashlib
+    import hmac
+    import os
+
+    key = Path(os.environ["ADVISOR_CACHE_KEY_FILE"]).read_bytes()
+    return hmac.new(key, body, hashlib.sha256).hexdigest().encode() + b"\n" + body
+
+
+def test_a_tampered_entry_cannot_change_the_advice(
+    cache_dir: Path, rules_copy: tuple[Path, Path]
+) -> None:
+    rules, kb = rules_copy
+    parsed = load_rulebase(rules, kb)
+    (entry,) = cache_dir.glob("rulebase-*.json")
+    signature, _, body = entry.read_bytes().partition(b"\n")
+    assert b'"kind":"technique","value":"rag"' in body
+    tampered = body.replace(b'"value":"rag"', b'"value":"fine_tuning"')
+    entry.write_bytes(signature + b"\n" + tampered)  # the old signature no longer fits
+    again = load_rulebase(rules, kb)
+    assert _same_content(parsed, again)
+    assert all(r.then == p.then for r, p in zip(again.rules, parsed.rules, strict=True))
+    assert _body(entry) == body  # rewritten from the rule files
+
+
+def test_an_entry_referring_to_itself_is_refused(
+    cache_dir: Path, rules_copy: tuple[Path, Path]
+) -> None:
+    rules, kb = rules_copy
+    parsed = load_rulebase(rules, kb)
+    (entry,) = cache_dir.glob("rulebase-*.json")
+    data = json.loads(_body(entry))
+    data["nodes"][0] = ["Not", {"n": 0}]  # a node that is its own child
+    data["nodes"][1] = ["And", {"t": [{"n": 5}, {"n": 1}]}]  # and one pointing forward
+    entry.write_bytes(_sign(json.dumps(data).encode()))  # validly signed, still refused
+    again = load_rulebase(rules, kb)
+    assert _same_content(parsed, again)
+
+
+def test_a_fifo_in_place_of_an_entry_does_not_hang(
+    cache_dir: Path, rules_copy: tuple[Path, Path]
+) -> None:
+    import os
+
+    rules, kb = rules_copy
+    parsed = load_rulebase(rules, kb)
+    (entry,) = cache_dir.glob("rulebase-*.json")
+    entry.unlink()
+    os.mkfifo(entry)
+    again = load_rulebase(rules, kb)  # would block forever reading the FIFO
+    assert _same_content(parsed, again)
 
 
 def test_no_cache_writes_nothing(

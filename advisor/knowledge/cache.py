@@ -13,10 +13,14 @@ re-hashes the files after parsing and stores nothing if they changed meanwhile.
 
 Where: `$ADVISOR_CACHE_DIR`, else `$XDG_CACHE_HOME/llm-advisor`, else `~/.cache/llm-advisor`;
 `ADVISOR_NO_CACHE=1` turns it off. The format is JSON (never pickle): decoding builds only the
-advisor's own dataclasses from a fixed list, so a tampered file can at worst give a wrong answer
-that the user could equally get by editing the rule files; it cannot run code. Every failure to
-read or write (no home, read-only or full disk, corrupt file) is silent: the rule base is then
-parsed as usual.
+advisor's own dataclasses from a fixed list, so no entry can run code. Every entry is signed
+(HMAC-SHA256) with a random key kept outside the cache folder, in
+`$ADVISOR_CACHE_KEY_FILE`, else `$XDG_STATE_HOME/llm-advisor/cache-key`, else
+`~/.local/state/llm-advisor/cache-key` (created with mode 0600): an entry that was edited, or
+copied in from elsewhere (a restored CI cache, a shared folder), fails the check and the rule base
+is parsed from its files instead, so a tampered cache cannot serve advice that differs from the
+rule files. Every failure to read or write (no home, read-only or full disk, corrupt or foreign
+file, a FIFO in place of an entry) is silent: the rule base is then parsed as usual.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import hmac
 import json
 import os
 import tempfile
@@ -31,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.knowledge import conditions as cond
+from advisor.knowledge.files import Unreadable, read_bytes
 from advisor.knowledge.kb import Section
 from advisor.knowledge.questions import Choice, Preset, Question
 from advisor.knowledge.rules import Conclusion, Rule
@@ -39,7 +45,7 @@ from advisor.vocabulary import Kind, Vocabulary
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
 
-FORMAT = 2  # 2: the rule index's tables and the vocabulary are stored
+FORMAT = 3  # 2: the rule index's tables and the vocabulary; 3: signed entries
 KEPT_ENTRIES = 32  # entries kept in the folder; older ones are removed when a new one is written
 _CODE = (
     "cache",
@@ -135,11 +141,65 @@ def load(digest: str, rules_dir: Path, kb_dir: Path) -> RuleBase | None:
     path = entry_path(folder, digest, rules_dir, kb_dir) if folder else None
     if path is None:
         return None
-    try:
-        data = json.loads(path.read_bytes())
-        return _decode_rulebase(data, digest)
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+    key = _signing_key(create=False)
+    if key is None:
         return None
+    try:
+        raw = read_bytes(path, limit=MAX_ENTRY_BYTES)
+        signature, _, body = raw.partition(b"\n")
+        expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+        if not hmac.compare_digest(signature, expected):
+            return None  # edited or foreign: parse the files instead (and rewrite the entry)
+        data = json.loads(body)
+        return _decode_rulebase(data, digest)
+    except (Unreadable, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+    except RecursionError:
+        return None
+
+
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+"""The largest cache entry read (the 10,000-rule benchmark base writes about 20 MiB)."""
+
+
+def key_file() -> Path | None:
+    override = os.environ.get("ADVISOR_CACHE_KEY_FILE")
+    if override:
+        return Path(override)
+    state = os.environ.get("XDG_STATE_HOME")
+    if state:
+        return Path(state) / "llm-advisor" / "cache-key"
+    try:
+        return Path.home() / ".local" / "state" / "llm-advisor" / "cache-key"
+    except RuntimeError:
+        return None
+
+
+def _signing_key(*, create: bool) -> bytes | None:
+    """The cache's signing key (32 random bytes), created on first store; None: no key."""
+    path = key_file()
+    if path is None:
+        return None
+    try:
+        key = read_bytes(path, limit=64)
+        if len(key) == 32:
+            return key
+        return None
+    except Unreadable:
+        if not create or path.exists():
+            return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return _signing_key(create=False) if path.exists() else None  # another process won
+    key = os.urandom(32)
+    try:
+        os.write(fd, key)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return key
 
 
 def store(rulebase: RuleBase) -> None:
@@ -150,13 +210,17 @@ def store(rulebase: RuleBase) -> None:
     )
     if folder is None or path is None:
         return
+    key = _signing_key(create=True)
+    if key is None:
+        return
     try:
-        text = json.dumps(_encode_rulebase(rulebase), separators=(",", ":"))
+        body = json.dumps(_encode_rulebase(rulebase), separators=(",", ":")).encode()
+        signature = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".rulebase-", suffix=".tmp")
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
+            with os.fdopen(handle, "wb") as out:
+                out.write(signature + b"\n" + body)
             os.replace(temporary, path)
         except BaseException:  # Ctrl-C too: no temporary file is left behind
             with contextlib.suppress(OSError):  # and the first error is the one raised
@@ -244,12 +308,19 @@ class _Decoder:
     def __init__(self, nodes: list[Any]) -> None:
         self.raw = nodes
         self.built: dict[int, cond.Node] = {}
+        self.limit = len(nodes)
 
     def node(self, index: int) -> cond.Node:
         found = self.built.get(index)
         if found is None:
+            if not isinstance(index, int) or not 0 <= index < len(self.raw):
+                raise ValueError(f"node {index!r} does not exist")
+            if index >= self.limit:  # the encoder writes children first: no cycles
+                raise ValueError(f"node {index} refers forward")
             name, *fields = self.raw[index]
+            outer, self.limit = self.limit, index
             found = _NODES[name](*(self.value(v) for v in fields))
+            self.limit = outer
             self.built[index] = found
         return found
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.errors import KnowledgeBaseError
+from advisor.knowledge.files import Unreadable, read_text
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -52,15 +53,35 @@ def split_ref(ref: str) -> tuple[str, str] | None:
     return (match["file"], match["anchor"]) if match else None
 
 
-def parse_page(path: Path, text: str | None = None) -> list[Section]:
-    """Sections of one page, with unique anchors (GitHub's `-1`, `-2` suffixes)."""
+class AnchorSlugger:
+    """Unique anchors for the headings of one page, exactly as GitHub makes them (its
+    github-slugger): a repeated slug gets `-1`, `-2`, ... and a suffixed slug that is itself
+    taken (a later heading "Foo 1" after two "Foo") is suffixed again (`foo-1-1`)."""
+
+    def __init__(self) -> None:
+        self.occurrences: dict[str, int] = {}
+
+    def slug(self, title: str) -> str:
+        original = result = github_anchor(title)
+        while result in self.occurrences:
+            self.occurrences[original] += 1
+            result = f"{original}-{self.occurrences[original]}"
+        self.occurrences[result] = 0
+        return result
+
+
+def parse_page(path: Path, text: str | None = None, folder: Path | None = None) -> list[Section]:
+    """Sections of one page, with GitHub's unique anchors (`AnchorSlugger`).
+
+    `folder`: the kb folder the page must stay in (a symbolic link leaving it is refused).
+    """
     from markdown_it import MarkdownIt
 
     if text is None:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise KnowledgeBaseError(str(path), "", f"cannot read the file ({exc})") from None
+            text = read_text(path, inside=folder)
+        except Unreadable as exc:
+            raise KnowledgeBaseError(str(path), "", f"{exc}; remove it or replace it") from None
     tokens = MarkdownIt("commonmark").parse(text)
     headings = [(i, t) for i, t in enumerate(tokens) if t.type == "heading_open"]
     if not headings or headings[0][1].tag != "h1":
@@ -73,14 +94,11 @@ def parse_page(path: Path, text: str | None = None) -> list[Section]:
     reviewed_match = _REVIEWED.search(text)
     reviewed = reviewed_match.group(1) if reviewed_match else ""
     page_title = tokens[headings[0][0] + 1].content.strip()
-    seen: dict[str, int] = {}
+    slugger = AnchorSlugger()
     sections: list[Section] = []
     for n, (index, token) in enumerate(headings):
         title = tokens[index + 1].content.strip()
-        base = github_anchor(title)
-        count = seen.get(base, 0)
-        seen[base] = count + 1
-        anchor = base if count == 0 else f"{base}-{count}"
+        anchor = slugger.slug(title)
         end = headings[n + 1][0] if n + 1 < len(headings) else len(tokens)
         body = tokens[index + 3 : end]
         paragraphs = _paragraphs(body)
@@ -125,7 +143,7 @@ def load_kb(directory: Path) -> dict[str, Section]:
         raise KnowledgeBaseError(str(directory), "", "knowledge-base folder not found")
     sections: dict[str, Section] = {}
     for path in sorted(directory.glob("*.md")):
-        for section in parse_page(path):
+        for section in parse_page(path, folder=directory):
             sections[section.ref] = section
     if not sections:
         raise KnowledgeBaseError(str(directory), "", "no kb/*.md pages found")

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
 from advisor._version import __version__
 from advisor.errors import KnowledgeBaseError, RuleFileError
 from advisor.knowledge import conditions as cond
+from advisor.knowledge.files import Unreadable, read_bytes
 from advisor.knowledge.kb import Section, load_kb, split_ref
 from advisor.knowledge.questions import Question, load_questions, shapes_of
 from advisor.knowledge.rulebase import QUESTIONS_FILE, RULESET_FILE, VOCABULARY_FILE, RuleBase
@@ -32,14 +34,16 @@ from advisor.vocabulary import DEFAULT, Vocabulary, extend
 def content_digest(rules_dir: Path, kb_dir: Path) -> str:
     """A hash of every file that shapes the rule base, and of the code version reading them."""
     digest = hashlib.sha256(__version__.encode())
-    for folder, pattern in ((rules_dir, "*.toml"), (kb_dir, "*.md")):
+    for folder, pattern, error in (
+        (rules_dir, "*.toml", RuleFileError),
+        (kb_dir, "*.md", KnowledgeBaseError),
+    ):
         for path in sorted(folder.glob(pattern)):
             digest.update(f"\0{folder.name}/{path.name}\0".encode())
             try:
-                digest.update(path.read_bytes())
-            except OSError as exc:
-                reason = f"cannot read the file ({exc.strerror or exc})"
-                raise RuleFileError(str(path), "", reason) from None
+                digest.update(read_bytes(path, inside=folder))
+            except Unreadable as exc:
+                raise error(str(path), "", f"{exc}; remove it or replace it") from None
     return digest.hexdigest()
 
 
@@ -53,6 +57,11 @@ def load_rulebase(
     """
     from advisor.knowledge import resources
 
+    for name, given in (("rules_dir", rules_dir), ("kb_dir", kb_dir)):
+        if given is not None and not isinstance(given, str | os.PathLike):
+            raise RuleFileError(
+                repr(given), "", f"{name} must be a folder path (str or pathlib.Path)"
+            )
     rules_path = Path(rules_dir) if rules_dir is not None else resources.rules_dir()
     kb_path = Path(kb_dir) if kb_dir is not None else resources.kb_dir()
     if not rules_path.is_dir():
