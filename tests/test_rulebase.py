@@ -198,5 +198,5 @@ def test_bad_question_fields(
 def test_a_folder_named_like_a_rule_file_is_reported(rules_copy: tuple[Path, Path]) -> None:
     rules, kb = rules_copy
     (rules / "zz_folder.toml").mkdir()
-    with pytest.raises(RuleFileError, match=r"zz_folder\.toml: cannot read the file"):
+    with pytest.raises(RuleFileError, match=r"zz_folder\.toml: it is a folder"):
         load_rulebase(rules, kb)

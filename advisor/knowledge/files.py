@@ -44,8 +44,9 @@ def read_bytes(path: Path, *, inside: Path | None = None, limit: int = MAX_FILE_
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise Unreadable(f"it is {kind} (a pipe, device or socket cannot be read)")
+            if stat.S_ISDIR(info.st_mode):
+                raise Unreadable("it is a folder, not a file")
+            raise Unreadable("it is not a regular file (a pipe, device or socket cannot be read)")
         if info.st_size > limit:
             raise Unreadable(f"it is {info.st_size:,} bytes, more than the limit of {limit:,}")
         chunks = []
