@@ -243,3 +243,21 @@ def test_unwritable_output_is_bad_input_not_a_crash(run_cli: Run, tmp_path: Path
         run_cli("recommend", "--answers", str(path), "--output", "file/below/out.json"),
         "cannot write file/below/out.json",
     )
+
+
+def test_an_internal_error_exits_3_not_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug must never read as a result (1 is 'found something', e.g. a stale record)."""
+    from advisor.cli import main as cli_main
+    from advisor.engine import decide as decide_module
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(decide_module, "decide_valid", broken)
+    monkeypatch.delenv("ADVISOR_DEBUG", raising=False)
+    code = cli_main.main(["recommend", "--answers", str(ROOT / "examples" / "support-bot.toml")])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: simulated bug" in err and "ADVISOR_DEBUG=1" in err

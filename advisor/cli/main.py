@@ -1,7 +1,9 @@
 """`advisor` console script: argument parsing, one error handler, exit codes.
 
-Exit codes: 0 success, 1 internal error (a bug: please report it), 2 bad input (answers, rule or
-knowledge-base files; the message says which file, where, and how to fix it), 130 interrupted.
+One exit-code scheme for every command: 0 nothing to report; 1 the command found something
+(`check`: a stale record; `lint`: an error); 2 bad input or usage (answers, rule or
+knowledge-base files; the message says which file, where, and how to fix it); 3 an internal
+error (a bug: please report it); 130 interrupted. A crash can never read as a result.
 Each subcommand lives in its own module under `advisor.cli` and is imported only when it runs,
 so `advisor --version` and `--help` stay fast.
 """
@@ -16,6 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from advisor._version import __version__
+
+INTERNAL_ERROR = 3
 
 # name -> (module, one-line help). Each module defines `add_arguments(parser)` and `run(args)`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -112,7 +116,7 @@ def _report(exc: Exception) -> int:
         "and report it.",
         file=sys.stderr,
     )
-    return 1
+    return INTERNAL_ERROR
 
 
 if __name__ == "__main__":
