@@ -1,14 +1,15 @@
-"""Helpers shared by subcommands: loading the rule base, reading answers, writing output."""
+"""Helpers shared by subcommands: the rule base and the answers their arguments name."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from advisor.knowledge.rulebase import RuleBase
+    from advisor.services.answers import AnswerLayers, HasAnswers
 
 
 def load_rulebase_from(args: argparse.Namespace) -> RuleBase:
@@ -38,42 +39,17 @@ def add_answer_arguments(parser: argparse.ArgumentParser, *, required: bool = Fa
     )
 
 
-def gather_answers(args: argparse.Namespace, rulebase: RuleBase) -> tuple[dict[str, Any], str]:
-    """Answers from --answers then --set (later wins), and a label naming where they came from."""
-    from advisor.knowledge.answers import parse_setting, read_answers_file
+def answer_layers(
+    args: argparse.Namespace,
+    rulebase: RuleBase,
+    *,
+    record: HasAnswers | None = None,
+    partial: Path | None = None,
+) -> AnswerLayers:
+    """The answer layers of --set and --answers, plus a record or a partial file when given
+    (precedence and error labels: `advisor.services.answers`)."""
+    from advisor.services.answers import gather
 
-    answers: dict[str, Any] = {}
-    label = "command line"
-    if args.answers:
-        stdin_text = sys.stdin.read() if args.answers == "-" else None
-        answers.update(read_answers_file(args.answers, stdin_text))
-        label = "<stdin>" if args.answers == "-" else args.answers
-    for setting in args.settings:
-        key, value = parse_setting(setting, rulebase)
-        answers[key] = value
-    if args.settings and args.answers:
-        label += " with --set"
-    return answers, label
-
-
-def write_output(text: str, output: str | None) -> None:
-    """Print to stdout, or write the file (its folder is created) and say where."""
-    text = text if text.endswith("\n") else text + "\n"
-    if output is None or output == "-":
-        sys.stdout.write(text)
-        return
-    write_file(Path(output), text)
-    print(f"advisor: wrote {output}", file=sys.stderr)
-
-
-def write_file(path: Path, text: str) -> None:
-    """Write a file the user named (creating its folder); a failure is their input to fix."""
-    from advisor.errors import OutputError
-
-    if path.is_dir():
-        raise OutputError(str(path), "it is a folder")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(str(path), exc.strerror or str(exc)) from None
+    return gather(
+        rulebase, settings=args.settings, answers_file=args.answers, record=record, partial=partial
+    )
