@@ -22,9 +22,10 @@ from timing import Figure, interleaved, per_call
 from advisor.engine.assemble import advise
 from advisor.engine.decide import fired_rules, next_question, walk
 from advisor.errors import AdvisorError
-from advisor.knowledge.answers import answers_model, read_answers_file, validate_answers
+from advisor.knowledge.answers import answers_model, validate_answers
 from advisor.knowledge.loader import default_rulebase, load_rulebase
 from advisor.knowledge.rulebase import RuleBase
+from advisor.services.answer_files import read_answers_file
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = Path(__file__).resolve().parent / "reference"

@@ -21,7 +21,6 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from advisor.ask import flow, widgets
-from advisor.ask.savefile import toml_value
 from advisor.ask.terminal import Terminal
 from advisor.cli import ask as ask_command
 from advisor.cli.main import build_parser
@@ -31,6 +30,7 @@ from advisor.knowledge.questions import Question
 from advisor.knowledge.rulebase import RuleBase
 from advisor.render.markdown import render_markdown
 from advisor.render.text import render_text
+from advisor.services.answer_files import toml_value
 
 ACCEPT = "<enter>"
 BACK = "<back>"
@@ -444,3 +444,71 @@ def _set_value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return ",".join(value) if isinstance(value, list) else str(value)
+
+
+def test_answers_the_walk_stops_reaching_are_kept_in_the_saved_file(
+    ask: Callable[..., Run], rulebase: RuleBase
+) -> None:
+    """private -> (review) general: data_shapes is no longer asked, but the answer the user gave
+    stays in the saved answers (it was dropped before), unused by the recommendation."""
+    shapes = rulebase.question_by_id["data_shapes"]
+    pick = [shapes.values[-1]]
+
+    def decide(shown: Shown) -> Any:
+        if shown.subject == "knowledge":
+            return "private_dynamic" if shown.times == 1 else "general"
+        if shown.subject == "data_shapes":
+            return pick
+        if shown.kind == "review" and shown.times == 1:
+            return "knowledge"
+        return ACCEPT
+
+    run = ask(decide=decide)
+    assert run.code == 0, run.err
+    saved = tomllib.loads(Path("advisor-answers.toml").read_text(encoding="utf-8"))
+    assert saved["knowledge"] == "general" and saved["data_shapes"] == pick
+    ignored = {s.id for s in walk(saved, rulebase).statuses if s.status == "ignored"}
+    assert "data_shapes" in ignored
+    reviews = [s for s in run.user.seen if s.kind == "review"]
+    assert "data_shapes" not in reviews[-1].values  # not shown: the walk does not reach it
+    record = Path("advisor-decision.md").read_text(encoding="utf-8")
+    assert record == render_markdown(advise(saved, rulebase), rulebase)
+
+
+def test_given_answers_the_walk_does_not_reach_are_kept_in_the_saved_file(
+    ask: Callable[..., Run], rulebase: RuleBase, answers: dict[str, Any]
+) -> None:
+    unreached = {s.id for s in walk(answers, rulebase).statuses if s.status == "ignored"}
+    assert unreached  # model_access: asked only with a behaviour gap
+    Path("given.toml").write_text(
+        "\n".join(f"{k} = {toml_value(v)}" for k, v in answers.items()), encoding="utf-8"
+    )
+    run = ask("--answers", "given.toml")
+    assert run.code == 0, run.err
+    assert not unreached & set(run.user.asked())
+    saved = tomllib.loads(Path("advisor-answers.toml").read_text(encoding="utf-8"))
+    assert {k: saved[k] for k in answers} == answers
+
+
+def test_each_question_kind_has_one_registered_widget(
+    monkeypatch: pytest.MonkeyPatch, rulebase: RuleBase
+) -> None:
+    from dataclasses import replace
+
+    from advisor.knowledge.questions import KINDS
+
+    assert set(widgets.WIDGETS) == set(KINDS)
+    question = rulebase.question_by_id["knowledge"]
+    assert flow.describe(question, question.values[0]) == question.label_of(question.values[0])
+    # a new kind is one registry entry: the prompt and its words
+    monkeypatch.setitem(
+        widgets.WIDGETS,
+        "text",
+        widgets.Widget(lambda q, default, why, back, term: why, lambda q, value: f"«{value}»"),
+    )
+    new = replace(question, kind="text")  # type: ignore[arg-type]
+    asked = widgets.ask_question(new, None, number=1, total=2, can_back=False, term=Terminal())
+    assert asked.startswith("(1/2) Why we ask:")
+    assert widgets.describe(new, "hi") == "«hi»"
+    with pytest.raises(LookupError, match="no questionnaire widget"):
+        widgets.describe(replace(question, kind="date"), "x")  # type: ignore[arg-type]

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from advisor.ask.savefile import dump_answers, dump_toml
 from advisor.ask.terminal import wants_color
 from advisor.engine.assemble import advise
 from advisor.knowledge.numbers import parse_number
 from advisor.knowledge.rulebase import RuleBase
 from advisor.render.text import render_text
+from advisor.services.answer_files import dump_answers, dump_toml
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 AWKWARD = [

@@ -80,3 +80,71 @@ def test_the_pipeline_is_visible_in_folders() -> None:
     assert {"knowledge", "engine", "analysis", "services", "render", "ask", "cli"} <= top
     loose = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(loose) <= 6, loose
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every `advisor...` module a file imports, at the top or inside functions, TYPE_CHECKING
+    blocks included (a front end must not even name another front end's types)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name == "advisor" or name.startswith("advisor.")}
+
+
+def _imports_package(imported: set[str], package: str) -> list[str]:
+    return sorted(name for name in imported if name == package or name.startswith(package + "."))
+
+
+# package -> the front-end packages it must not import
+FORBIDDEN = {
+    "ask": ("advisor.cli",),
+    "services": ("advisor.cli", "advisor.ask"),
+    "engine": ("advisor.cli", "advisor.ask"),
+    "knowledge": ("advisor.cli", "advisor.ask"),
+    "render": ("advisor.cli", "advisor.ask"),
+    "analysis": ("advisor.cli", "advisor.ask"),
+    "cli": ("advisor.ask",),  # except cli/ask.py, which starts the questionnaire
+}
+ALLOWED = {("advisor.cli.ask", "advisor.ask")}
+
+
+def layering_violations(package_root: Path = PACKAGE) -> list[str]:
+    found = []
+    for package, forbidden in FORBIDDEN.items():
+        for path in sorted((package_root / package).rglob("*.py")):
+            parts = path.relative_to(package_root.parent).with_suffix("").parts
+            module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            imported = _all_imports(path)
+            for target in forbidden:
+                if (module, target) in ALLOWED:
+                    continue
+                found += [f"{module} imports {name}" for name in _imports_package(imported, target)]
+    return found
+
+
+def test_front_ends_are_adapters_over_the_services() -> None:
+    """ask/ and cli/ use services, engine, knowledge and render, never each other (only `advisor
+    ask` starts the questionnaire); nothing below the front ends imports them."""
+    assert layering_violations() == []
+
+
+def test_layering_check_sees_imports_inside_functions(tmp_path: Path) -> None:
+    for package in FORBIDDEN:
+        (tmp_path / "advisor" / package).mkdir(parents=True)
+    (tmp_path / "advisor" / "ask" / "flow.py").write_text(
+        '"""x"""\n\ndef save():\n    from advisor.cli.common import write_file\n', "utf-8"
+    )
+    (tmp_path / "advisor" / "services" / "x.py").write_text(
+        '"""x"""\nimport advisor.ask.widgets\n', "utf-8"
+    )
+    (tmp_path / "advisor" / "cli" / "ask.py").write_text(
+        '"""x"""\nfrom advisor.ask.flow import Session\n', "utf-8"
+    )
+    found = layering_violations(tmp_path / "advisor")
+    assert any(v.startswith("advisor.ask.flow imports advisor.cli") for v in found)
+    assert any(v.startswith("advisor.services.x imports advisor.ask") for v in found)
+    assert not any(v.startswith("advisor.cli.ask") for v in found)

@@ -2,6 +2,7 @@
 
 The walk is the engine's: `interview` keeps the answers and asks the engine's walk what comes
 next, `widgets` turns one question into a questionary prompt, `flow` runs the whole session
-(questions, review, recommendation, saving), and `savefile` writes answers back as TOML or JSON.
+(questions, review, recommendation, saving). Reading and writing files are services
+(`advisor.services.answer_files`, `advisor.services.files`).
 Nothing here is imported until `advisor ask` runs.
 """

@@ -7,19 +7,19 @@ saves the answers so far to the partial file and stops with exit code 130.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor.ask.widgets import BACK, ask_question, select, text_field
-from advisor.cli.common import write_file
+from advisor.ask.widgets import BACK, ask_question, describe, select, text_field
 from advisor.errors import OutputError
+from advisor.services.answer_files import SessionFiles, answers_header, answers_text, partial_header
+from advisor.services.files import write_file
 
 if TYPE_CHECKING:
     from advisor.ask.interview import Interview
     from advisor.ask.terminal import Terminal
+    from advisor.engine.decision import Decision
     from advisor.knowledge.questions import Question
     from advisor.models import Recommendation
 
@@ -27,21 +27,6 @@ SHOW = "\x00show"
 _OTHER = "\x00other"
 _SKIP = "\x00skip"
 _OVERWRITE = "\x00overwrite"
-
-
-@dataclass
-class SessionFiles:
-    """Where files go: the answers, the decision record, the partial answers on interruption."""
-
-    answers_path: Path
-    answers_explicit: bool
-    record_path: Path
-    record_explicit: bool
-    partial_path: Path
-    resume_command: str
-    resumed_from: Path | None = None
-    stale_partial: Path | None = None  # deleted once the full answers are saved
-    answers_saved: bool = False
 
 
 class Session:
@@ -52,6 +37,7 @@ class Session:
         self.term = term
         self.plan = plan
         self.on_screen: list[str] = []  # question ids whose transcript line is the last printed
+        self.decision: Decision | None = None  # once the answers are complete
 
     def run(self) -> int:
         """The whole session; returns the exit code (0 done, 130 stopped)."""
@@ -156,10 +142,12 @@ class Session:
     # -- recommendation and files ---------------------------------------------------------
 
     def recommend(self) -> Recommendation:
-        from advisor.engine.assemble import advise
+        from advisor.engine.assemble import recommendation as assembled
+        from advisor.engine.decide import decide
         from advisor.render.text import headline, render_text
 
-        recommendation = advise(self.interview.plain_answers(), self.interview.rulebase)
+        self.decision = decide(self.interview.plain_answers(), self.interview.rulebase)
+        recommendation = assembled(self.decision)
         self.on_screen.clear()
         self.term.say()
         text = render_text(
@@ -180,7 +168,7 @@ class Session:
             "again (advisor recommend --answers FILE).",
             plan.answers_path,
             plan.answers_explicit,
-            lambda path: self.answers_text(path, answers_header(path)),
+            lambda path: self.answers_text(path, answers_header(path), complete=True),
         )
         if saved is not None:
             plan.answers_saved = True
@@ -247,10 +235,10 @@ class Session:
         typed = text_field("File name:", str(suggestion), "(esc: don't write it)", self.term)
         return None if typed in (BACK, "") else Path(typed).expanduser()
 
-    def answers_text(self, path: Path, header: tuple[str, ...]) -> str:
-        from advisor.ask.savefile import dump_answers
-
-        return dump_answers(self.interview.plain_answers(), path, header)
+    def answers_text(self, path: Path, header: tuple[str, ...], complete: bool = False) -> str:
+        """Every answer given, reached by the walk or not: the decision's when complete."""
+        given = self.decision.given if complete and self.decision else self.interview.given()
+        return answers_text(given, self.interview.rulebase, path, header)
 
     # -- stopping and resuming ------------------------------------------------------------
 
@@ -297,38 +285,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def describe(question: Question, value: Any) -> str:
-    """An answer in words: choice labels, Yes/No, numbers with their unit."""
-    if question.kind == "choice":
-        return question.label_of(value)
-    if question.kind == "bool":
-        return "Yes" if value else "No"
-    if question.kind == "set":
-        labels = [c.label for c in question.choices if c.value in value]
-        return ", ".join(labels) if labels else "None"
-    return question.format_value(value)
-
-
-def answers_header(path: Path) -> tuple[str, ...]:
-    name = shlex.quote(str(path))
-    return (
-        "Answers for llm-advisor, written by `advisor ask`.",
-        f"Recommend: advisor recommend --answers {name}",
-        f"Change:    advisor ask --answers {name}",
-    )
-
-
-def partial_header(resume: str) -> tuple[str, ...]:
-    return ("Unfinished answers, saved when `advisor ask` was stopped.", f"Resume: {resume}")
-
-
 def record_text(recommendation: Recommendation, rulebase: Any) -> str:
     from advisor.render.markdown import render_markdown
 
     return render_markdown(recommendation, rulebase)
-
-
-def resume_command(words: list[str], partial: Path | None) -> str:
-    """The command that resumes: `advisor [global options] ask [options] --resume [FILE]`."""
-    tail = ["--resume"] + ([str(partial)] if partial is not None else [])
-    return " ".join(shlex.quote(word) for word in ["advisor", *words, *tail])

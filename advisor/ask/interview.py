@@ -1,14 +1,19 @@
 """The state of one questionnaire session: answers so far, and what the walk needs next.
 
 There is no question list here: every step asks the engine's walk which questions the answers
-reach. Going back removes the last answer; changing an answer drops the answers the change makes
-unreachable (they are remembered as defaults, in case the user changes their mind again).
+reach. The answers are `AnswerLayers` (`advisor.services.answers`): what was given before the
+session (--set, --answers, a resumed partial file) and what is typed in it, the "questionnaire"
+layer. Going back forgets the last answer; changing an answer leaves the answers the change makes
+unreachable out of the walk (remembered as defaults, in case the user changes their mind again)
+but keeps them in the layers, so a saved answers file still has them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from advisor.services.answers import QUESTIONNAIRE, AnswerLayers, Layer
 
 if TYPE_CHECKING:
     from advisor.engine.decide import Walk
@@ -17,12 +22,22 @@ if TYPE_CHECKING:
 
 
 class Interview:
-    """Answers keyed by question id (sets as frozensets, as `validate_answers` returns them)."""
+    """Answers keyed by question id (sets as frozensets, as `validate_answers` returns them).
 
-    def __init__(self, rulebase: RuleBase, answers: Mapping[str, Any] | None = None) -> None:
+    `answers` are the given answers the walk reaches (what the prompts and the review show);
+    `layers.given()` every answer given, reached or not (what the files keep).
+    """
+
+    def __init__(
+        self, rulebase: RuleBase, answers: AnswerLayers | Mapping[str, Any] | None = None
+    ) -> None:
         self.rulebase = rulebase
-        self.answers: dict[str, Any] = dict(answers or {})
+        if not isinstance(answers, AnswerLayers):
+            answers = AnswerLayers([Layer(QUESTIONNAIRE, QUESTIONNAIRE, answers or {})])
+        self.layers = answers
+        self.answers: dict[str, Any] = {}
         self.remembered: dict[str, Any] = {}
+        self.unreached: set[str] = set()  # given, but out of the walk until answered again
         self.history: list[str] = []  # the order "back" undoes answers in, most recent last
         self._prune()
         # Answers given before (a file, a resumed session) can be stepped back into too.
@@ -68,7 +83,9 @@ class Interview:
         return None
 
     def answer(self, question: Question, value: Any) -> None:
-        self.answers[question.id] = frozenset(value) if question.kind == "set" else value
+        value = frozenset(value) if question.kind == "set" else value
+        self.layers = self.layers.with_answer(QUESTIONNAIRE, question.id, value)
+        self.unreached.discard(question.id)
         if question.id in self.history:
             self.history.remove(question.id)
         self.history.append(question.id)
@@ -84,31 +101,32 @@ class Interview:
             return None
         qid = self.history.pop()
         self.remembered[qid] = self.answers.pop(qid)
+        self.layers = self.layers.without(qid)
         return self.rulebase.question_by_id[qid]
 
     def answered(self) -> list[Question]:
         """The answered questions the walk reaches, in walk order (for the review)."""
         return [q for q in self.rulebase.questions if q.id in self.answers]
 
-    def plain_answers(self) -> dict[str, Any]:
-        """Answers for a file: question order, sets as lists in the question's value order,
-        then the metadata fields (project, notes) if they were given."""
-        from advisor.knowledge.answers import METADATA_FIELDS
+    def given(self) -> dict[str, Any]:
+        """Every answer given so far, reached by the walk or not, metadata included."""
+        return self.layers.given()
 
-        plain: dict[str, Any] = {}
-        for question in self.rulebase.questions:
-            if question.id in self.answers:
-                value = self.answers[question.id]
-                if question.kind == "set":
-                    value = [v for v in question.values if v in value]
-                plain[question.id] = value
-        plain.update({key: self.answers[key] for key in METADATA_FIELDS if key in self.answers})
-        return plain
+    def plain_answers(self) -> dict[str, Any]:
+        """Answers for a file or the engine: every given answer in question order (reached or
+        not), sets as lists in the question's value order, then the metadata (project, notes)."""
+        from advisor.services.answer_files import plain_answers
+
+        return plain_answers(self.given(), self.rulebase)
 
     def _prune(self) -> None:
-        """Drop answers the walk no longer reaches (remembered as defaults for later)."""
+        """Take answers the walk no longer reaches out of `answers` (remembered as defaults for
+        later; still given); the walk reads only reached answers, so one pass is enough."""
+        given = self.given()
+        self.answers = {k: v for k, v in given.items() if k not in self.unreached}
         for step in self.walk().statuses:
             if step.status == "ignored":
+                self.unreached.add(step.id)
                 self.remembered[step.id] = self.answers.pop(step.id)
                 if step.id in self.history:
                     self.history.remove(step.id)

@@ -5,11 +5,15 @@ sensible default; prompts erase themselves when done (the flow prints a one-line
 the answer instead, and can take it back off the screen when the user goes back). Every prompt
 returns the answer, or `BACK` (the "Back" choice or the Esc key); Ctrl-C raises
 KeyboardInterrupt and Ctrl-D EOFError, at any prompt, so the caller can save and stop.
+
+`WIDGETS` maps each question kind to its `Widget` (the prompt, and the answer in words); a new
+question kind is one more entry there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from advisor.knowledge.numbers import parse_number
@@ -37,19 +41,62 @@ STYLE = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Widget:
+    """How the questionnaire handles one question kind: the prompt, and the answer in words."""
+
+    ask: Callable[[Question, Any, str, bool, Terminal], Any]
+    """(question, default, why line, can go back, terminal) -> the answer, or BACK."""
+    words: Callable[[Question, Any], str]
+    """An answer in words, for the transcript and the review."""
+
+
 def ask_question(
     question: Question, default: Any, *, number: int, total: int, can_back: bool, term: Terminal
 ) -> Any:
     """Ask one question of any kind; returns its answer (sets as frozensets) or BACK."""
     why = f"({number}/{total}) Why we ask: {question.why}"
-    if question.kind in ("choice", "bool"):
-        choices: list[tuple[str, Any, str]] = [(c.label, c.value, c.help) for c in question.choices]
-        if question.kind == "bool":
-            choices = [("Yes", True, ""), ("No", False, "")]
-        return select(question.text, choices, default, [why], can_back, term)
-    if question.kind == "set":
-        return _checkbox(question, default, why, can_back, term)
-    return _number(question, default, why, can_back, term)
+    return widget_for(question).ask(question, default, why, can_back, term)
+
+
+def describe(question: Question, value: Any) -> str:
+    """An answer in words: choice labels, Yes/No, numbers with their unit."""
+    return widget_for(question).words(question, value)
+
+
+def widget_for(question: Question) -> Widget:
+    """The registered widget of the question's kind (`WIDGETS`)."""
+    widget = WIDGETS.get(question.kind)
+    if widget is None:
+        raise LookupError(f"no questionnaire widget for question kind '{question.kind}'")
+    return widget
+
+
+def _one_choice(question: Question, default: Any, why: str, can_back: bool, term: Terminal) -> Any:
+    choices = [(c.label, c.value, c.help) for c in question.choices]
+    return select(question.text, choices, default, [why], can_back, term)
+
+
+def _yes_no(question: Question, default: Any, why: str, can_back: bool, term: Terminal) -> Any:
+    choices: list[tuple[str, Any, str]] = [("Yes", True, ""), ("No", False, "")]
+    return select(question.text, choices, default, [why], can_back, term)
+
+
+def _choice_words(question: Question, value: Any) -> str:
+    return question.label_of(value)
+
+
+def _yes_no_words(question: Question, value: Any) -> str:
+    return "Yes" if value else "No"
+
+
+def _set_words(question: Question, value: Any) -> str:
+    labels = [c.label for c in question.choices if c.value in value]
+    return ", ".join(labels) if labels else "None"
+
+
+def _number_words(question: Question, value: Any) -> str:
+    return question.format_value(value)
 
 
 def select(
@@ -203,6 +250,16 @@ def _keys(can_back: bool) -> Any:
             event.app.exit(result=BACK)
 
     return keys
+
+
+# One entry per question kind (`advisor.knowledge.questions.KINDS`): a new kind adds its widget
+# here; the flow, the transcript and the review need no change.
+WIDGETS: dict[str, Widget] = {
+    "choice": Widget(_one_choice, _choice_words),
+    "set": Widget(_checkbox, _set_words),
+    "bool": Widget(_yes_no, _yes_no_words),
+    "int": Widget(_number, _number_words),
+}
 
 
 def _style() -> Any:

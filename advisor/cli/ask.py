@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from advisor.cli.common import add_answer_arguments
+from advisor.services.answer_files import partial_for
 
 if TYPE_CHECKING:
-    from advisor.ask.flow import SessionFiles
-    from advisor.ask.interview import Interview
     from advisor.ask.terminal import Terminal
     from advisor.knowledge.rulebase import RuleBase
+    from advisor.services.answer_files import SessionFiles
+    from advisor.services.answers import AnswerLayers
 
 DEFAULT_ANSWERS = "advisor-answers.toml"
 DEFAULT_RECORD = "advisor-decision.md"
@@ -48,13 +49,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default: offered as {DEFAULT_RECORD})",
     )
     parser.add_argument("--no-color", action="store_true", help="no colours (as does NO_COLOR=1)")
-
-
-def partial_for(path: Path) -> Path:
-    """Where a stopped session keeps its answers: `advisor-answers.toml` ->
-    `advisor-answers.partial.toml`, next to the answers file."""
-    stem = path.name.removesuffix(path.suffix) if path.suffix else path.name
-    return path.with_name(f"{stem.removesuffix('.partial')}.partial.toml")
 
 
 def run(args: argparse.Namespace, terminal: Terminal | None = None) -> int:
@@ -87,16 +81,17 @@ def run(args: argparse.Namespace, terminal: Terminal | None = None) -> int:
             terminal.err.write("advisor: stopped before any answer; nothing to save\n")
             return 130
         plan.stale_partial = plan.partial_path
-    interview = _interview(args, rulebase, plan)
+    layers = _layers(args, rulebase, plan)
     if not interactive:
-        return _without_terminal(interview, plan, terminal)
+        return _without_terminal(layers, rulebase, plan, terminal)
     from advisor.ask.flow import Session
+    from advisor.ask.interview import Interview
 
-    return Session(interview, terminal, plan).run()
+    return Session(Interview(rulebase, layers), terminal, plan).run()
 
 
 def _plan(args: argparse.Namespace) -> SessionFiles:
-    from advisor.ask.flow import SessionFiles, resume_command
+    from advisor.services.answer_files import SessionFiles, resume_command
 
     answers_path = Path(args.save_answers or DEFAULT_ANSWERS)
     derived = partial_for(answers_path)
@@ -124,44 +119,27 @@ def _plan(args: argparse.Namespace) -> SessionFiles:
     )
 
 
-def _interview(args: argparse.Namespace, rulebase: RuleBase, plan: SessionFiles) -> Interview:
-    """The answers known before asking: a resumed session, --answers, then --set."""
-    from advisor.ask.interview import Interview
-    from advisor.cli.common import gather_answers
-    from advisor.errors import AnswersError
-    from advisor.knowledge.answers import read_answers_file, validate_answers
+def _layers(args: argparse.Namespace, rulebase: RuleBase, plan: SessionFiles) -> AnswerLayers:
+    """The answers known before asking, validated: a resumed session, --answers, then --set."""
+    from advisor.cli.common import answer_layers
 
-    given: dict[str, Any] = {}
-    resumed = plan.resumed_from
-    if resumed is not None:
-        if not resumed.is_file():
-            raise AnswersError(
-                ["no saved answers to resume (advisor ask saves them there when stopped)"],
-                str(resumed),
-            )
-        given.update(read_answers_file(str(resumed)))
-    extra, _ = gather_answers(args, rulebase)
-    given.update(extra)
-    label = str(resumed) if resumed is not None else args.answers or "command line"
-    if args.settings and label != "command line":
-        label += " with --set"
-    try:
-        clean = validate_answers(given, rulebase) if given else {}
-    except AnswersError as exc:
-        raise exc.with_source(label) from None
-    return Interview(rulebase, clean)
+    return answer_layers(args, rulebase, partial=plan.resumed_from).validated(rulebase)
 
 
-def _without_terminal(interview: Interview, plan: SessionFiles, terminal: Terminal) -> int:
+def _without_terminal(
+    layers: AnswerLayers, rulebase: RuleBase, plan: SessionFiles, terminal: Terminal
+) -> int:
     """No terminal to ask in: recommend if nothing is missing, else say what is (exit 2)."""
-    from advisor.ask.flow import answers_header, record_text
-    from advisor.ask.savefile import dump_answers
-    from advisor.cli.common import write_file
-    from advisor.engine.assemble import advise
+    from advisor.engine.assemble import recommendation as assembled
+    from advisor.engine.decide import decide, walk
     from advisor.errors import AdvisorError
+    from advisor.render.markdown import render_markdown
     from advisor.render.text import render_text
+    from advisor.services.answer_files import answers_header, answers_text, plain_answers
+    from advisor.services.files import write_file
 
-    missing = interview.walk().missing
+    given = layers.given()
+    missing = walk(given, rulebase).missing
     if missing:
         ids = ", ".join(q.id for q in missing)
         raise AdvisorError(
@@ -170,20 +148,21 @@ def _without_terminal(interview: Interview, plan: SessionFiles, terminal: Termin
             "advisor: hint: pass them with --answers FILE (TOML or JSON; see `advisor schema`) "
             "or --set id=value, or run advisor ask in a terminal"
         )
-    recommendation = advise(interview.plain_answers(), interview.rulebase)
+    decision = decide(plain_answers(given, rulebase), rulebase)
+    recommendation = assembled(decision)
     files = []
     if plan.answers_explicit:
         path = plan.answers_path
-        files.append((path, dump_answers(interview.plain_answers(), path, answers_header(path))))
+        files.append((path, answers_text(decision.given, rulebase, path, answers_header(path))))
     if plan.record_explicit:
-        files.append((plan.record_path, record_text(recommendation, interview.rulebase)))
+        files.append((plan.record_path, render_markdown(recommendation, rulebase)))
     for path, _ in files:
         if path.exists():
             raise AdvisorError(
                 f"{path} already exists: not overwritten (remove it or name another file)"
             )
     terminal.out.write(
-        render_text(recommendation, interview.rulebase, color=terminal.color, width=terminal.width)
+        render_text(recommendation, rulebase, color=terminal.color, width=terminal.width)
     )
     for path, text in files:
         write_file(path, text)

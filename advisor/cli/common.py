@@ -1,16 +1,15 @@
-"""Helpers shared by subcommands: loading the rule base, reading answers, writing output."""
+"""Helpers shared by subcommands: the rule base and the answers their arguments name."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from advisor.knowledge.rulebase import RuleBase
+    from advisor.services.answers import AnswerLayers, HasAnswers
 
 
 def load_rulebase_from(args: argparse.Namespace) -> RuleBase:
@@ -40,118 +39,17 @@ def add_answer_arguments(parser: argparse.ArgumentParser, *, required: bool = Fa
     )
 
 
-def gather_answers(args: argparse.Namespace, rulebase: RuleBase) -> tuple[dict[str, Any], str]:
-    """Answers from --answers then --set (later wins), and a label naming where they came from."""
-    from advisor.knowledge.answers import parse_setting, read_answers_file
+def answer_layers(
+    args: argparse.Namespace,
+    rulebase: RuleBase,
+    *,
+    record: HasAnswers | None = None,
+    partial: Path | None = None,
+) -> AnswerLayers:
+    """The answer layers of --set and --answers, plus a record or a partial file when given
+    (precedence and error labels: `advisor.services.answers`)."""
+    from advisor.services.answers import gather
 
-    answers: dict[str, Any] = {}
-    label = "command line"
-    if args.answers:
-        stdin_text = _read_stdin() if args.answers == "-" else None
-        answers.update(read_answers_file(args.answers, stdin_text))
-        label = "<stdin>" if args.answers == "-" else args.answers
-    for setting in args.settings:
-        key, value = parse_setting(setting, rulebase)
-        answers[key] = value
-    if args.settings and args.answers:
-        label += " with --set"
-    return answers, label
-
-
-def _read_stdin() -> str:
-    """Standard input decoded strictly as UTF-8 (not with the locale's surrogateescape)."""
-    from advisor.knowledge.answers import decode_utf8
-
-    buffer = getattr(sys.stdin, "buffer", None)
-    if buffer is None:  # a text stream put in its place (an embedding program)
-        return sys.stdin.read()
-    return decode_utf8(buffer.read(), "<stdin>")
-
-
-def write_output(text: str, output: str | None) -> None:
-    """Print to stdout, or write the file (its folder is created) and say where."""
-    text = text if text.endswith("\n") else text + "\n"
-    if output is None or output == "-":
-        sys.stdout.write(text)
-        return
-    write_file(Path(output), text)
-    print(f"advisor: wrote {output}", file=sys.stderr)
-
-
-def write_file(path: Path, text: str) -> None:
-    """Write a file the user named, atomically (creating its folder); a failure is their input to
-    fix (OutputError).
-
-    Every file the advisor writes (records, answers, the questionnaire's partial answers) goes
-    through here. The text is written to a temporary file beside the target (`.NAME.*.tmp`),
-    flushed and fsynced, given the permission bits of the file it replaces (a new file gets
-    0o666 & ~umask, as with a plain open), then renamed onto the target, and the folder is
-    fsynced where the system allows. So kill -9, Ctrl-C or a full disk leaves the old file or the
-    new one, never a truncated one; on any failure the temporary file is removed. A symbolic link
-    is kept: the file it points to is replaced.
-    """
-    import errno
-    import tempfile
-
-    from advisor.errors import OutputError
-
-    if path.is_dir():
-        raise OutputError(str(path), "it is a folder")
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        reason = f"the text is not valid Unicode (character {exc.start + 1} is a lone surrogate)"
-        raise OutputError(str(path), reason) from None
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    temporary: str | None = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists() and not os.access(target, os.W_OK):  # refused, as by a plain open
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
-        mode = _mode_for(target)
-        handle, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name[:64]}.", suffix=".tmp"
-        )
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(handle, view) :]
-            os.chmod(temporary, mode)
-            os.fsync(handle)
-        finally:
-            os.close(handle)
-        os.replace(temporary, target)
-        temporary = None
-    except OSError as exc:
-        raise OutputError(str(path), exc.strerror or str(exc)) from None
-    finally:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-    _fsync_folder(target.parent)
-
-
-def _mode_for(target: Path) -> int:
-    """The permission bits the written file gets: those of the file it replaces, else the
-    default of a new file (0o666 less the umask)."""
-    import stat
-
-    try:
-        return stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0o022)  # reading the umask means setting it; restored at once
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable where the system allows fsyncing a folder (not Windows)."""
-    try:
-        handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(handle)
-    finally:
-        os.close(handle)
+    return gather(
+        rulebase, settings=args.settings, answers_file=args.answers, record=record, partial=partial
+    )

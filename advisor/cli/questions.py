@@ -14,8 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from advisor.cli.common import load_rulebase_from, write_output
+    from advisor.cli.common import load_rulebase_from
     from advisor.render.questions import questions_data, questions_markdown
+    from advisor.services.files import write_output
 
     rulebase = load_rulebase_from(args)
     if args.format == "json":

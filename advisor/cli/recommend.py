@@ -36,20 +36,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.cli.common import gather_answers, load_rulebase_from, write_output
+    from advisor.cli.common import answer_layers, load_rulebase_from
     from advisor.engine.assemble import advise
-    from advisor.errors import AnswersError
+    from advisor.services.files import write_output
 
     rulebase = load_rulebase_from(args)
     record = _read_record(args)
-    answers, label = gather_answers(args, rulebase)
-    if record is not None:
-        answers = {**record.answers, **answers}
-        label = record.source + (" with --set" if args.settings else "")
-    try:
-        recommendation = advise(answers, rulebase)
-    except AnswersError as exc:
-        raise exc.with_source(label) from None
+    layers = answer_layers(args, rulebase, record=record)
+    with layers.attributed():
+        recommendation = advise(layers.given(), rulebase)
     options: dict[str, Any] = {"date": args.date, "kb_base_url": args.kb_base_url}
     if record is not None:
         options["front_matter"] = record.front_matter

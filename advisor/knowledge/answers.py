@@ -12,10 +12,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from advisor.errors import AnswersError
@@ -334,42 +332,3 @@ def decode_utf8(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         problem = f"not valid UTF-8 at byte {exc.start} (save the answers as UTF-8 text)"
         raise AnswersError([problem], source) from None
-
-
-def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any]:
-    """Read answers from a JSON or TOML file (`-`: standard input, either format)."""
-    if path == "-":
-        text = stdin_text if stdin_text is not None else ""
-        name = "<stdin>"
-        formats = ["json", "toml"] if text.lstrip().startswith(("{", "[")) else ["toml", "json"]
-    else:
-        file = Path(path)
-        name = path
-        try:
-            raw = file.read_bytes()
-        except FileNotFoundError:
-            raise AnswersError(["file not found"], name) from None
-        except OSError as exc:
-            raise AnswersError([f"cannot read the file ({exc.strerror or exc})"], name) from None
-        text = decode_utf8(raw, name)
-        suffix = file.suffix.lower()
-        if suffix == ".json":
-            formats = ["json"]
-        elif suffix == ".toml":
-            formats = ["toml"]
-        else:
-            formats = ["json", "toml"] if text.lstrip().startswith("{") else ["toml", "json"]
-    errors = []
-    for fmt in formats:
-        try:
-            data: Any = json.loads(text) if fmt == "json" else tomllib.loads(text)
-        except json.JSONDecodeError as exc:
-            errors.append(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
-            continue
-        except tomllib.TOMLDecodeError as exc:
-            errors.append(f"not valid TOML: {exc}")
-            continue
-        if not isinstance(data, dict):
-            raise AnswersError(["expected an object/table mapping question ids to answers"], name)
-        return data
-    raise AnswersError([errors[0]], name)

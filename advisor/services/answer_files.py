@@ -1,0 +1,214 @@
+"""Answers files: reading them (JSON, TOML, standard input), writing them, and the partial file.
+
+This module reads and writes text only (no rule-base knowledge beyond question order); the
+answer layers read from files are made in `advisor.services.answers`.
+
+`advisor recommend --answers` and `advisor ask --answers` read what `advisor ask` writes. TOML is
+written by hand (the standard library reads TOML but does not write it); the values are flat
+(strings, booleans, integers, lists of strings), so a small writer with correct string escaping
+is enough. Keys follow the question order, so the same answers give the same bytes.
+
+A questionnaire stopped with Ctrl-C keeps its answers in a partial file next to the answers file
+(`advisor-answers.toml` -> `advisor-answers.partial.toml`); `SessionFiles` says where each file
+of a session goes, and `resume_command` how to pick a stopped session up again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import sys
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from advisor.errors import AnswersError
+from advisor.knowledge.answers import decode_utf8
+from advisor.knowledge.files import MAX_FILE_BYTES, Unreadable, read_bytes
+
+if TYPE_CHECKING:
+    from advisor.knowledge.rulebase import RuleBase
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any]:
+    """Read answers from a JSON or TOML file (`-`: standard input, either format; `stdin_text`
+    stands for it when given). Files and standard input are read as strict UTF-8, at most
+    `MAX_FILE_BYTES`; a pipe, device or folder named as a file is refused, not waited on."""
+    if path == "-":
+        text = stdin_text if stdin_text is not None else read_stdin()
+        name = "<stdin>"
+        formats = ["json", "toml"] if text.lstrip().startswith(("{", "[")) else ["toml", "json"]
+    else:
+        file = Path(path)
+        name = path
+        if not file.exists() and not file.is_symlink():
+            raise AnswersError(["file not found"], name)
+        try:
+            raw = read_bytes(file)
+        except Unreadable as exc:
+            raise AnswersError([f"{exc}; name an answers file"], name) from None
+        text = decode_utf8(raw.removeprefix(b"\xef\xbb\xbf"), name)
+        suffix = file.suffix.lower()
+        if suffix == ".json":
+            formats = ["json"]
+        elif suffix == ".toml":
+            formats = ["toml"]
+        else:
+            formats = ["json", "toml"] if text.lstrip().startswith("{") else ["toml", "json"]
+    errors = []
+    for fmt in formats:
+        try:
+            data: Any = json.loads(text) if fmt == "json" else tomllib.loads(text)
+        except json.JSONDecodeError as exc:
+            errors.append(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+            continue
+        except tomllib.TOMLDecodeError as exc:
+            errors.append(f"not valid TOML: {exc}")
+            continue
+        if not isinstance(data, dict):
+            raise AnswersError(["expected an object/table mapping question ids to answers"], name)
+        return data
+    raise AnswersError([errors[0]], name)
+
+
+def read_stdin() -> str:
+    """Standard input decoded strictly as UTF-8 (not with the locale's surrogateescape), at most
+    `MAX_FILE_BYTES` (so `--answers - < /dev/zero` stops with an error, not with all memory)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream put in its place (an embedding program)
+        text: str = sys.stdin.read(MAX_FILE_BYTES + 1)
+        data = text.encode("utf-8", "surrogatepass")
+    else:
+        data = buffer.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        problem = f"more than the limit of {MAX_FILE_BYTES:,} bytes on standard input"
+        raise AnswersError([problem], "<stdin>")
+    return decode_utf8(data.removeprefix(b"\xef\xbb\xbf"), "<stdin>")
+
+
+# -- writing --------------------------------------------------------------------------------
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return toml_string(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as an answer")
+
+
+def toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else toml_string(key)
+
+
+def dump_toml(answers: Mapping[str, Any], header: Sequence[str] = ()) -> str:
+    """`key = value` lines in the mapping's order, after `# ` comment lines."""
+    lines = [f"# {line}".rstrip() for line in header] + ([""] if header else [])
+    lines += [f"{toml_key(key)} = {toml_value(value)}" for key, value in answers.items()]
+    return "\n".join(lines) + "\n"
+
+
+def dump_answers(answers: Mapping[str, Any], path: Path, header: Sequence[str] = ()) -> str:
+    """The text of an answers file for `path`: JSON for `.json`, TOML otherwise."""
+    if path.suffix.lower() == ".json":
+        return json.dumps(dict(answers), indent=2, ensure_ascii=False) + "\n"
+    return dump_toml(answers, header)
+
+
+def plain_answers(given: Mapping[str, Any], rulebase: RuleBase) -> dict[str, Any]:
+    """Given answers as an answers file holds them: question order (reached by the walk or
+    not), a many-choice answer as a list in the question's value order, then the metadata
+    (project, notes) that has a value. `Decision.given` or `AnswerLayers.given()` go in."""
+    out: dict[str, Any] = {}
+    for question in rulebase.questions:
+        if question.id in given:
+            value = given[question.id]
+            if isinstance(value, (frozenset, set)):
+                value = [v for v in question.values if v in value]
+            out[question.id] = value
+    out.update({k: v for k, v in given.items() if k not in out and v is not None})
+    return out
+
+
+def answers_text(
+    given: Mapping[str, Any], rulebase: RuleBase, path: Path, header: Sequence[str] = ()
+) -> str:
+    """The answers file for `path` (JSON for `.json`, else TOML) of every given answer."""
+    return dump_answers(plain_answers(given, rulebase), path, header)
+
+
+def answers_header(path: Path) -> tuple[str, ...]:
+    name = shlex.quote(str(path))
+    return (
+        "Answers for llm-advisor, written by `advisor ask`.",
+        f"Recommend: advisor recommend --answers {name}",
+        f"Change:    advisor ask --answers {name}",
+    )
+
+
+# -- a questionnaire session's files ---------------------------------------------------------
+
+
+def partial_for(path: Path) -> Path:
+    """Where a stopped session keeps its answers: `advisor-answers.toml` ->
+    `advisor-answers.partial.toml`, next to the answers file."""
+    stem = path.name.removesuffix(path.suffix) if path.suffix else path.name
+    return path.with_name(f"{stem.removesuffix('.partial')}.partial.toml")
+
+
+def partial_header(resume: str) -> tuple[str, ...]:
+    return ("Unfinished answers, saved when `advisor ask` was stopped.", f"Resume: {resume}")
+
+
+def resume_command(words: list[str], partial: Path | None) -> str:
+    """The command that resumes: `advisor [global options] ask [options] --resume [FILE]`."""
+    tail = ["--resume"] + ([str(partial)] if partial is not None else [])
+    return " ".join(shlex.quote(word) for word in ["advisor", *words, *tail])
+
+
+@dataclass
+class SessionFiles:
+    """Where files go: the answers, the decision record, the partial answers on interruption."""
+
+    answers_path: Path
+    answers_explicit: bool
+    record_path: Path
+    record_explicit: bool
+    partial_path: Path
+    resume_command: str
+    resumed_from: Path | None = None
+    stale_partial: Path | None = None  # deleted once the full answers are saved
+    answers_saved: bool = False
