@@ -69,3 +69,21 @@ def test_a_huge_kb_page_is_refused(rules_copy: tuple[Path, Path]) -> None:
 def test_load_rulebase_with_a_wrong_type_is_a_clear_error() -> None:
     with pytest.raises(RuleFileError, match="rules_dir must be a folder path"):
         advisor.load_rulebase(5)  # type: ignore[arg-type]
+
+
+def test_a_rule_base_over_the_rule_limit_is_refused(rules_copy: tuple[Path, Path]) -> None:
+    from advisor.knowledge.loader import MAX_RULES
+
+    rules, kb = rules_copy
+    cite = "kb/prompt-engineering.md#start-with-prompts-and-evals"
+    entry = (
+        '[[rule]]\nid = "r{n}"\nwhen = "true"\nthen = "tactic:few_shot"\n'
+        'because = "b"\ncite = ["{c}"]\n'
+    )
+    for part in range(2):
+        text = "".join(
+            entry.format(n=f"{part}_{n}", c=cite) for n in range(MAX_RULES // 2 + 1)
+        )
+        (rules / f"zz_many_{part}.toml").write_text(text)
+    with pytest.raises(RuleFileError, match="more than the limit of 20,000"):
+        advisor.load_rulebase(rules, kb)

@@ -30,6 +30,10 @@ from advisor.knowledge.rules import (
 from advisor.knowledge.tomlfile import read_toml
 from advisor.vocabulary import DEFAULT, Vocabulary, extend
 
+MAX_RULES = 20_000
+"""The most rules one rule base may hold (the shipped base has about 60; the benchmarks load
+10,000, which `advisor lint` proves in about 5 s)."""
+
 
 def content_digest(rules_dir: Path, kb_dir: Path) -> str:
     """A hash of every file that shapes the rule base, and of the code version reading them."""
@@ -93,6 +97,15 @@ def _parse_rulebase(rules_path: Path, kb_path: Path, questions_path: Path, diges
     )
     vocabulary = _read_vocabulary(rules_path / VOCABULARY_FILE)
     rule_files = read_rule_files(rule_paths)
+    total = sum(len(f.data.get("rule", ())) for f in rule_files if isinstance(f.data, dict))
+    if total > MAX_RULES:
+        raise RuleFileError(
+            str(rules_path),
+            "",
+            f"{total:,} rules, more than the limit of {MAX_RULES:,} for one rule base "
+            "(lint and what-if prove properties over every combination of answers; split the "
+            "rules into smaller packs)",
+        )
     raw_definitions = read_definitions(rule_files)
     definitions: dict[str, cond.Node] = {}
 
