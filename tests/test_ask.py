@@ -20,12 +20,13 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+import advisor
 from advisor.ask import flow, widgets
 from advisor.ask.terminal import Terminal
 from advisor.cli import ask as ask_command
 from advisor.cli.main import build_parser
 from advisor.engine.assemble import advise
-from advisor.engine.decide import walk
+from advisor.engine.decide import decide, walk
 from advisor.knowledge.questions import Question
 from advisor.knowledge.rulebase import RuleBase
 from advisor.render.markdown import render_markdown
@@ -232,7 +233,7 @@ def test_full_run_saves_answers_and_record(ask: Callable[..., Run], rulebase: Ru
     recommendation = advise(saved, rulebase)
     assert render_text(recommendation, rulebase) in run.out
     record = Path("advisor-decision.md").read_text(encoding="utf-8")
-    assert record == render_markdown(recommendation, rulebase)
+    assert record == render_markdown(decide(saved, rulebase))
     assert "\x1b[" not in run.out
 
 
@@ -472,7 +473,7 @@ def test_answers_the_walk_stops_reaching_are_kept_in_the_saved_file(
     reviews = [s for s in run.user.seen if s.kind == "review"]
     assert "data_shapes" not in reviews[-1].values  # not shown: the walk does not reach it
     record = Path("advisor-decision.md").read_text(encoding="utf-8")
-    assert record == render_markdown(advise(saved, rulebase), rulebase)
+    assert record == render_markdown(advisor.decide(saved, rulebase))
 
 
 def test_given_answers_the_walk_does_not_reach_are_kept_in_the_saved_file(

@@ -17,7 +17,7 @@ import pytest
 from conftest import ADVISOR
 
 from advisor.ask.interview import Interview
-from advisor.engine.assemble import advise
+from advisor.engine.decide import decide
 from advisor.knowledge.questions import Question
 from advisor.knowledge.rulebase import RuleBase
 from advisor.render.markdown import render_markdown
@@ -73,4 +73,4 @@ def test_from_bare_advisor_to_a_decision_record(tmp_path: Path, rulebase: RuleBa
     saved = tomllib.loads((tmp_path / "advisor-answers.toml").read_text(encoding="utf-8"))
     assert saved == typed
     record = (tmp_path / "advisor-decision.md").read_text(encoding="utf-8")
-    assert record == render_markdown(advise(saved, rulebase), rulebase)
+    assert record == render_markdown(decide(saved, rulebase))

@@ -29,9 +29,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_contains_rules_and_kb(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    shipped_rules = {p.name for p in (ROOT / "rules").glob("*.toml")}
+    rules = ROOT / "rules"
+    shipped_rules = {p.relative_to(rules).as_posix() for p in rules.rglob("*.toml")}
+    assert "record/record.toml" in shipped_rules  # the record's wording, read by services
     shipped_kb = {p.name for p in (ROOT / "kb").glob("*.md")}
-    assert {Path(n).name for n in names if n.startswith("advisor/_data/rules/")} == shipped_rules
+    prefix = "advisor/_data/rules/"
+    assert {n.removeprefix(prefix) for n in names if n.startswith(prefix)} == shipped_rules
     assert {Path(n).name for n in names if n.startswith("advisor/_data/kb/")} == shipped_kb
     assert any(n.endswith("entry_points.txt") for n in names)
 
@@ -71,6 +74,15 @@ def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert "rag" in data["techniques"]
+    record = subprocess.run(
+        [str(script), "recommend", "--answers", "answers.json", "--format", "markdown"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # the record's wording (rules/record/record.toml) ships in the wheel
+    assert record.returncode == 0, record.stderr
+    assert "### Confirmation" in record.stdout
     where = subprocess.run(
         [
             str(python),

@@ -18,13 +18,18 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from advisor.engine.assemble import advise
+from advisor import render
+from advisor.engine.alternatives import alternatives
+from advisor.engine.assemble import advise, given_answers, recommendation
+from advisor.engine.decide import decide
+from advisor.engine.decision import Decision
+from advisor.engine.support import decision_path, support
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.rulebase import RuleBase
 from advisor.models import Recommendation
 from advisor.render.markdown import render_markdown
 from advisor.render.mermaid import mermaid_label, render_mermaid
-from advisor.render.path import support
+from advisor.services.record_data import record_data
 from advisor.services.records import (
     FORMAT,
     Outcome,
@@ -58,10 +63,15 @@ def scenario(name: str) -> dict[str, Any]:
 
 def render_scenario(name: str, rulebase: RuleBase, **options: Any) -> tuple[Recommendation, str]:
     data = scenario(name)
-    rec = advise(data["answers"], rulebase)
+    decision = decide(data["answers"], rulebase)
     options.setdefault("date", data.get("date", DATE))
     options.setdefault("kb_base_url", data.get("kb_base_url"))
-    return rec, render_markdown(rec, rulebase, **options)
+    return recommendation(decision), record_of(decision, **options)
+
+
+def record_of(decision: Decision, **options: Any) -> str:
+    """The markdown record of a decision, through the registry of output formats."""
+    return render.render(decision, "markdown", **options)
 
 
 @dataclass
@@ -389,9 +399,9 @@ HOSTILE_NOTES = (
 
 
 def test_user_text_cannot_break_the_document(rulebase: RuleBase, answers: dict[str, Any]) -> None:
-    plain = render_markdown(advise(answers, rulebase), rulebase, date=DATE)
+    plain = record_of(decide(answers, rulebase), date=DATE)
     hostile_answers = {**answers, "project": HOSTILE_PROJECT, "notes": HOSTILE_NOTES}
-    text = render_markdown(advise(hostile_answers, rulebase), rulebase, date=DATE)
+    text = record_of(decide(hostile_answers, rulebase), date=DATE)
     doc, plain_doc = parse_document(text), parse_document(plain)
     assert doc.headings[1:] == plain_doc.headings[1:]
     assert doc.headings[0] == (1, plain_doc.headings[0][1].replace(
@@ -425,10 +435,10 @@ def test_output_is_deterministic(rulebase: RuleBase) -> None:
 def test_date_comes_from_the_argument_then_source_date_epoch(
     rulebase: RuleBase, answers: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rec = advise(answers, rulebase)
+    decision = decide(answers, rulebase)
 
     def date_of(**options: Any) -> str:
-        text = render_markdown(rec, rulebase, **options)
+        text = record_of(decision, **options)
         return front_matter_map(parse_document(text).front_matter)["date"]
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14T22:13:20Z
@@ -445,9 +455,9 @@ def test_date_comes_from_the_argument_then_source_date_epoch(
 def test_a_base_url_that_would_break_links_is_refused(
     rulebase: RuleBase, answers: dict[str, Any]
 ) -> None:
-    rec = advise(answers, rulebase)
+    decision = decide(answers, rulebase)
     with pytest.raises(RecordError, match="--kb-base-url"):
-        render_markdown(rec, rulebase, date=DATE, kb_base_url="https://x.example/a b/")
+        record_of(decision, date=DATE, kb_base_url="https://x.example/a b/")
 
 
 # --------------------------------------------------------------------------- reading records back
@@ -455,18 +465,19 @@ def test_a_base_url_that_would_break_links_is_refused(
 
 def test_a_record_reads_back_its_answers_and_outcome(rulebase: RuleBase) -> None:
     rec, text = render_scenario("support_bot", rulebase)
+    decision = decide(scenario("support_bot")["answers"], rulebase)
     record = parse_record(text, "0001.md")
     assert record is not None
     defaulted = {s.id for s in rec.trace if s.kind == "defaulted"}
-    assert record.answers == {k: v for k, v in rec.answers.items() if k not in defaulted}
-    assert record.outcome == Outcome.of(rec)
+    ignored = {s.id for s in rec.trace if s.kind == "ignored"}
+    assert ignored, "the scenario gives an answer the walk does not reach"
+    # every answer given is kept, reached or not; defaults are applied again
+    assert record.answers == given_answers(decision)
+    assert ignored <= set(record.answers) and not defaulted & set(record.answers)
+    assert record.outcome == Outcome.of(decision)
     assert (record.rules, record.rules_version) == (rulebase.name, rec.rules_version)
     assert record.status == "proposed" and not record.closed
-    again = advise(record.answers, rulebase)  # unreached answers were dropped: same advice
-    assert again.model_copy(update={"trace": rec.trace}) == rec
-    assert [s for s in rec.trace if s not in again.trace] == [
-        s for s in rec.trace if s.kind == "ignored"
-    ]
+    assert advise(record.answers, rulebase) == rec
 
 
 def test_regenerating_keeps_the_teams_front_matter(rulebase: RuleBase) -> None:
@@ -478,7 +489,9 @@ def test_regenerating_keeps_the_teams_front_matter(rulebase: RuleBase) -> None:
     )
     record = parse_record(edited, "0002.md")
     assert record is not None and record.status == "accepted"
-    again = render_markdown(rec, rulebase, date="2025-03-01", front_matter=record.front_matter)
+    decision = decide(record.answers, rulebase)
+    again = render_markdown(decision, date="2025-03-01", front_matter=record.front_matter)
+    assert again == record_of(decision, date="2025-03-01", front_matter=record.front_matter)
     lines = parse_document(again).front_matter
     assert lines[:7] == [
         "status: accepted  # by the architecture board",
@@ -544,11 +557,42 @@ def test_front_matter_entries_keep_raw_lines() -> None:
     assert entries[1].lines == ("list:", "- a", "- b")
 
 
+def test_a_record_without_a_newer_kind_reads_it_as_empty() -> None:
+    recorded = Outcome({"techniques": ("prompt_engineering",), "findings": {}})
+    current = Outcome({"techniques": ("prompt_engineering",), "tactics": ("few_shot",),
+                       "reranker": True, "findings": {}})  # fmt: skip
+    assert compare(recorded, current) == ["tactics: added few_shot", "re-ranker: no -> yes"]
+    assert compare(current, recorded) == ["tactics: removed few_shot", "re-ranker: yes -> no"]
+
+
+def test_alternatives_cost_one_decision_per_option(
+    rulebase: RuleBase, answers: dict[str, Any]
+) -> None:
+    options = record_data(rulebase).options
+    decision = decide(answers, rulebase)
+    found = alternatives(decision, options)
+    assert found.decisions == len(options)
+    assert found.path == decision_path(decision)
+    own = decide({**answers, "proposed": list(options[1])}, rulebase)
+    assert alternatives(own, options).decisions == len(options) - 1  # its own proposal reused
+    for option in options:
+        what_if = decide({**answers, "proposed": list(option)}, rulebase)
+        assert [f.id for f in found.of(option)] == [
+            f.id for f in what_if.findings if any("proposed" in r.when_text for r in f.rules)
+        ]
+    assert "fine_tuning_does_not_add_knowledge" in {
+        f.id for f in found.of(("prompt_engineering", "fine_tuning"))
+    }
+
+
 def test_compare_names_what_changed() -> None:
-    old = Outcome(("prompt_engineering", "rag"), ("clear_instructions",), ("vector", "keyword"),
-                  True, (), (("a", "medium"), ("b", "low")))  # fmt: skip
-    new = Outcome(("prompt_engineering", "rag", "fine_tuning"), ("clear_instructions",),
-                  ("vector",), False, ("style",), (("a", "high"), ("c", "info")))  # fmt: skip
+    old = Outcome({"techniques": ("prompt_engineering", "rag"), "tactics": ("clear_instructions",),
+                   "retrievers": ("vector", "keyword"), "reranker": True, "purposes": (),
+                   "findings": {"a": "medium", "b": "low"}})  # fmt: skip
+    new = Outcome({"techniques": ("prompt_engineering", "rag", "fine_tuning"),
+                   "tactics": ("clear_instructions",), "retrievers": ("vector",),
+                   "reranker": False, "purposes": ("style",),
+                   "findings": {"a": "high", "c": "info"}})  # fmt: skip
     assert compare(old, old) == []
     assert compare(old, new) == [
         "techniques: added fine_tuning",
@@ -560,6 +604,7 @@ def test_compare_names_what_changed() -> None:
 
 
 def test_mermaid_source_matches_the_record_block(rulebase: RuleBase) -> None:
-    rec, text = render_scenario("all_three", rulebase)
+    _, text = render_scenario("all_three", rulebase)
+    decision = decide(scenario("all_three")["answers"], rulebase)
     fence = next(content for info, content in parse_document(text).fences if info == "mermaid")
-    assert fence == render_mermaid(rec, rulebase)
+    assert fence == render_mermaid(decision, decision_path(decision), record_data(rulebase))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import RunResult
+from conftest import ROOT, RunResult
 from test_record import DATE, front_matter_map, parse_document, scenario
 
 from advisor.knowledge.rulebase import RuleBase
@@ -195,3 +195,35 @@ def test_closed_decisions_are_skipped_by_check(run_cli: Run, tmp_path: Path) -> 
     result = run_cli("check", "docs")
     assert result.returncode == 0, result.stdout
     assert "docs/decisions/0000-old.md: skipped (status: deprecated)" in result.stdout
+
+
+def test_an_edited_answer_that_reaches_another_question_regenerates(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    """Answers the walk did not reach are kept in the record, so editing `behavior` to a style
+    gap (which makes the walk ask `model_access`) regenerates instead of failing on a missing
+    answer."""
+    example = ROOT / "examples" / "support-bot.toml"
+    made = run_cli("recommend", "--answers", str(example), "--format", "markdown",
+                   "--date", DATE, "--output", RECORD)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    record = tmp_path / RECORD
+    kept = parse_record(record.read_text(encoding="utf-8"), RECORD)
+    assert kept is not None and kept.answers["model_access"] == "api"  # given, not reached
+    edit_block(record, record, lambda d: d["answers"].update(behavior="hard_to_describe"))
+
+    stale = run_cli("check", RECORD)
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert f"{RECORD}: stale" in stale.stdout
+
+    again = run_cli("recommend", "--from-record", RECORD, "--format", "markdown",
+                    "--date", DATE, "--output", RECORD)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    text = record.read_text(encoding="utf-8")
+    regenerated = parse_record(text, RECORD)
+    assert regenerated is not None
+    assert regenerated.answers["behavior"] == "hard_to_describe"
+    assert regenerated.answers["model_access"] == "api"
+    drivers = parse_document(text).section_text("Decision Drivers")
+    assert "Hosted API, no fine-tuning" in drivers  # model_access is now on the path
+    assert run_cli("check", RECORD).returncode == 0

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from advisor.ask.terminal import Terminal
     from advisor.engine.decision import Decision
     from advisor.knowledge.questions import Question
-    from advisor.models import Recommendation
 
 SHOW = "\x00show"
 _OTHER = "\x00other"
@@ -43,8 +42,8 @@ class Session:
         """The whole session; returns the exit code (0 done, 130 stopped)."""
         try:
             self.questions()
-            recommendation = self.recommend()
-            self.offer_files(recommendation)
+            decision = self.recommend()
+            self.offer_files(decision)
         except (KeyboardInterrupt, EOFError):
             return self.stop()
         self.forget_partial()
@@ -141,26 +140,23 @@ class Session:
 
     # -- recommendation and files ---------------------------------------------------------
 
-    def recommend(self) -> Recommendation:
-        from advisor.engine.assemble import recommendation as assembled
+    def recommend(self) -> Decision:
         from advisor.engine.decide import decide
-        from advisor.render.text import headline, render_text
+        from advisor.render import render
+        from advisor.render.text import headline
 
-        self.decision = decide(self.interview.plain_answers(), self.interview.rulebase)
-        recommendation = assembled(self.decision)
+        decision = self.decision = decide(self.interview.plain_answers(), self.interview.rulebase)
         self.on_screen.clear()
         self.term.say()
-        text = render_text(
-            recommendation, self.interview.rulebase, color=self.term.color, width=self.term.width
-        )
+        text = render(decision, "text", color=self.term.color, width=self.term.width)
         self.term.out.write(text)
         self.term.say()
         if text.count("\n") > 20:  # the headline has scrolled away: repeat it by the prompts
-            summary = f"Recommendation: {headline(recommendation)} (details above)"
+            summary = f"Recommendation: {headline(decision)} (details above)"
             self.term.say(self.term.paint(summary, "bold"))
-        return recommendation
+        return decision
 
-    def offer_files(self, recommendation: Recommendation) -> None:
+    def offer_files(self, decision: Decision) -> None:
         plan = self.plan
         saved = self.offer(
             "Save your answers?",
@@ -178,7 +174,7 @@ class Session:
             "An architecture decision record of this recommendation, for the project's docs.",
             plan.record_path,
             plan.record_explicit,
-            lambda path: record_text(recommendation, self.interview.rulebase),
+            lambda path: record_text(decision),
         )
         if written is not None:
             self.term.say(f"{self.term.paint('✔', 'green')} Wrote the decision record to {written}")
@@ -285,7 +281,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def record_text(recommendation: Recommendation, rulebase: Any) -> str:
-    from advisor.render.markdown import render_markdown
+def record_text(decision: Decision) -> str:
+    from advisor.render import render
 
-    return render_markdown(recommendation, rulebase)
+    return render(decision, "markdown")

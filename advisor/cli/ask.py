@@ -130,11 +130,9 @@ def _without_terminal(
     layers: AnswerLayers, rulebase: RuleBase, plan: SessionFiles, terminal: Terminal
 ) -> int:
     """No terminal to ask in: recommend if nothing is missing, else say what is (exit 2)."""
-    from advisor.engine.assemble import recommendation as assembled
     from advisor.engine.decide import decide, walk
     from advisor.errors import AdvisorError
-    from advisor.render.markdown import render_markdown
-    from advisor.render.text import render_text
+    from advisor.render import render
     from advisor.services.answer_files import answers_header, answers_text, plain_answers
     from advisor.services.files import write_file
 
@@ -149,21 +147,18 @@ def _without_terminal(
             "or --set id=value, or run advisor ask in a terminal"
         )
     decision = decide(plain_answers(given, rulebase), rulebase)
-    recommendation = assembled(decision)
     files = []
     if plan.answers_explicit:
         path = plan.answers_path
         files.append((path, answers_text(decision.given, rulebase, path, answers_header(path))))
     if plan.record_explicit:
-        files.append((plan.record_path, render_markdown(recommendation, rulebase)))
+        files.append((plan.record_path, render(decision, "markdown")))
     for path, _ in files:
         if path.exists():
             raise AdvisorError(
                 f"{path} already exists: not overwritten (remove it or name another file)"
             )
-    terminal.out.write(
-        render_text(recommendation, rulebase, color=terminal.color, width=terminal.width)
-    )
+    terminal.out.write(render(decision, "text", color=terminal.color, width=terminal.width))
     for path, text in files:
         write_file(path, text)
         terminal.err.write(f"advisor: wrote {path}\n")

@@ -1,7 +1,8 @@
 """`advisor check PATH...`: re-evaluate decision records with the current rules, for CI.
 
 Each record's embedded answers are run through the current rule base and the outcome
-(techniques, sub-choices, findings) is compared with the one recorded. Versions and wording are
+(techniques, sub-choices, findings: one entry per outcome kind of the vocabulary) is compared
+with the one recorded; a kind the record does not hold counts as empty. Versions and wording are
 not compared: a new rules version that gives the same advice leaves a record current.
 Exit codes: 0 every record current, 1 at least one stale, 2 a record (or path) that cannot be
 read. Markdown files without an embedded record, and deprecated, superseded or rejected
@@ -100,12 +101,12 @@ def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
 
 def _check(record: Record, rulebase: RuleBase, args: argparse.Namespace) -> tuple[str, list[str]]:
     """('current' | 'stale', report lines); a record whose answers no longer fit is unreadable."""
-    from advisor.engine.assemble import advise
+    from advisor.engine.decide import decide
     from advisor.errors import AnswersError
     from advisor.services.records import Outcome, RecordError, compare
 
     try:
-        current = advise(record.answers, rulebase)
+        current = decide(record.answers, rulebase)
     except AnswersError as exc:
         problems = "; ".join(exc.problems)
         raise RecordError(
@@ -118,7 +119,7 @@ def _check(record: Record, rulebase: RuleBase, args: argparse.Namespace) -> tupl
         notes.append(
             f"note: recorded with the rule base '{record.rules}', checked with '{rulebase.name}'"
         )
-    changes = compare(record.outcome, Outcome.of(current))
+    changes = compare(record.outcome, Outcome.of(current), rulebase.vocabulary)
     versions = f"rules {record.rules_version}"
     if record.rules_version != rulebase.version:
         versions += f" -> {rulebase.version}"

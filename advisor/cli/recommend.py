@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor.cli.common import add_answer_arguments
+from advisor.render import FORMATS
 
-FORMATS = ("text", "json", "markdown")
+if TYPE_CHECKING:
+    from advisor.engine.decision import Decision
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_answer_arguments(parser)
     parser.add_argument(
-        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+        "--format",
+        choices=tuple(FORMATS),
+        default="text",
+        help="output format (default: text)",
     )
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     parser.add_argument(
@@ -37,19 +42,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from advisor.cli.common import answer_layers, load_rulebase_from
-    from advisor.engine.assemble import advise
+    from advisor.engine.decide import decide
     from advisor.services.files import write_output
 
     rulebase = load_rulebase_from(args)
     record = _read_record(args)
     layers = answer_layers(args, rulebase, record=record)
     with layers.attributed():
-        recommendation = advise(layers.given(), rulebase)
+        decision = decide(layers.given(), rulebase)
     options: dict[str, Any] = {"date": args.date, "kb_base_url": args.kb_base_url}
     if record is not None:
         options["front_matter"] = record.front_matter
         options["kb_base_url"] = args.kb_base_url or record.kb_base_url
-    write_output(render(recommendation, rulebase, args.format, **options), args.output)
+    write_output(render(decision, args.format, **options), args.output)
     return 0
 
 
@@ -71,19 +76,10 @@ def _read_record(args: argparse.Namespace) -> Any:
     return record
 
 
-def render(recommendation: object, rulebase: object, fmt: str, **markdown_options: Any) -> str:
-    """Dispatch to the renderer of a format (each imported only when used).
+def render(decision: Decision, fmt: str, **options: Any) -> str:
+    """Render through the registry of output formats (`advisor.render.FORMATS`); each renderer
+    is imported only when used, and gets only the options it takes (date, kb_base_url and
+    front_matter go to the markdown record)."""
+    from advisor import render as renderers
 
-    `markdown_options` (date, kb_base_url, front_matter) go to the markdown renderer only.
-    """
-    if fmt == "json":
-        from advisor.render.jsonout import to_json
-
-        return to_json(recommendation)  # type: ignore[arg-type]
-    if fmt == "markdown":
-        from advisor.render.markdown import render_markdown
-
-        return render_markdown(recommendation, rulebase, **markdown_options)  # type: ignore[arg-type]
-    from advisor.render.text import render_text
-
-    return render_text(recommendation, rulebase)  # type: ignore[arg-type]
+    return renderers.render(decision, fmt, **options)

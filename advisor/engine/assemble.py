@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor._version import __version__
 from advisor.engine.compile import compiled
-from advisor.engine.decision import Decision, QuestionStatus
+from advisor.engine.decision import Decision, MergedFinding, QuestionStatus
 from advisor.knowledge.answers import METADATA_FIELDS, plain_answer
 from advisor.knowledge.rules import PLACEHOLDER
 from advisor.vocabulary import SHIPPED, TECHNIQUES
@@ -79,7 +79,7 @@ def assemble(decision: Decision, make: Make) -> Any:
     findings = []
     for finding in decision.findings:
         cited += finding.citations
-        message = " ".join(_text(rule, decision, words) for rule in finding.rules)
+        message = finding_message(decision, finding, words)
         findings.append(
             make(
                 "Finding",
@@ -118,6 +118,14 @@ def _reasons_by_section(decision: Decision) -> dict[str, list[Rule]]:
         if section is not None:
             sections.setdefault(section, []).append(rule)
     return sections
+
+
+def finding_message(
+    decision: Decision, finding: MergedFinding, words: dict[str, str] | None = None
+) -> str:
+    """A finding's message: the reasons of every rule that raised it, in words."""
+    known = {} if words is None else words
+    return " ".join(_text(rule, decision, known) for rule in finding.rules)
 
 
 def _text(rule: Rule, decision: Decision, words: dict[str, str]) -> str:

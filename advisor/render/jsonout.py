@@ -1,29 +1,22 @@
-"""The Recommendation as JSON, byte-identical to `model_dump_json(indent=2)`, without pydantic's
-serializer.
+"""The Recommendation as JSON (the `json` output format), without pydantic.
 
-The CLI prints JSON once per process; building pydantic's serializer for the output models costs
-more than the rest of `advisor recommend --format json` together (the models are declared with
-`defer_build`), so the CLI walks the models' fields itself. A test checks the two agree.
+`engine.assemble.plain()` lays the Recommendation out as plain dicts in the output models' field
+order, so `json.dumps(..., indent=2, ensure_ascii=False)` gives the same bytes as pydantic's
+`Recommendation.model_dump_json(indent=2)` (a test checks every scenario), and printing JSON
+imports neither pydantic nor the output models.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from advisor.engine.assemble import plain
 
-
-def to_json(model: BaseModel) -> str:
-    """`model.model_dump_json(indent=2)`, for models whose fields hold plain JSON data."""
-    return json.dumps(_plain(model), indent=2, ensure_ascii=False)
+if TYPE_CHECKING:
+    from advisor.engine.decision import Decision
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return {name: _plain(getattr(value, name)) for name in type(value).model_fields}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    return value
+def render(decision: Decision) -> str:
+    """`recommendation(decision).model_dump_json(indent=2)`, from plain data."""
+    return json.dumps(plain(decision), indent=2, ensure_ascii=False)

@@ -5,8 +5,13 @@ Context and Problem Statement, Decision Drivers, Considered Options, Decision Ou
 Consequences and Confirmation), Pros and Cons of the Options, More Information, and finally the
 machine-readable block of `advisor.services.records` (answers and outcome, in an HTML comment).
 
-Every sentence is drawn from the recommendation (reasons, sub-choices, findings, kb excerpts) or
-from the question data; the few fixed phrases are per technique, never per case. Text that is not
+Every sentence is drawn from the Decision (reasons, sub-choices, findings, kb excerpts), from the
+question data, or from the rule folder's record data (`record/record.toml`, read by
+`advisor.services.record_data`: the considered options, savings, costs, plan wording and the
+evaluation checklist, keyed by the conclusion vocabulary); the few fixed phrases here are per
+section, never per case. What the record shows about the other options (the findings a proposal
+of each would raise) and the decision path are computed once by the engine
+(`advisor.engine.alternatives`) and passed in: this renderer never runs the engine. Text that is not
 ours (project name, notes, and data from a custom rule base) is escaped so it cannot open a
 heading, a list, a code block, an HTML comment or a link, and the output depends only on its
 inputs and the date (`date=`, else `SOURCE_DATE_EPOCH`, else today).
@@ -19,54 +24,26 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from advisor.engine import assemble
+from advisor.engine.decision import Decision
 from advisor.render.mermaid import render_mermaid
-from advisor.render.path import conclusion_label, decision_path
-from advisor.render.text import SHORT_NAMES, TECHNIQUE_NAMES, humanize
+from advisor.render.path import conclusion_label, leads_to
+from advisor.render.text import TECHNIQUE_NAMES, humanize
+from advisor.services.record_data import PLACEHOLDER
 from advisor.services.records import FrontMatterEntry, RecordError, embed
+from advisor.vocabulary import BASELINE, DEFAULT, Vocabulary
 
 if TYPE_CHECKING:
-    from advisor.knowledge.rulebase import RuleBase
-    from advisor.models import RationaleItem, Recommendation
+    from advisor.engine.alternatives import Alternatives
+    from advisor.services.record_data import RecordData
 
 DEFAULT_STATUS = "proposed"
-OPTIONS: tuple[tuple[str, ...], ...] = (
-    ("prompt_engineering",),
-    ("prompt_engineering", "rag"),
-    ("prompt_engineering", "fine_tuning"),
-    ("prompt_engineering", "rag", "fine_tuning"),
-)
 # Keys this renderer writes; any other front-matter key of a regenerated record is kept.
 _OWN_KEYS = ("status", "date", "advisor-version", "rules", "rules-version")
-# What leaving a technique out saves, and what adopting a technique or sub-choice costs: fixed
-# per technique (never per case), each backed by a kb section when the kb has it.
-_SAVINGS = {
-    "rag": "it needs no retrieval pipeline (index, retrievers, freshness checks)",
-    "fine_tuning": "it needs no training data, training runs or tuned model to maintain",
-}
-_COSTS = {
-    "rag": (
-        "a retrieval pipeline must be built, kept fresh and evaluated, and retrieval adds time "
-        "to every request",
-        "kb/latency-and-cost.md#where-the-milliseconds-go",
-    ),
-    "fine_tuning": (
-        "training data must be curated, and the tuned model re-evaluated and retrained whenever "
-        "the base model or the data changes",
-        "kb/evaluation.md#evaluating-a-fine-tuned-model",
-    ),
-    "tactic:chain_of_thought": (
-        "chain-of-thought adds output tokens and time to every answer",
-        "kb/latency-and-cost.md#chain-of-thought-costs-tokens-and-time",
-    ),
-    "reranker": (
-        "the re-ranker adds a model call to the latency of every request",
-        "kb/retrieval.md#re-ranking-to-a-top-k",
-    ),
-}
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<|~$#])|&(?=#?[A-Za-z0-9]+;)")
 _LINE_START = re.compile(r"^(?:([-+=>])|(\d+)([.)]))")
 _URL_UNSAFE = re.compile(r"[\s<>\"'()\\`]")
@@ -173,15 +150,25 @@ def check_base_url(url: str | None) -> str | None:
 
 
 class _Writer:
-    """Shared state of one rendering: the rule base, the kb base URL, the cited refs."""
+    """Shared state of one rendering: the decision, its plain data, the inputs, the cited refs."""
 
-    def __init__(self, recommendation: Recommendation, rulebase: RuleBase, base_url: str | None):
-        self.rec = recommendation
-        self.rulebase = rulebase
+    def __init__(
+        self,
+        decision: Decision,
+        alternatives: Alternatives,
+        record: RecordData,
+        base_url: str | None,
+    ) -> None:
+        self.decision = decision
+        self.rec: dict[str, Any] = assemble.plain(decision)
+        self.rulebase = decision.rulebase
+        self.vocabulary: Vocabulary = decision.rulebase.vocabulary
+        self.alternatives = alternatives
+        self.record = record
         self.base_url = base_url
         self.extra_refs: list[str] = []
-        self.conclusion_of = {s.id: str(s.value) for s in recommendation.trace if s.kind == "fired"}
-        self.path = decision_path(recommendation, rulebase)  # drivers and flowchart share it
+        self.conclusion_of = {rule.id: rule.then.key for rule in decision.fired}
+        self.path = alternatives.path  # drivers and flowchart share it
 
     def ref(self, ref: str) -> str:
         """A kb section id: a link under the base URL when given, else the id as code."""
@@ -202,53 +189,58 @@ class _Writer:
     def known(self, ref: str) -> bool:
         return ref in self.rulebase.kb
 
-    def cite_extra(self, ref: str) -> str:
+    def cite_extra(self, ref: str | None) -> str:
         """Cite a section the rules did not cite (confirmation, costs) when the kb has it."""
-        if not self.known(ref):
+        if ref is None or not self.known(ref):
             return ""
-        if ref not in self.extra_refs and all(s.ref != ref for s in self.rec.sources):
+        if ref not in self.extra_refs and all(s["ref"] != ref for s in self.rec["sources"]):
             self.extra_refs.append(ref)
         return self.refs([ref])
 
-    def reasons(self, technique: str) -> list[RationaleItem]:
+    def reasons(self, technique: str) -> list[dict[str, Any]]:
         """The reasons of the rules that concluded `technique:<technique>` (why it is adopted)."""
         key = f"technique:{technique}"
-        return [i for i in self.rationale(technique) if self.conclusion_of.get(i.rule) == key]
+        return [i for i in self.rationale(technique) if self.conclusion_of.get(i["rule"]) == key]
 
-    def rationale(self, technique: str) -> list[RationaleItem]:
+    def rationale(self, technique: str) -> list[dict[str, Any]]:
         """Every reason given for a technique and its sub-choices (empty if not adopted)."""
-        rec = self.rec
-        plan = {
-            "prompt_engineering": rec.prompt_engineering,
-            "rag": rec.rag,
-            "fine_tuning": rec.fine_tuning,
-        }
-        chosen = plan.get(technique)
-        return list(chosen.rationale) if chosen is not None else []
+        plan = self.rec.get(technique)
+        return list(plan["rationale"]) if plan is not None else []
+
+    def technique_words(self, technique: str) -> str:
+        return self.vocabulary.kind("technique").words(technique)
+
+    def holds(self, kind: str, value: str) -> bool:
+        """Whether a sub-choice or technique was concluded (and its technique adopted)."""
+        decision = self.decision
+        if kind == "technique":
+            return value in decision.techniques
+        owner = self.vocabulary.kind(kind).owner
+        return (owner is None or owner in decision.techniques) and decision.has(kind, value)
 
 
-def render_markdown(
-    recommendation: Recommendation,
-    rulebase: RuleBase | None = None,
+def render(
+    decision: Decision,
     *,
+    alternatives: Alternatives,
+    record: RecordData,
     date: str | None = None,
     kb_base_url: str | None = None,
     front_matter: Sequence[FrontMatterEntry] = (),
 ) -> str:
-    """The decision record for a recommendation.
+    """The decision record of a Decision (the `markdown` output format).
 
+    `alternatives` (`advisor.engine.alternatives.alternatives(decision, record.options)`) and
+    `record` (`advisor.services.record_data.record_data(rulebase)`) are computed by the caller,
+    once; `advisor.services.records.record_inputs(decision)` gives both.
     `date` is the record's date (YYYY-MM-DD; default `SOURCE_DATE_EPOCH`, else today).
     `kb_base_url` makes kb section ids links (e.g. `https://github.com/o/r/blob/main/kb/`);
     without it they are plain ids and the cited excerpts are quoted in the record.
     `front_matter` holds entries of an earlier version of the record (`services.records`): its
     status, decision-makers and any other keys the team added are kept.
     """
-    if rulebase is None:
-        from advisor.knowledge.loader import default_rulebase
-
-        rulebase = default_rulebase()
     base_url = check_base_url(kb_base_url)
-    w = _Writer(recommendation, rulebase, base_url)
+    w = _Writer(decision, alternatives, record, base_url)
     body = [
         *_title(w),
         *_context(w),
@@ -263,9 +255,29 @@ def render_markdown(
     parts = [
         _front_matter(w, record_date(date), front_matter),
         "\n".join(body).rstrip("\n") + "\n",
-        embed(recommendation, rulebase.name, base_url),
+        embed(decision, base_url),
     ]
     return "\n".join(parts)
+
+
+def render_markdown(
+    decision: Decision,
+    *,
+    date: str | None = None,
+    kb_base_url: str | None = None,
+    front_matter: Sequence[FrontMatterEntry] = (),
+) -> str:
+    """`render()` for callers that do not prepare its inputs (scripts): they come from the
+    record service (`advisor.services.records.record_inputs`), computed once here."""
+    from advisor.services.records import record_inputs
+
+    return render(
+        decision,
+        **record_inputs(decision),
+        date=date,
+        kb_base_url=kb_base_url,
+        front_matter=front_matter,
+    )
 
 
 def _front_matter(w: _Writer, date: str, kept: Sequence[FrontMatterEntry]) -> str:
@@ -275,30 +287,34 @@ def _front_matter(w: _Writer, date: str, kept: Sequence[FrontMatterEntry]) -> st
         if entry.key not in _OWN_KEYS:
             lines.extend(entry.lines)
     lines += [
-        f"advisor-version: {yaml_string(w.rec.advisor_version)}",
+        f"advisor-version: {yaml_string(w.rec['advisor_version'])}",
         f"rules: {yaml_string(w.rulebase.name)}",
-        f"rules-version: {yaml_string(w.rec.rules_version)}",
+        f"rules-version: {yaml_string(w.rec['rules_version'])}",
         "---",
     ]
     return "\n".join(lines) + "\n"
 
 
-def option_title(techniques: Sequence[str]) -> str:
-    if tuple(techniques) == ("prompt_engineering",):
-        return "Prompt engineering alone"
-    names = " + ".join(SHORT_NAMES[t] for t in techniques)
+def option_title(techniques: Sequence[str], vocabulary: Vocabulary = DEFAULT) -> str:
+    """`Prompt engineering alone`, `Prompt engineering + RAG`, ..."""
+    words = vocabulary.kind("technique").words
+    if tuple(techniques) == (BASELINE,):
+        names = f"{words(BASELINE)} alone"
+    else:
+        names = " + ".join(words(t) for t in techniques)
     return names[:1].upper() + names[1:]
 
 
 def _project(w: _Writer) -> str:
-    project = w.rec.answers.get("project")
+    project = w.rec["answers"].get("project")
     return inline(project) if isinstance(project, str) and project.strip() else ""
 
 
 def _title(w: _Writer) -> list[str]:
     project = _project(w)
     target = project or "the LLM application"
-    return [f"# Use {lower_first(option_title(w.rec.techniques))} for {target}", ""]
+    title = option_title(w.rec["techniques"], w.vocabulary)
+    return [f"# Use {lower_first(title)} for {target}", ""]
 
 
 def _context(w: _Writer) -> list[str]:
@@ -313,7 +329,7 @@ def _context(w: _Writer) -> list[str]:
         "access available.",
         "",
     ]
-    notes = w.rec.answers.get("notes")
+    notes = w.rec["answers"].get("notes")
     if isinstance(notes, str) and block(notes):
         lines += ["Notes from the team:", ""]
         lines += [f"> {line}" if line else ">" for line in block(notes)]
@@ -333,9 +349,12 @@ def _answer_words(w: _Writer, qid: str, value: Any) -> str:
     return words.capitalize() if question.kind == "bool" else words
 
 
-def _conclusion_words(key: str) -> str:
-    kind, _, value = key.partition(":")
-    return f"finding {code(value)}" if kind == "finding" else inline(conclusion_label(key))
+def _conclusion_words(w: _Writer, key: str) -> str:
+    name, _, value = key.partition(":")
+    kind = w.vocabulary.by_name.get(name)
+    if kind is not None and kind.merge == "by_id":
+        return f"{inline(kind.label)} {code(value)}"
+    return inline(conclusion_label(key, w.vocabulary, w.record))
 
 
 def _drivers(w: _Writer) -> list[str]:
@@ -346,7 +365,7 @@ def _drivers(w: _Writer) -> list[str]:
         text = inline(question.text) if question else code(answered.id)
         words = inline(_answer_words(w, answered.id, answered.value))
         default = " (default)" if answered.defaulted else ""
-        led = [_conclusion_words(c) for c in path.leads_to(answered.id)]
+        led = [_conclusion_words(w, c) for c in leads_to(path, answered.id, w.vocabulary)]
         leads = f" → {', '.join(led)}" if led else ""
         lines.append(f"* {text} **{words}**{default}{leads}")
     lines += [
@@ -359,55 +378,60 @@ def _drivers(w: _Writer) -> list[str]:
 
 
 def _considered(w: _Writer) -> list[str]:
-    return ["## Considered Options", "", *(f"* {option_title(o)}" for o in OPTIONS), ""]
+    options = (f"* {option_title(o, w.vocabulary)}" for o in w.alternatives.options)
+    return ["## Considered Options", "", *options, ""]
 
 
 def _plan_line(w: _Writer, technique: str) -> str:
-    rec = w.rec
+    """`**RAG**, retrievers: vector, keyword; re-ranker: yes.`: the plan's sub-choices, in the
+    vocabulary's order, worded by the record data."""
     name = f"**{TECHNIQUE_NAMES[technique]}**"
-    if technique == "prompt_engineering":
-        tactics = ", ".join(humanize(t) for t in rec.prompt_engineering.tactics)
-        return f"{name}, tactics: {tactics or 'none'}."
-    if technique == "rag" and rec.rag is not None:
-        retrievers = ", ".join(humanize(r) for r in rec.rag.retrievers) or "none"
-        return (
-            f"{name}, retrievers: {retrievers}; re-ranker: {'yes' if rec.rag.reranker else 'no'}."
-        )
-    purposes = ", ".join(humanize(p) for p in rec.fine_tuning.purposes) if rec.fine_tuning else ""
-    return f"{name}, for: {purposes or 'behaviour'}."
+    plan = w.rec.get(technique) or {}
+    parts = []
+    for kind in w.vocabulary.sub_choices(technique):
+        words = w.record.plan_words(kind)
+        value = plan.get(kind.field or kind.name)
+        if kind.merge == "flag":
+            parts.append(f"{inline(words.lead)}: {'yes' if value else 'no'}")
+        else:
+            chosen = ", ".join(humanize(v) for v in value or ())
+            parts.append(f"{inline(words.lead)}: {chosen or inline(words.none)}")
+    return f"{name}, {'; '.join(parts)}." if parts else f"{name}."
 
 
 def _outcome(w: _Writer) -> list[str]:
     rec = w.rec
+    techniques = rec["techniques"]
     lines = [
         "## Decision Outcome",
         "",
-        f'Chosen option: "{option_title(rec.techniques)}", because the answers call for it for the '
-        "reasons below, each backed by the cited knowledge-base sections. "
-        + ("Adopt the techniques in this order:" if len(rec.techniques) > 1 else "The plan:"),
+        f'Chosen option: "{option_title(techniques, w.vocabulary)}", because the answers call for '
+        "it for the reasons below, each backed by the cited knowledge-base sections. "
+        + ("Adopt the techniques in this order:" if len(techniques) > 1 else "The plan:"),
         "",
     ]
-    for number, technique in enumerate(rec.techniques, start=1):
+    for number, technique in enumerate(techniques, start=1):
         lines.append(f"{number}. {_plan_line(w, technique)}")
         for item in w.rationale(technique):
-            lines.append(f"   * {inline(item.text)}{w.refs(item.citations)}")
+            lines.append(f"   * {inline(item['text'])}{w.refs(item['citations'])}")
     lines.append("")
-    if rec.findings:
+    if rec["findings"]:
         lines += ["Findings to act on, most severe first:", ""]
-        for finding in rec.findings:
+        for finding in rec["findings"]:
             lines.append(
-                f"* **{finding.severity.capitalize()}**, {code(finding.id)}: "
-                f"{inline(finding.message)}{w.refs(finding.citations)}"
+                f"* **{finding['severity'].capitalize()}**, {code(finding['id'])}: "
+                f"{inline(finding['message'])}{w.refs(finding['citations'])}"
             )
         lines.append("")
-    quoted = [s for s in rec.sources if s.excerpt]
+    quoted = [s for s in rec["sources"] if s["excerpt"]]
     if quoted:
         lines += ["<details>", "<summary>What the cited knowledge-base sections say</summary>", ""]
         for source in quoted:
             lines += [
-                f"> **{inline(source.page)} {_SEP} {inline(source.title)}**{w.refs([source.ref])}",
+                f"> **{inline(source['page'])} {_SEP} {inline(source['title'])}**"
+                f"{w.refs([source['ref']])}",
                 ">",
-                f"> {inline(source.excerpt)}",
+                f"> {inline(source['excerpt'])}",
                 "",
             ]
         lines += ["</details>", ""]
@@ -415,103 +439,84 @@ def _outcome(w: _Writer) -> list[str]:
 
 
 def _costs(w: _Writer, techniques: Sequence[str], *, sub_choices: bool) -> list[str]:
-    keys = [t for t in techniques if t in _COSTS]
+    """What the option's techniques cost and, for the chosen option (`sub_choices`), what the
+    concluded sub-choices cost, in the vocabulary's kind order."""
+    record = w.record
+    costs = [c for t in techniques if (c := record.cost("technique", t)) is not None]
     if sub_choices:
-        keys += [f"tactic:{t}" for t in w.rec.prompt_engineering.tactics if f"tactic:{t}" in _COSTS]
-        keys += ["reranker"] if w.rec.rag is not None and w.rec.rag.reranker else []
-    return [f"* Bad, because {_COSTS[k][0]}{w.cite_extra(_COSTS[k][1])}." for k in keys]
+        for kind in w.vocabulary.kinds:
+            if kind.name == "technique" or kind.field is None or kind.merge == "by_id":
+                continue
+            for value in w.decision.conclusions.get(kind.name, ()):
+                cost = record.cost(kind.name, value)
+                if cost is not None and w.holds(kind.name, value):
+                    costs.append(cost)
+    return [f"* Bad, because {inline(c.text)}{w.cite_extra(c.cite)}." for c in costs]
 
 
 def _goods(w: _Writer, techniques: Sequence[str]) -> list[str]:
     lines = []
     for technique in techniques:
-        if technique != "prompt_engineering" and technique in w.rec.techniques:
+        if technique != BASELINE and technique in w.rec["techniques"]:
             lines += [
-                f"* Good, because {inline(lower_first(i.text))}{w.refs(i.citations)}"
+                f"* Good, because {inline(lower_first(i['text']))}{w.refs(i['citations'])}"
                 for i in w.reasons(technique)
             ]
-    lines += [f"* Good, because {text}." for t, text in _SAVINGS.items() if t not in techniques]
+    lines += [
+        f"* Good, because {inline(text)}." for t, text in w.record.savings if t not in techniques
+    ]
     return lines
 
 
 def _consequences(w: _Writer) -> list[str]:
-    lines = ["### Consequences", "", *_goods(w, w.rec.techniques)]
-    lines += _costs(w, w.rec.techniques, sub_choices=True)
-    acting = [f for f in w.rec.findings if f.severity != "info"]
+    findings = w.rec["findings"]
+    lines = ["### Consequences", "", *_goods(w, w.rec["techniques"])]
+    lines += _costs(w, w.rec["techniques"], sub_choices=True)
+    acting = [f for f in findings if f["severity"] != "info"]
     if acting:
-        named = ", ".join(f"{code(f.id)} ({f.severity})" for f in acting)
+        named = ", ".join(f"{code(f['id'])} ({f['severity']})" for f in acting)
         lines.append(
             "* Bad, because the findings above need action before the plan is safe to rely on: "
             f"{named}."
         )
-    info = [f for f in w.rec.findings if f.severity == "info"]
+    info = [f for f in findings if f["severity"] == "info"]
     if info:
         lines.append(
             "* Neutral, because of the findings above for information: "
-            f"{', '.join(code(f.id) for f in info)}."
+            f"{', '.join(code(f['id']) for f in info)}."
         )
     return [*lines, ""]
 
 
-# The evaluation plan: (when it applies, what to check, the kb section that explains how).
-_CHECKS: tuple[tuple[str, str, str], ...] = (
-    (
-        "always",
-        "**Prompted baseline:** score the best prompt on the evaluation set first; every later "
-        "step is measured against it.",
-        "kb/prompt-engineering.md#start-with-prompts-and-evals",
-    ),
-    (
-        "reasoning",
-        "**Base model:** run a fixed chain-of-thought + few-shot test set on each candidate model "
-        "and grade both the answers and the reasoning.{status}",
-        "kb/prompt-engineering.md#test-the-base-model-with-a-chain-of-thought-set",
-    ),
-    (
-        "rag",
-        "**Retrieval:** score faithfulness and answer relevancy (the answers), context precision "
-        "and context recall (the retrieved passages) on the evaluation set, and log the passages "
-        "to tell retrieval failures from generation failures.",
-        "kb/evaluation.md#evaluating-retrieval-with-four-metrics",
-    ),
-    (
-        "fine_tuning",
-        "**Fine-tuned model:** compare it with the best prompted baseline on a held-out set it "
-        "never saw in training, and check for regressions (refusals, hallucination, lost general "
-        "skills).",
-        "kb/evaluation.md#evaluating-a-fine-tuned-model",
-    ),
-    (
-        "always",
-        "**Latency:** measure p95 end to end{budget}, stage by stage, under realistic load.",
-        "kb/evaluation.md#checking-the-latency-budget",
-    ),
-    (
-        "always",
-        "**Acceptance:** set the accuracy threshold from the business cost of failures, and "
-        "record it here with the evaluation results.",
-        "kb/evaluation.md#deciding-what-is-good-enough",
-    ),
-)
+def _fill(w: _Writer, text: str, answer_text: Mapping[str, str]) -> str:
+    """A check's text, escaped, with `{question_id}` replaced by its answer_text (the answer in
+    words for `{}`), or dropped with the space before it when the question was not answered."""
+    answers = w.rec["answers"]
+    out: list[str] = []
+    position = 0
+    for match in PLACEHOLDER.finditer(text):
+        out.append(_inline_keeping_spaces(text[position : match.start()]))
+        qid = match.group(1)
+        if qid in answers and qid in answer_text:
+            words = inline(_answer_words(w, qid, answers[qid]))
+            out.append(" " + inline(answer_text[qid]).replace("{}", words))
+        position = match.end()
+    out.append(_inline_keeping_spaces(text[position:]))
+    return "".join(out)
+
+
+def _inline_keeping_spaces(text: str) -> str:
+    inner = inline(text)
+    if not inner:
+        return ""
+    before = " " if text[:1].isspace() else ""
+    after = " " if text[-1:].isspace() else ""
+    return before + inner + after
 
 
 def _confirmation(w: _Writer) -> list[str]:
-    rec, answers = w.rec, w.rec.answers
-    applies = {
-        "always": True,
-        "reasoning": "chain_of_thought" in rec.prompt_engineering.tactics
-        or "base_model_eval" in answers,
-        "rag": rec.rag is not None,
-        "fine_tuning": rec.fine_tuning is not None,
-    }
-    values = {"status": "", "budget": ""}
-    if "base_model_eval" in answers:
-        words = _answer_words(w, "base_model_eval", answers["base_model_eval"])
-        values["status"] = f" Current status: {inline(words)}."
-    if "latency_budget_ms" in answers:
-        words = _answer_words(w, "latency_budget_ms", answers["latency_budget_ms"])
-        values["budget"] = f" against the {inline(words)} budget"
-    intro = w.cite_extra("kb/evaluation.md#build-the-evaluation-set-first")
+    answers = w.rec["answers"]
+    intro = w.cite_extra(w.record.confirmation_cite)
     lines = [
         "### Confirmation",
         "",
@@ -519,60 +524,54 @@ def _confirmation(w: _Writer) -> list[str]:
         f"expected outputs, built before the work starts and partly held out{intro}:",
         "",
     ]
-    for when, lead, ref in _CHECKS:
-        if applies[when]:
-            lines.append(f"* [ ] {lead.format(**values)}{w.cite_extra(ref)}")
+    for check in w.record.checks:
+        applies = not check.when or any(
+            (value in answers) if kind == "answered" else w.holds(kind, value)
+            for kind, value in check.when
+        )
+        if applies:
+            text = _fill(w, check.text, check.answer_text)
+            lines.append(f"* [ ] **{inline(check.title)}:** {text}{w.cite_extra(check.cite)}")
     return [*lines, ""]
 
 
 def _option_warnings(w: _Writer, option: Sequence[str]) -> list[str]:
-    """Warnings the rules raise only when the team proposes `option` (rules reading `proposed`)."""
-    from advisor.engine.assemble import advise
-    from advisor.errors import AdvisorError
-    from advisor.knowledge import conditions as cond
-
-    if "proposed" not in w.rulebase.question_by_id:
-        return []
-    reading = {r.id for r in w.rulebase.rules if "proposed" in cond.questions_in(r.when)}
-    if not reading:
-        return []
-    already = {f.id for f in w.rec.findings}  # raised whatever the option: not a con of it
-    try:
-        what_if = advise({**w.rec.answers, "proposed": list(option)}, w.rulebase)
-    except AdvisorError:
-        return []
+    """Warnings the rules raise only when the team proposes `option` (rules reading `proposed`),
+    as the engine computed them (`Alternatives`); findings raised whatever the option are not a
+    con of it, and information is not a warning."""
+    already = {f["id"] for f in w.rec["findings"]}
     return [
         f"* Bad, because the rules warn against proposing it ({code(f.id)}, {f.severity}): "
         f"{inline(f.message)}{w.refs(f.citations)}"
-        for f in what_if.findings
-        if reading.intersection(f.rules) and f.severity != "info" and f.id not in already
+        for f in w.alternatives.of(option)
+        if f.severity != "info" and f.id not in already
     ]
 
 
 def _pros_and_cons(w: _Writer) -> list[str]:
-    rec = w.rec
+    techniques = w.rec["techniques"]
     lines = ["## Pros and Cons of the Options", ""]
-    for option in OPTIONS:
-        lines += [f"### {option_title(option)}", ""]
-        if tuple(option) == tuple(rec.techniques):
+    for option in w.alternatives.options:
+        lines += [f"### {option_title(option, w.vocabulary)}", ""]
+        if tuple(option) == tuple(techniques):
             lines += ["The chosen option.", ""]
         lines += _goods(w, option)
-        for needed in rec.techniques:
+        for needed in techniques:
             if needed not in option:
                 items = w.reasons(needed)
-                why = " ".join(inline(i.text) for i in items)
-                cited = w.refs(list(dict.fromkeys(c for i in items for c in i.citations)))
+                why = " ".join(inline(i["text"]) for i in items)
+                cited = w.refs(list(dict.fromkeys(c for i in items for c in i["citations"])))
                 lines.append(
-                    f"* Bad, because it leaves out {SHORT_NAMES[needed]}, which these answers "
-                    f"call for.{' ' + why if why else ''}{cited}"
+                    f"* Bad, because it leaves out {w.technique_words(needed)}, which these "
+                    f"answers call for.{' ' + why if why else ''}{cited}"
                 )
         lines += _costs(w, option, sub_choices=False)
         warnings = _option_warnings(w, option)
         if not warnings:
             lines += [
-                f"* Bad, because no rule calls for {SHORT_NAMES[t]} with these answers."
+                f"* Bad, because no rule calls for {w.technique_words(t)} with these answers."
                 for t in option
-                if t not in rec.techniques
+                if t not in techniques
             ]
         lines += warnings
         lines.append("")
@@ -582,7 +581,7 @@ def _pros_and_cons(w: _Writer) -> list[str]:
 def _more_information(w: _Writer) -> list[str]:
     rec = w.rec
     lines = ["## More Information", "", "Knowledge-base sections cited in this record:", ""]
-    refs = [s.ref for s in rec.sources] + w.extra_refs
+    refs = [s["ref"] for s in rec["sources"]] + w.extra_refs
     for ref in refs:
         section = w.rulebase.kb.get(ref)
         if section is None:
@@ -598,12 +597,12 @@ def _more_information(w: _Writer) -> list[str]:
         "fire, and what each rule concluded.",
         "",
         "```mermaid",
-        render_mermaid(rec, w.rulebase, w.path).rstrip("\n"),
+        render_mermaid(w.decision, w.path, w.record).rstrip("\n"),
         "```",
         "",
-        f"Generated by llm-advisor {inline(rec.advisor_version)} with the rule base "
-        f'"{inline(w.rulebase.name)}" {inline(rec.rules_version)}. The answers are embedded at the '
-        "end of this file: `advisor check` reports whether newer rules still give the same "
+        f"Generated by llm-advisor {inline(rec['advisor_version'])} with the rule base "
+        f'"{inline(w.rulebase.name)}" {inline(rec["rules_version"])}. The answers are embedded at '
+        "the end of this file: `advisor check` reports whether newer rules still give the same "
         "advice, and `advisor recommend --from-record FILE --format markdown --output FILE` "
         "regenerates the record, keeping its status and decision-makers. Revisit the decision "
         "when an answer changes, for example new data sources, a tighter latency budget or "

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from advisor.render.path import DecisionPath, conclusion_label, conclusion_node, decision_path
+from advisor.render.path import conclusion_label, conclusion_node
 
 if TYPE_CHECKING:
-    from advisor.knowledge.rulebase import RuleBase
-    from advisor.models import Recommendation
+    from advisor.engine.decision import Decision
+    from advisor.engine.support import DecisionPath
+    from advisor.services.record_data import RecordData
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_]")
 # Order matters: '#' first, because every replacement below starts with '#'.
@@ -58,12 +59,12 @@ class _Ids:
         return self._by_key[full]
 
 
-def render_mermaid(
-    recommendation: Recommendation, rulebase: RuleBase, path: DecisionPath | None = None
-) -> str:
+def render_mermaid(decision: Decision, path: DecisionPath, data: RecordData) -> str:
     """The flowchart source (without the code fence), ending with a newline. `path`: the
-    recommendation's decision path, when the caller has it already."""
-    path = path or decision_path(recommendation, rulebase)
+    decision path of `decision` (`advisor.engine.support.decision_path`); `data`: the record
+    data, which words the conclusions."""
+    rulebase = decision.rulebase
+    vocabulary = rulebase.vocabulary
     ids = _Ids()
     lines = ["flowchart LR"]
     lines.append(
@@ -88,10 +89,10 @@ def render_mermaid(
     lines.append("  end")
     lines.append(f"  subgraph {ids('g', 'conclusions')}[{mermaid_label('Conclusions')}]")
     lines.append("    direction TB")
-    severity = {f"finding:{f.id}": f" ({f.severity})" for f in recommendation.findings}
+    severity = {f"finding:{f.id}": f" ({f.severity})" for f in decision.findings}
     for key in dict.fromkeys(conclusion_node(f.conclusion) for f in path.fired):
         node = ids("c", key)
-        label = mermaid_label(conclusion_label(key) + severity.get(key, ""))
+        label = mermaid_label(conclusion_label(key, vocabulary, data) + severity.get(key, ""))
         shape = f"{{{{{label}}}}}" if key.startswith("finding:") else f"[[{label}]]"
         lines.append(f"    {node}{shape}")
     lines.append("  end")

@@ -1,18 +1,25 @@
-"""Plain-text rendering of a recommendation, readable at 80 columns.
+"""Plain-text rendering of a Decision (the `text` output format), readable at 80 columns.
 
-Reasons carry numbered citations ([1], [2]); the numbers point into a Sources list that quotes
-the knowledge-base excerpt behind each, so the terminal shows the justification, not just links.
+The layout is read from the plain Recommendation data (`engine.assemble.plain`) and the
+vocabulary, which says which sub-choices each technique's plan shows. Reasons carry numbered
+citations ([1], [2]); the numbers point into a Sources list that quotes the knowledge-base
+excerpt behind each, so the terminal shows the justification, not just links.
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from advisor.engine import assemble
+from advisor.engine.decision import Decision
+from advisor.vocabulary import DEFAULT, Vocabulary
 
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
-    from advisor.models import RationaleItem, Recommendation
+    from advisor.models import Recommendation
 
 WIDTH = 80
 TECHNIQUE_NAMES = {
@@ -41,88 +48,94 @@ def humanize(value: str) -> str:
     return special.get(value, value.replace("_", " "))
 
 
-def headline(recommendation: Recommendation) -> str:
-    return " + ".join(SHORT_NAMES[t] for t in recommendation.techniques)
+def headline(subject: Any) -> str:
+    """`prompt engineering + RAG`: the techniques of a Decision, Recommendation or plain data."""
+    techniques = subject["techniques"] if isinstance(subject, Mapping) else subject.techniques
+    return " + ".join(SHORT_NAMES[t] for t in techniques)
+
+
+def render(decision: Decision, *, color: bool = False, width: int = WIDTH) -> str:
+    """The Decision as text wrapped at `width` columns (the `text` output format).
+
+    `color` adds ANSI styles (bold headings, severities in colour) after wrapping, so the layout
+    is the same with and without it; the default is plain text.
+    """
+    plain = _render(assemble.plain(decision), decision.rulebase.vocabulary, width)
+    return _colorize(plain) if color else plain
 
 
 def render_text(
-    recommendation: Recommendation,
+    subject: Decision | Recommendation,
     rulebase: RuleBase | None = None,
     *,
     color: bool = False,
     width: int = WIDTH,
 ) -> str:
-    """The recommendation as text wrapped at `width` columns.
-
-    `color` adds ANSI styles (bold headings, severities in colour) after wrapping, so the layout
-    is the same with and without it; the default is plain text.
-    """
-    plain = _render(recommendation, width)
+    """`render()` for a Decision, or for a Recommendation the caller already holds (its data is
+    read as it is: nothing is decided again). `rulebase` gives the vocabulary of a
+    Recommendation (default: the shipped one)."""
+    if isinstance(subject, Decision):
+        return render(subject, color=color, width=width)
+    vocabulary = rulebase.vocabulary if rulebase is not None else DEFAULT
+    plain = _render(subject.model_dump(mode="json"), vocabulary, width)
     return _colorize(plain) if color else plain
 
 
-def _render(recommendation: Recommendation, width: int) -> str:
-    numbers = {source.ref: n for n, source in enumerate(recommendation.sources, start=1)}
-    lines = [f"Recommendation: {headline(recommendation)}", ""]
-    plans: list[tuple[str, Any, str, list[str]]] = [
-        (
-            "prompt_engineering",
-            recommendation.prompt_engineering,
-            "Tactics",
-            [humanize(t) for t in recommendation.prompt_engineering.tactics],
-        ),
-    ]
-    if recommendation.rag:
-        choice = [humanize(r) for r in recommendation.rag.retrievers] or ["none"]
-        plans.append(
-            (
-                "rag",
-                recommendation.rag,
-                "Retrievers",
-                [
-                    *choice[:-1],
-                    choice[-1]
-                    + ("; re-ranker: yes" if recommendation.rag.reranker else "; re-ranker: no"),
-                ],
-            )
-        )
-    if recommendation.fine_tuning:
-        plans.append(
-            (
-                "fine_tuning",
-                recommendation.fine_tuning,
-                "Purposes",
-                [humanize(p) for p in recommendation.fine_tuning.purposes],
-            )
-        )
-    for index, (technique, plan, label, choices) in enumerate(plans, start=1):
+def plan_choices(plan: Mapping[str, Any], technique: str, vocabulary: Vocabulary) -> str:
+    """A plan's sub-choices in words, from the vocabulary: `Retrievers: vector; re-ranker: no`."""
+    parts = []
+    for kind in vocabulary.sub_choices(technique):
+        value = plan.get(kind.field or kind.name)
+        if kind.merge == "flag":
+            parts.append(f"{kind.label}: {'yes' if value else 'no'}")
+        else:
+            words = ", ".join(humanize(v) for v in value or ()) or "none"
+            parts.append(f"{(kind.field or kind.name).replace('_', ' ')}: {words}")
+    line = "; ".join(parts)
+    return line[:1].upper() + line[1:]
+
+
+def _render(data: Mapping[str, Any], vocabulary: Vocabulary, width: int) -> str:
+    sources = data["sources"]
+    numbers = {source["ref"]: n for n, source in enumerate(sources, start=1)}
+    lines = [f"Recommendation: {headline(data)}", ""]
+    adopted = [t for t in vocabulary.kind("technique").values or () if data.get(t) is not None]
+    for index, technique in enumerate(adopted, start=1):
+        plan = data[technique]
         lines.append(f"{index}. {TECHNIQUE_NAMES[technique]}")
-        lines.extend(_wrap(width, f"{label}: {', '.join(choices) or 'none'}", "   "))
-        for item in plan.rationale:
+        choices = plan_choices(plan, technique, vocabulary)
+        if choices:
+            lines.extend(_wrap(width, choices, "   "))
+        for item in plan["rationale"]:
             lines.extend(_wrap(width, _cited(item, numbers), "   - ", "     "))
         lines.append("")
-    if recommendation.findings:
+    if data["findings"]:
         lines.append("Findings")
-        for finding in recommendation.findings:
-            refs = "".join(f"[{numbers[c]}]" for c in finding.citations)
+        for finding in data["findings"]:
+            refs = "".join(f"[{numbers[c]}]" for c in finding["citations"])
             lines.extend(
                 _wrap(
                     width,
-                    f"[{finding.severity.upper()}] {finding.id}: {finding.message} {refs}",
+                    f"[{finding['severity'].upper()}] {finding['id']}: {finding['message']} {refs}",
                     "  ",
                     "    ",
                 )
             )
         lines.append("")
     lines.append("Sources")
-    for n, source in enumerate(recommendation.sources, start=1):
+    for n, source in enumerate(sources, start=1):
         lines.extend(
-            _wrap(width, f"[{n}] {source.ref} ({source.page} > {source.title})", "  ", "      ")
+            _wrap(
+                width,
+                f"[{n}] {source['ref']} ({source['page']} > {source['title']})",
+                "  ",
+                "      ",
+            )
         )
-        if source.excerpt:
-            lines.extend(_wrap(width, source.excerpt, "      "))
+        if source["excerpt"]:
+            lines.extend(_wrap(width, source["excerpt"], "      "))
     lines.append("")
-    lines.append(f"rules {recommendation.rules_version}, advisor {recommendation.advisor_version}")
+    lines.append(f"rules {data['rules_version']}, advisor {data['advisor_version']}")
     return "\n".join(lines) + "\n"
 
 
@@ -144,8 +157,8 @@ def _colorize(text: str) -> str:
     return "\n".join(lines)
 
 
-def _cited(item: RationaleItem, numbers: dict[str, int]) -> str:
-    return item.text + " " + "".join(f"[{numbers[c]}]" for c in item.citations)
+def _cited(item: Mapping[str, Any], numbers: dict[str, int]) -> str:
+    return str(item["text"]) + " " + "".join(f"[{numbers[c]}]" for c in item["citations"])
 
 
 def _wrap(width: int, text: str, first: str, rest: str | None = None) -> list[str]:

@@ -6,8 +6,9 @@ A generated record ends with an HTML comment, invisible where the markdown is re
     {"format": 1, "answers": {...}, "outcome": {...}, "rules": "...", ...}
     -->
 
-`answers` are the answers the walk used (so `advisor recommend --from-record` regenerates the
-record) and `outcome` is what was advised: techniques, sub-choices and findings (so `advisor
+`answers` are the answers the user gave, reached by the walk or not (so `advisor recommend
+--from-record` regenerates the record, also after an edit), and `outcome` is what was advised:
+techniques, sub-choices and findings, one key per outcome kind of the vocabulary (so `advisor
 check` can tell whether the current rules still advise the same). The JSON is HTML-safe (`<`,
 `>` and `&` are written as `\\u003c`-style escapes), so no answer text can close the comment.
 
@@ -20,16 +21,17 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.errors import AdvisorError
 from advisor.knowledge.answers import has_surrogate, surrogate_problems
+from advisor.vocabulary import DEFAULT, Vocabulary
 
 if TYPE_CHECKING:
-    from advisor.models import Recommendation
+    from advisor.engine.decision import Decision
 
 MARKER = "llm-advisor:record"
 FORMAT = 1
@@ -49,79 +51,135 @@ class RecordError(AdvisorError):
         super().__init__(f"{source}: {message}")
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a record advises; the part `advisor check` compares."""
+OutcomeValue = tuple[str, ...] | bool | Mapping[str, str]
+"""A list kind's values, a flag, or (for findings) id -> severity."""
+_REQUIRED = ("techniques", "findings")
+_SHAPE_HINT = "must be a list of strings, true or false, or a map of finding ids to severities"
 
-    techniques: tuple[str, ...]
-    tactics: tuple[str, ...]
-    retrievers: tuple[str, ...]
-    reranker: bool
-    purposes: tuple[str, ...]
-    findings: tuple[tuple[str, str], ...]  # (finding id, severity)
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a record advises; the part `advisor check` compares.
+
+    One value per outcome kind of the vocabulary (`Vocabulary.outcome_kinds`), keyed by the
+    kind's result field, in vocabulary order: `techniques`, `tactics`, `retrievers`, `reranker`
+    (a flag), `purposes`, ... and `findings` (id -> severity). A sub-choice of a technique that is
+    not adopted is empty. A record read back keeps what it holds; a kind it does not mention
+    (added to the vocabulary later) counts as empty when compared.
+    """
+
+    values: Mapping[str, OutcomeValue]
 
     @classmethod
-    def of(cls, recommendation: Recommendation) -> Outcome:
-        rag, tuned = recommendation.rag, recommendation.fine_tuning
-        return cls(
-            techniques=tuple(recommendation.techniques),
-            tactics=tuple(recommendation.prompt_engineering.tactics),
-            retrievers=tuple(rag.retrievers) if rag else (),
-            reranker=bool(rag and rag.reranker),
-            purposes=tuple(tuned.purposes) if tuned else (),
-            findings=tuple((f.id, f.severity) for f in recommendation.findings),
-        )
+    def of(cls, decision: Decision) -> Outcome:
+        values: dict[str, OutcomeValue] = {}
+        adopted = decision.techniques
+        for kind in decision.rulebase.vocabulary.outcome_kinds:
+            name = kind.field or kind.name
+            if kind.merge == "by_id":
+                values[name] = {f.id: f.severity for f in decision.findings}
+                continue
+            concluded = decision.conclusions.get(kind.name, ())
+            if kind.owner is not None and kind.owner not in adopted:
+                concluded = ()
+            values[name] = bool(concluded) if kind.merge == "flag" else tuple(concluded)
+        return cls(values)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "techniques": list(self.techniques),
-            "tactics": list(self.tactics),
-            "retrievers": list(self.retrievers),
-            "reranker": self.reranker,
-            "purposes": list(self.purposes),
-            "findings": {fid: severity for fid, severity in self.findings},
-        }
+        out: dict[str, Any] = {}
+        for key, value in self.values.items():
+            if isinstance(value, bool):
+                out[key] = value
+            elif isinstance(value, Mapping):
+                out[key] = dict(value)
+            else:
+                out[key] = list(value)
+        return out
 
     @classmethod
     def from_json(cls, data: Any, fail: Callable[[str], RecordError]) -> Outcome:
+        """Read an embedded outcome by its shapes (no rule base needed to read a record)."""
         if not isinstance(data, dict):
             raise fail("'outcome' must be an object")
-        lists = {}
-        for key in ("techniques", "tactics", "retrievers", "purposes"):
-            value = data.get(key)
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise fail(f"'outcome.{key}' must be a list of strings")
-            lists[key] = tuple(value)
-        if not isinstance(data.get("reranker"), bool):
-            raise fail("'outcome.reranker' must be true or false")
-        findings = data.get("findings")
-        if not isinstance(findings, dict) or not all(isinstance(v, str) for v in findings.values()):
+        for key in _REQUIRED:
+            if key not in data:
+                raise fail(f"'outcome.{key}' is missing")
+        values: dict[str, OutcomeValue] = {}
+        for key, value in data.items():
+            if isinstance(value, bool):
+                values[key] = value
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                values[key] = tuple(value)
+            elif isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+                values[key] = dict(value)
+            else:
+                raise fail(f"'outcome.{key}' {_SHAPE_HINT}")
+        if not isinstance(values["techniques"], tuple):
+            raise fail("'outcome.techniques' must be a list of strings")
+        if not isinstance(values["findings"], Mapping):
             raise fail("'outcome.findings' must map finding ids to severities")
-        return cls(reranker=data["reranker"], findings=tuple(findings.items()), **lists)
+        return cls(values)
 
 
-def compare(recorded: Outcome, current: Outcome) -> list[str]:
-    """What changed from the recorded outcome to the current one, one line per aspect."""
+def compare(recorded: Outcome, current: Outcome, vocabulary: Vocabulary = DEFAULT) -> list[str]:
+    """What changed from the recorded outcome to the current one, one line per aspect: list
+    kinds (in vocabulary order), then flags, then findings. A kind one side does not hold counts
+    as empty there (a record written before the kind existed reports "added ...")."""
+    by_field = {kind.field or kind.name: kind for kind in vocabulary.outcome_kinds}
+    keys = list(dict.fromkeys([*by_field, *recorded.values, *current.values]))
+    lists, flags, by_id = [], [], []
+    for key in keys:
+        kind = by_field.get(key)
+        old, new = recorded.values.get(key), current.values.get(key)
+        shape = kind.merge if kind is not None else _shape(old if old is not None else new)
+        if shape == "flag":
+            flags.append((key, kind.label if kind is not None else key.replace("_", " ")))
+        elif shape == "by_id":
+            by_id.append(key)
+        else:
+            lists.append(key)
     changes = []
-    for label in ("techniques", "tactics", "retrievers", "purposes"):
-        old, new = getattr(recorded, label), getattr(current, label)
-        parts = [f"added {v}" for v in new if v not in old]
-        parts += [f"removed {v}" for v in old if v not in new]
+    for key in lists:
+        old_values, new_values = _values(recorded, key), _values(current, key)
+        parts = [f"added {v}" for v in new_values if v not in old_values]
+        parts += [f"removed {v}" for v in old_values if v not in new_values]
         if parts:
-            changes.append(f"{label}: {', '.join(parts)}")
-    if recorded.reranker != current.reranker:
-        changes.append(f"re-ranker: {_yes(recorded.reranker)} -> {_yes(current.reranker)}")
-    old_findings, new_findings = dict(recorded.findings), dict(current.findings)
-    parts = [f"added {f} ({s})" for f, s in new_findings.items() if f not in old_findings]
-    parts += [f"removed {f} ({s})" for f, s in old_findings.items() if f not in new_findings]
-    parts += [
-        f"{f} severity {old_findings[f]} -> {s}"
-        for f, s in new_findings.items()
-        if f in old_findings and old_findings[f] != s
-    ]
-    if parts:
-        changes.append(f"findings: {', '.join(parts)}")
+            changes.append(f"{key}: {', '.join(parts)}")
+    for key, label in flags:
+        old_flag = recorded.values.get(key) is True
+        new_flag = current.values.get(key) is True
+        if old_flag != new_flag:
+            changes.append(f"{label}: {_yes(old_flag)} -> {_yes(new_flag)}")
+    for key in by_id:
+        old_findings, new_findings = _map(recorded, key), _map(current, key)
+        parts = [f"added {f} ({s})" for f, s in new_findings.items() if f not in old_findings]
+        parts += [f"removed {f} ({s})" for f, s in old_findings.items() if f not in new_findings]
+        parts += [
+            f"{f} severity {old_findings[f]} -> {s}"
+            for f, s in new_findings.items()
+            if f in old_findings and old_findings[f] != s
+        ]
+        if parts:
+            changes.append(f"{key}: {', '.join(parts)}")
     return changes
+
+
+def _shape(value: OutcomeValue | None) -> str:
+    if isinstance(value, bool):
+        return "flag"
+    if isinstance(value, Mapping):
+        return "by_id"
+    return "list"
+
+
+def _values(outcome: Outcome, key: str) -> tuple[str, ...]:
+    value = outcome.values.get(key)
+    return value if isinstance(value, tuple) else ()
+
+
+def _map(outcome: Outcome, key: str) -> Mapping[str, str]:
+    value = outcome.values.get(key)
+    return value if isinstance(value, Mapping) else {}
 
 
 def _yes(flag: bool) -> str:
@@ -165,20 +223,25 @@ class Record:
         return status.startswith(CLOSED_STATUSES)
 
 
-def embed(recommendation: Recommendation, rules_name: str, kb_base_url: str | None = None) -> str:
+def embed(decision: Decision, kb_base_url: str | None = None) -> str:
     """The HTML comment that ends a record (see the module docstring).
 
-    Answers the walk filled from a question's default are left out, as the user never gave them:
-    regenerating applies the default again, so the record reproduces byte for byte.
+    The answers are every answer the user gave (`assemble.given_answers`), reached or not, so
+    an edit that makes the walk reach another question regenerates without a missing answer.
+    Answers the walk filled from a question's default are left out, as the user never gave
+    them: regenerating applies the default again, so the record reproduces byte for byte.
     """
-    defaulted = {step.id for step in recommendation.trace if step.kind == "defaulted"}
+    from advisor._version import __version__
+    from advisor.engine.assemble import given_answers
+
+    rulebase = decision.rulebase
     data: dict[str, Any] = {
         "format": FORMAT,
-        "advisor_version": recommendation.advisor_version,
-        "rules": rules_name,
-        "rules_version": recommendation.rules_version,
-        "answers": {k: v for k, v in recommendation.answers.items() if k not in defaulted},
-        "outcome": Outcome.of(recommendation).to_json(),
+        "advisor_version": __version__,
+        "rules": rulebase.name,
+        "rules_version": rulebase.version,
+        "answers": given_answers(decision),
+        "outcome": Outcome.of(decision).to_json(),
     }
     if kb_base_url:
         data["kb_base_url"] = kb_base_url
@@ -187,6 +250,18 @@ def embed(recommendation: Recommendation, rules_name: str, kb_base_url: str | No
         text = text.replace(char, escape)  # only string contents can hold these characters
     comment = "used by 'advisor check' and 'advisor recommend --from-record'; edit answers here"
     return f"<!-- {MARKER} ({comment})\n{text}\n-->\n"
+
+
+def record_inputs(decision: Decision) -> dict[str, Any]:
+    """What the markdown renderer needs besides the Decision, computed once: the rule folder's
+    record data (`record_data`) and the alternatives (the other options' findings, the decision
+    path). Cost: one `decide()` per considered option when the rules check a proposed approach
+    (`advisor.engine.alternatives`), none otherwise."""
+    from advisor.engine.alternatives import alternatives
+    from advisor.services.record_data import record_data
+
+    data = record_data(decision.rulebase)
+    return {"alternatives": alternatives(decision, data.options), "record": data}
 
 
 def _dump(value: Any, indent: str = "") -> str:
