@@ -13,7 +13,7 @@ missing or cut short is a truncated record, so it is unreadable, not skipped.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,7 +37,11 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from advisor.cli.common import load_rulebase_from
+    from advisor.render.terminal import visible
     from advisor.services.records import RecordError, read_record
+
+    def print(line: str, file: Any = None) -> None:  # every line made safe for a terminal
+        (file or sys.stdout).write(visible(line) + "\n")
 
     rulebase = load_rulebase_from(args)
     files, problems = _collect(args.paths)

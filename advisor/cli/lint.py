@@ -29,13 +29,14 @@ def run(args: argparse.Namespace) -> int:
 
     from advisor.analysis.lint import lint
     from advisor.cli.common import load_rulebase_from
+    from advisor.render.terminal import visible
 
     report = lint(load_rulebase_from(args))
     if args.format == "json":
-        print(json.dumps([d.as_dict() for d in report.diagnostics], indent=2))
+        print(visible(json.dumps([d.as_dict() for d in report.diagnostics], indent=2)))
     else:
         for diagnostic in report.diagnostics:
-            print(diagnostic)
+            print(visible(str(diagnostic)))
     print(
         f"advisor lint: {report.rules} rules, {report.questions} questions, "
         f"{report.combinations:,} answer combinations: {report.errors} error(s), "

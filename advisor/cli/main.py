@@ -11,6 +11,7 @@ so `advisor --version` and `--help` stay fast.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 from advisor._version import __version__
 
 INTERNAL_ERROR = 3
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EBADF, errno.EFBIG, errno.EDQUOT}
 
 # name -> (module, one-line help). Each module defines `add_arguments(parser)` and `run(args)`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -71,6 +73,13 @@ def _command_module(module: str) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii, LC_ALL=C)
+        # gets an escape for it instead of a crash.
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    if sys.stdout is None or sys.stderr is None:
+        return _closed_stream()
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
@@ -82,14 +91,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args([*args_list, default])
         module = importlib.import_module(args._module)
         code: int = module.run(args)
+        sys.stdout.flush()  # a full device (/dev/full) fails here, inside the handler
         return code
     except KeyboardInterrupt:
         print("\nadvisor: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        _silence_stdout()
         return 0
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in _OUTPUT_ERRNOS:
+            return _report(exc)
+        _silence_stdout()
+        reason = exc.strerror or str(exc)
+        print(f"advisor: error: cannot write to standard output: {reason}", file=sys.stderr)
+        return 2
     except Exception as exc:  # the one place that turns errors into exit codes
         return _report(exc)
+
+
+def _silence_stdout() -> None:
+    """After the reader of a pipe went away: nothing more is written (no error at exit)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _closed_stream() -> int:
+    """Started with standard output or error closed (`advisor ... >&-`): nothing can be shown."""
+    if sys.stderr is not None:
+        print("advisor: error: standard output is closed; nothing can be printed", file=sys.stderr)
+    return 2
 
 
 def _default_command() -> str | None:
@@ -101,9 +135,10 @@ def _default_command() -> str | None:
 
 def _report(exc: Exception) -> int:
     from advisor.errors import AdvisorError, MissingAnswersError
+    from advisor.render.terminal import visible
 
     if isinstance(exc, AdvisorError):
-        print(f"advisor: error: {exc}", file=sys.stderr)
+        print(visible(f"advisor: error: {exc}"), file=sys.stderr)
         if isinstance(exc, MissingAnswersError):
             hint = "add them to the answers file or pass --set id=value"
             print(f"advisor: hint: {hint}", file=sys.stderr)
@@ -111,7 +146,7 @@ def _report(exc: Exception) -> int:
     if os.environ.get("ADVISOR_DEBUG"):
         raise exc
     print(
-        f"advisor: internal error: {type(exc).__name__}: {exc}\n"
+        visible(f"advisor: internal error: {type(exc).__name__}: {exc}") + "\n"
         "This is a bug in llm-advisor. Run again with ADVISOR_DEBUG=1 for the traceback "
         "and report it.",
         file=sys.stderr,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor.engine import assemble
 from advisor.engine.decision import Decision
+from advisor.render.terminal import visible
 from advisor.vocabulary import DEFAULT, Vocabulary
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def render(decision: Decision, *, color: bool = False, width: int = WIDTH) -> st
     `color` adds ANSI styles (bold headings, severities in colour) after wrapping, so the layout
     is the same with and without it; the default is plain text.
     """
-    plain = _render(assemble.plain(decision), decision.rulebase.vocabulary, width)
+    plain = visible(_render(assemble.plain(decision), decision.rulebase.vocabulary, width))
     return _colorize(plain) if color else plain
 
 

@@ -17,7 +17,9 @@ def write_output(text: str, output: str | None) -> None:
     """Print to stdout, or write the file (its folder is created) and say where."""
     text = text if text.endswith("\n") else text + "\n"
     if output is None or output == "-":
-        sys.stdout.write(text)
+        from advisor.render.terminal import visible
+
+        sys.stdout.write(visible(text))  # no escape sequence from a pack reaches the terminal
         return
     write_file(Path(output), text)
     print(f"advisor: wrote {output}", file=sys.stderr)
