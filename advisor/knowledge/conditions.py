@@ -18,6 +18,10 @@ Grammar (keywords are lower case)::
              | NAME "has" ("any"|"all") set
     set     := "{" literal ("," literal)* "}"
 
+Limits against hostile files, each refused with a ConditionError (or, for the expanded tree,
+by `size_problem`): `MAX_NESTING` levels of parentheses and `not`, `MAX_TERMS` terms, numbers of
+at most `MAX_DIGITS` digits. Reading a condition takes time linear in its length.
+
 Evaluation is three-valued: a question that was not answered (because the walk did not reach it)
 makes a comparison *unknown* (None). `and`/`or`/`not` follow Kleene logic, and a rule fires only
 when its condition is definitely true.
@@ -29,7 +33,7 @@ import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, NamedTuple, TypeAlias
 
 from advisor.errors import ConditionError
 
@@ -117,34 +121,53 @@ class QuestionShape:
 # --------------------------------------------------------------------------- tokenizer
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<int>-?\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>==|!=|<=|>=|<|>|[(){},]))"
+    r"\s*(?:(?P<int>-?\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>==|!=|<=|>=|<|>|[(){},])"
+    r"|(?P<end>\Z))"
 )
+_SPACE = re.compile(r"\s*")
 _KEYWORDS = {"and", "or", "not", "in", "has", "any", "all", "true", "false", "count"}
 
+MAX_DIGITS = 18
+"""The most digits a whole number in a condition may have: every int64 fits, and Python's limit
+on converting long digit strings (4 300 digits, a ValueError) is never reached. The shipped rules
+use at most 7 digits (`3600000`)."""
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+
+class _Token(NamedTuple):
     kind: Literal["int", "name", "op", "end"]
     text: str
     column: int
 
 
-def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
+def _tokens(text: str) -> Iterator[_Token]:
+    """The tokens of `text`, read as the parser asks for them, then the end token forever.
+
+    Each match starts where the last one ended (no copies of the rest of the text, which made
+    long conditions quadratic), and a condition refused for its size is not read to the end.
+    """
+    match_token = _TOKEN.match
     pos = 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
-        match = _TOKEN.match(text, pos)
+    while True:
+        match = match_token(text, pos)
         if not match:
-            col = pos + len(text[pos:]) - len(text[pos:].lstrip()) + 1
-            raise ConditionError(text, col, f"unexpected character {text[col - 1]!r}")
+            pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+            raise ConditionError(text, pos + 1, f"unexpected character {text[pos]!r}")
         kind = match.lastgroup
-        assert kind in ("int", "name", "op")
-        tokens.append(_Token(kind, match.group(kind), match.start(kind) + 1))  # type: ignore[arg-type]
+        assert kind is not None  # every alternative is a named group
+        if kind == "end":
+            break
+        token_text = match.group(kind)
+        column = match.start(kind) + 1
+        if kind == "int" and len(token_text.lstrip("-")) > MAX_DIGITS:
+            digits = len(token_text.lstrip("-"))
+            raise ConditionError(
+                text, column, f"number too large: {digits} digits (at most {MAX_DIGITS})"
+            )
+        yield _Token(kind, token_text, column)  # type: ignore[arg-type]
         pos = match.end()
-    tokens.append(_Token("end", "", len(text) + 1))
-    return tokens
+    last = _Token("end", "", len(text) + 1)
+    while True:
+        yield last
 
 
 # --------------------------------------------------------------------------- parser
@@ -158,22 +181,48 @@ class _Parser:
         definitions: Mapping[str, Node],
     ) -> None:
         self.text = text
-        self.tokens = _tokenize(text)
+        self.source = _tokens(text)
+        self.tokens: list[_Token] = []  # read so far
         self.pos = 0
+        self.terms = 0  # nodes written in the text (see MAX_TERMS)
         self.questions = questions
         self.definitions = definitions
+        self.nesting = 0  # parentheses and `not`s open at this point (see MAX_NESTING)
 
     # helpers
+    def token(self, index: int) -> _Token:
+        tokens = self.tokens
+        while len(tokens) <= index:
+            tokens.append(next(self.source))
+        return tokens[index]
+
     def peek(self) -> _Token:
-        return self.tokens[self.pos]
+        return self.token(self.pos)
 
     def take(self) -> _Token:
-        token = self.tokens[self.pos]
+        token = self.token(self.pos)
         self.pos += 1
         return token
 
     def error(self, token: _Token, message: str) -> ConditionError:
+        """A grammar or type error at `token`; a character that is no token anywhere in the
+        text is reported instead (raised from here), as when the text was read all at once."""
+        for later in self.source:
+            if later.kind == "end":
+                break
         return ConditionError(self.text, token.column, message)
+
+    def count_term(self, token: _Token) -> None:
+        """One more node written in the text: past `MAX_TERMS` the condition is refused before
+        the rest is read (its expansion could only be larger)."""
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise ConditionError(
+                self.text,
+                token.column,
+                f"more than {MAX_TERMS} condition terms (the limit is {MAX_TERMS}): split the "
+                "condition over several rules",
+            )
 
     def expect(self, text: str) -> _Token:
         token = self.take()
@@ -181,6 +230,18 @@ class _Parser:
             found = repr(token.text) if token.kind != "end" else "the end"
             raise self.error(token, f"expected '{text}' but found {found}")
         return token
+
+    def enter(self, token: _Token) -> None:
+        """One more level of nesting (a `(` or a `not`), refused past `MAX_NESTING` before the
+        recursive descent can exhaust Python's stack."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise ConditionError(
+                self.text,
+                token.column,
+                f"nested more than {MAX_NESTING} levels deep (parentheses and 'not' inside "
+                f"each other; the limit is {MAX_NESTING}): write it with less nesting",
+            )
 
     def at_keyword(self, word: str) -> bool:
         token = self.peek()
@@ -196,9 +257,12 @@ class _Parser:
             raise self.error(token, f"unexpected {token.text!r} (missing 'and'/'or'?)")
         return node
 
+    # `a or b or c ...` is one loop and one Or node (linear in its length), never recursion.
     def parse_or(self) -> Node:
         items = [self.parse_and()]
         while self.at_keyword("or"):
+            if len(items) == 1:
+                self.count_term(self.peek())  # the Or node
             self.take()
             items.append(self.parse_and())
         return items[0] if len(items) == 1 else Or(tuple(items))
@@ -206,22 +270,34 @@ class _Parser:
     def parse_and(self) -> Node:
         items = [self.parse_unary()]
         while self.at_keyword("and"):
+            if len(items) == 1:
+                self.count_term(self.peek())  # the And node
             self.take()
             items.append(self.parse_unary())
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def parse_unary(self) -> Node:
-        if self.at_keyword("not"):
-            self.take()
-            return Not(self.parse_unary())
-        return self.parse_primary()
+        nots = 0
+        while self.at_keyword("not"):  # a loop, not recursion: `not not ... x`
+            token = self.take()
+            self.enter(token)
+            self.count_term(token)
+            nots += 1
+        node = self.parse_primary()
+        self.nesting -= nots
+        for _ in range(nots):
+            node = Not(node)
+        return node
 
     def parse_primary(self) -> Node:
         token = self.take()
         if token.text == "(":
+            self.enter(token)
             node = self.parse_or()
             self.expect(")")
+            self.nesting -= 1
             return node
+        self.count_term(token)
         if token.kind != "name":
             raise self.error(token, f"expected a question id but found {token.text or 'the end'!r}")
         if token.text in ("true", "false"):
@@ -272,7 +348,7 @@ class _Parser:
         if nxt.kind == "op" and nxt.text in _CMP_TEXT:
             return self.parse_compare(name, shape)
         if self.at_keyword("in") or (
-            self.at_keyword("not") and self.tokens[self.pos + 1].text == "in"
+            self.at_keyword("not") and self.token(self.pos + 1).text == "in"
         ):
             return self.parse_member(name, shape)
         if self.at_keyword("has"):
@@ -537,7 +613,62 @@ levels are a million terms, seconds of work and hundreds of MB). The largest shi
 the rule `sql_rows_beside_passages` (rules 1.2.0), expands to 63 terms: the limit leaves ample
 room for real rule packs."""
 
-Sizes: TypeAlias = dict[int, tuple[Node, int]]
+MAX_NESTING = 50
+"""The deepest a condition may nest parentheses and `not`s inside each other.
+
+Checked twice: by the parser on the text of one condition (`((((x))))` is 4 levels, `not not x`
+2), before its recursive descent can exhaust Python's stack, and by `size_problem` on the
+condition with its definitions written in place (`expanded_nesting`), so that a chain of
+definitions each built on the one before cannot nest deeper than one text may.
+
+Code over condition trees recurses per level of the tree, and a tree is at most 2 levels deeper
+per nesting level (`a and (b or (c and ...))`: And, Or, And ...). The deepest recursion is the
+rule-base cache's encoder (about 5 frames per tree level): at 95 levels, 190 tree levels, it
+exhausted Python's 1 000 frames. 50 levels keep every function (`walk`, `to_text`, `push_not`,
+`compile_condition`, evaluation, the cache, lint's analyses) to about half of that. The deepest
+shipped condition, the rule `rerank_offline` (rules 1.2.0), nests 6 levels with its definitions
+in place (the question gates nest 0), so the limit leaves ample room for real rule packs."""
+
+Sizes: TypeAlias = dict[int, tuple[Node, int, int]]
+"""Memo of `_measure`: node id -> (the node, kept alive so its id stays its own; expanded size;
+expanded nesting)."""
+
+
+def _measure(node: Node, memo: Sizes) -> tuple[int, int]:
+    """(`expanded_size`, `expanded_nesting`) of `node`, without recursion (an explicit stack), so
+    any tree the parser built can be measured, however deep its definitions nest."""
+    found = memo.get(id(node))
+    if found is not None:
+        return found[1], found[2]
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        current, ready = stack.pop()
+        if id(current) in memo:
+            continue
+        if isinstance(current, And | Or):
+            children: tuple[Node, ...] = current.items
+        elif isinstance(current, Not):
+            children = (current.item,)
+        else:
+            memo[id(current)] = (current, 1, 0)
+            continue
+        if not ready:
+            stack.append((current, True))
+            stack.extend((child, False) for child in children if id(child) not in memo)
+            continue
+        size = 1 + sum(memo[id(child)][1] for child in children)
+        if isinstance(current, Not):  # `not x`, `not not x`, `not (a and b)`
+            inner = current.item
+            nesting = 1 + memo[id(inner)][2] + (1 if isinstance(inner, And | Or) else 0)
+        else:  # `a or b and c` needs no parentheses; `a and (b or c)`, `a or (b or c)` do
+            bracketed = And | Or if isinstance(current, And) else Or
+            nesting = max(
+                memo[id(child)][2] + (1 if isinstance(child, bracketed) else 0)
+                for child in children
+            )
+        memo[id(current)] = (current, size, nesting)
+    found = memo[id(node)]
+    return found[1], found[2]
 
 
 def expanded_size(node: Node, sizes: Sizes | None = None) -> int:
@@ -546,44 +677,51 @@ def expanded_size(node: Node, sizes: Sizes | None = None) -> int:
     Memoised per node object in `sizes` (which keeps the nodes alive, so their ids stay theirs),
     so the count takes time linear in the distinct nodes, however large the expansion.
     """
-    memo: Sizes = {} if sizes is None else sizes
-    found = memo.get(id(node))
-    if found is not None:
-        return found[1]
-    if isinstance(node, And | Or):
-        size = 1 + sum(expanded_size(item, memo) for item in node.items)
-    elif isinstance(node, Not):
-        size = 1 + expanded_size(node.item, memo)
-    else:
-        size = 1
-    memo[id(node)] = (node, size)
-    return size
+    return _measure(node, {} if sizes is None else sizes)[0]
+
+
+def expanded_nesting(node: Node, sizes: Sizes | None = None) -> int:
+    """How deep `node` nests parentheses and `not`s once written out with its definitions in
+    place, with no parentheses that are not needed (see `MAX_NESTING`): `a or b and c` is 0,
+    `a and (b or c)` 1, `not (a and b)` 2. Never more than the parser counted in the text of a
+    condition without definitions. Memoised in `sizes` like `expanded_size`."""
+    return _measure(node, {} if sizes is None else sizes)[1]
 
 
 def size_problem(node: Node, sizes: Sizes | None = None) -> str | None:
-    """Why `node` is too large to use (see `MAX_TERMS`), or None."""
-    size = expanded_size(node, sizes)
-    if size <= MAX_TERMS:
-        return None
-    return (
-        f"expands to {size} condition terms, more than the limit of {MAX_TERMS}; each use "
-        "of a definition counts all its terms again, so definitions built from other "
-        "definitions used several times grow fast: use fewer nested definitions, or split the "
-        "condition over several definitions or rules"
-    )
+    """Why `node` is too large (see `MAX_TERMS`) or too deeply nested (`MAX_NESTING`) to use,
+    or None. Call it on what `parse` returns before anything else walks the tree."""
+    size, nesting = _measure(node, {} if sizes is None else sizes)
+    if size > MAX_TERMS:
+        return (
+            f"expands to {size} condition terms, more than the limit of {MAX_TERMS}; each use "
+            "of a definition counts all its terms again, so definitions built from other "
+            "definitions used several times grow fast: use fewer nested definitions, or split "
+            "the condition over several definitions or rules"
+        )
+    if nesting > MAX_NESTING:
+        return (
+            f"nested {nesting} levels deep with its definitions written in place (parentheses "
+            f"and 'not' inside each other), more than the limit of {MAX_NESTING}: a definition "
+            "used inside another adds its nesting to it, so use fewer layers of definitions "
+            "built on definitions"
+        )
+    return None
 
 
 # --------------------------------------------------------------------------- analysis
 
 
 def walk(node: Node) -> Iterator[Node]:
-    """Every node of the tree, parents before children."""
-    yield node
-    if isinstance(node, And | Or):
-        for item in node.items:
-            yield from walk(item)
-    elif isinstance(node, Not):
-        yield from walk(node.item)
+    """Every node of the tree, parents before children (depth first, in order)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, And | Or):
+            stack.extend(reversed(current.items))
+        elif isinstance(current, Not):
+            stack.append(current.item)
 
 
 def questions_in(node: Node) -> frozenset[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -11,15 +12,32 @@ from advisor.errors import RuleFileError
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    """Return the parsed table and the raw text (kept to find line numbers for later errors)."""
+    """Return the parsed table and the raw text (kept to find line numbers for later errors).
+
+    A byte-order mark at the start (some Windows editors write one) is dropped: TOML does not
+    allow it, and the message tomllib gives for it ("Invalid statement (at line 1, column 1)")
+    does not say what is wrong. Hostile files give RuleFileError too, never a Python error: an
+    integer longer than Python converts (4 300 digits by default, a ValueError), arrays or
+    tables nested thousands deep (tomllib recurses: RecursionError, or MemoryError).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(str(path), "", f"cannot read the file ({exc})") from None
+    text = text.removeprefix("\ufeff")
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise RuleFileError(str(path), "", f"not valid TOML: {exc}") from None
+    except ValueError:  # after TOMLDecodeError, which is a ValueError too
+        limit = sys.get_int_max_str_digits()
+        raise RuleFileError(
+            str(path), "", f"a number is too large (integers have at most {limit} digits)"
+        ) from None
+    except (RecursionError, MemoryError):
+        raise RuleFileError(
+            str(path), "", "nested too deeply (arrays or tables inside each other)"
+        ) from None
 
 
 _ID_LINE = re.compile(r"""^\s*id\s*=\s*["']([^"']*)["']""", re.MULTILINE)
