@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """The largest rule file, kb page or answers file read (4 MiB); the shipped files are < 40 KiB."""
@@ -79,3 +80,68 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc)
+
+
+class DataError(ValueError):
+    """JSON or TOML that cannot be used as data; the message says why, in words."""
+
+
+MAX_DIGITS = 18
+"""The longest integer read from an answers file or a record (numbers are times and counts)."""
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise DataError(f"a number of {len(text)} digits is too large (at most {MAX_DIGITS})")
+    return int(text)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DataError(f"the key {key!r} appears twice in one object")
+        found[key] = value
+    return found
+
+
+def parse_json(text: str) -> Any:
+    """JSON as data: a key given twice, a huge number or too deep nesting is a `DataError`
+    (`json.JSONDecodeError` for a syntax error, as from `json.loads`)."""
+    import json
+
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_json_int)
+    except RecursionError:
+        raise DataError("nested too deeply") from None
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """TOML as data (`tomllib.TOMLDecodeError` for a syntax error); a huge number or too deep
+    nesting is a `DataError`. TOML itself refuses a key given twice."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        raise
+    except RecursionError:
+        raise DataError("nested too deeply") from None
+    except ValueError as exc:  # Python's limit on converting long digit strings
+        raise DataError(f"a number is too large ({exc})") from None
+    _check_toml_ints(data)
+    return data
+
+
+def _check_toml_ints(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 10**MAX_DIGITS:
+            raise DataError(
+                f"the number {str(item)[:12]}... is too large (at most {MAX_DIGITS} digits)"
+            )

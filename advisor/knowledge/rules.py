@@ -92,39 +92,66 @@ def read_definitions(files: list[RuleFile]) -> dict[str, tuple[str, str]]:
 def resolve_definitions(
     raw: Mapping[str, tuple[str, str]], shapes: Mapping[str, cond.QuestionShape]
 ) -> dict[str, cond.Node]:
-    """Parse definitions (they may use each other, in any order, but not in a cycle)."""
+    """Parse definitions (they may use each other, in any order, but not in a cycle).
+
+    Depth-first with an explicit stack, so a long chain of definitions built on definitions
+    cannot exhaust Python's recursion limit; how deep they nest once written in place is bounded
+    by `cond.MAX_NESTING` and how large by `cond.MAX_TERMS`.
+    """
     resolved: dict[str, cond.Node] = {}
-    active: list[str] = []
     sizes: cond.Sizes = {}
+    known = set(raw)
 
-    def resolve(name: str) -> cond.Node:
-        if name in resolved:
-            return resolved[name]
-        text, path = raw[name]
-        if name in shapes:
-            raise RuleFileError(path, f"[define] {name}", "a definition cannot reuse a question id")
-        if name in active:
-            cycle = " -> ".join([*active[active.index(name) :], name])
-            raise RuleFileError(
-                path, f"[define] {name}", f"definitions refer to each other in a cycle: {cycle}"
-            )
-        active.append(name)
-        names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) & set(raw)
-        deps = {dep: resolve(dep) for dep in sorted(names)}
-        try:
-            node = cond.parse(text, shapes, deps)
-        except ConditionError as exc:
-            raise RuleFileError(path, f"[define] {name}", str(exc)) from None
-        too_large = cond.size_problem(node, sizes)  # before anything walks the expanded tree
-        if too_large:
-            raise RuleFileError(path, f"[define] {name}", too_large)
-        resolved[name] = node
-        active.pop()
-        return resolved[name]
+    def cycle_error(path: list[str], name: str) -> RuleFileError:
+        loop = " -> ".join([*path[path.index(name) :], name])
+        text_path = raw[name][1]
+        return RuleFileError(
+            text_path, f"[define] {name}", f"definitions refer to each other in a cycle: {loop}"
+        )
 
-    for name in raw:
-        resolve(name)
+    for root in raw:
+        if root in resolved:
+            continue
+        stack: list[tuple[str, bool]] = [(root, False)]
+        path: list[str] = []
+        on_path: set[str] = set()
+        while stack:
+            name, ready = stack.pop()
+            text, file = raw[name]
+            if ready:  # every definition it uses is resolved
+                deps = {d: resolved[d] for d in _names_in(text) & known}
+                try:
+                    node = cond.parse(text, shapes, deps)
+                except ConditionError as exc:
+                    raise RuleFileError(file, f"[define] {name}", str(exc)) from None
+                too_large = cond.size_problem(node, sizes)  # before anything walks the tree
+                if too_large:
+                    raise RuleFileError(file, f"[define] {name}", too_large)
+                resolved[name] = node
+                path.pop()
+                on_path.discard(name)
+                continue
+            if name in resolved:
+                continue
+            if name in shapes:
+                raise RuleFileError(
+                    file, f"[define] {name}", "a definition cannot reuse a question id"
+                )
+            if name in on_path:
+                raise cycle_error(path, name)
+            path.append(name)
+            on_path.add(name)
+            stack.append((name, True))
+            for dep in sorted(_names_in(text) & known, reverse=True):
+                if dep in on_path:
+                    raise cycle_error(path, dep)
+                if dep not in resolved:
+                    stack.append((dep, False))
     return resolved
+
+
+def _names_in(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
 
 
 def load_rules(

@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Any
 
 from advisor.errors import AnswersError
 from advisor.knowledge.answers import decode_utf8
-from advisor.knowledge.files import MAX_FILE_BYTES, Unreadable, read_bytes
+from advisor.knowledge.files import (
+    MAX_FILE_BYTES,
+    DataError,
+    Unreadable,
+    parse_json,
+    parse_toml,
+    read_bytes,
+)
 
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
@@ -63,7 +70,9 @@ def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any
     errors = []
     for fmt in formats:
         try:
-            data: Any = json.loads(text) if fmt == "json" else tomllib.loads(text)
+            data: Any = parse_json(text) if fmt == "json" else parse_toml(text)
+        except DataError as exc:
+            raise AnswersError([f"not usable as answers: {exc}"], name) from None
         except json.JSONDecodeError as exc:
             errors.append(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
             continue

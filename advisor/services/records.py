@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor.errors import AdvisorError
 from advisor.knowledge.answers import has_surrogate, surrogate_problems
+from advisor.knowledge.files import DataError, parse_json
 from advisor.vocabulary import DEFAULT, Vocabulary
 
 if TYPE_CHECKING:
@@ -317,7 +318,9 @@ def parse_record(text: str, source: str = "<record>") -> Record | None:
         return RecordError(source, message)
 
     try:
-        data = json.loads(body)
+        data = parse_json(body)
+    except DataError as exc:
+        raise fail(f"the embedded record is not usable: {exc}; {_RESTORE_HINT}") from None
     except json.JSONDecodeError as exc:
         raise fail(
             f"line {first_line + exc.lineno - 1}: the embedded record is not valid JSON "

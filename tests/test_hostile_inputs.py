@@ -1,0 +1,99 @@
+"""Answers files, records and rule files built to break a parser: a clear error (exit 2), fast."""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import ADVISOR, ROOT
+
+import advisor
+from advisor.errors import RuleFileError
+
+EXAMPLE = ROOT / "examples" / "support-bot.toml"
+
+
+def _recommend(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ADVISOR, "recommend", *args], input=stdin, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("big.json", '{"latency_budget_ms": ' + "9" * 5000 + "}", "too large"),
+        ("big.toml", "latency_budget_ms = " + "9" * 5000, "too large"),
+        ("deep.json", '{"knowledge": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ("deep.toml", "knowledge = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+        ("dup.json", '{"knowledge": "general", "knowledge": "rag"}', "appears twice"),
+    ],
+)
+def test_hostile_answers_files_are_refused(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = _recommend("--answers", str(path))
+    assert result.returncode == 2, result.stderr
+    assert name in result.stderr and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_answers_from_dev_zero_stop_at_the_limit() -> None:
+    result = _recommend("--answers", "/dev/zero")
+    assert result.returncode == 2
+    assert "not a regular file" in result.stderr
+
+
+def test_a_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + EXAMPLE.read_bytes())
+    assert _recommend("--answers", str(path)).returncode == 0
+
+
+def test_a_record_with_hostile_json_is_unreadable_not_a_crash(tmp_path: Path) -> None:
+    record = tmp_path / "0001-x.md"
+    made = _recommend("--answers", str(EXAMPLE), "--format", "markdown", "--output", str(record))
+    assert made.returncode == 0, made.stderr
+    text = record.read_text(encoding="utf-8")
+    answers = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    number = str(answers["latency_budget_ms"])
+    for hostile, message in (
+        (text.replace(f'"latency_budget_ms": {number}', '"latency_budget_ms": ' + "9" * 5000),
+         "too large"),
+        (text.replace('"answers": {', '"deep": ' + "[" * 50_000 + "]" * 50_000 + ', "answers": {'),
+         "nested too deeply"),
+    ):  # fmt: skip
+        assert hostile != text
+        record.write_text(hostile, encoding="utf-8")
+        result = subprocess.run(
+            [ADVISOR, "check", str(record)], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
+        again = _recommend("--from-record", str(record))
+        assert again.returncode == 2 and message in again.stderr
+
+
+def test_a_long_chain_of_definitions_loads(rules_copy: tuple[Path, Path]) -> None:
+    """Definitions built on definitions, listed in reverse: no recursion limit is hit."""
+    rules, kb = rules_copy
+    lines = ["[define]", 'link_0 = "knowledge == general"']
+    lines += [f'link_{n} = "link_{n - 1}"' for n in range(1, 2000)]
+    lines.reverse()
+    lines.insert(0, lines.pop())  # [define] first again
+    (rules / "zz_chain.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rulebase = advisor.load_rulebase(rules, kb)
+    assert "link_1999" in rulebase.definitions
+
+
+def test_a_cycle_through_a_long_chain_is_reported(rules_copy: tuple[Path, Path]) -> None:
+    rules, kb = rules_copy
+    lines = ["[define]", 'loop_0 = "loop_999"']
+    lines += [f'loop_{n} = "loop_{n - 1}"' for n in range(1, 1000)]
+    (rules / "zz_loop.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RuleFileError, match="in a cycle: loop_0 -> loop_999 -> "):
+        advisor.load_rulebase(rules, kb)
