@@ -1,26 +1,32 @@
 """In-process figures: advise() on the shipped rules, next_question(), the reference rule base.
 
-Inputs are the `[answers]` tables of tests/scenarios/*.toml (valid under the current rules),
-topped up with examples/ and answers generated from the question data when there are few.
+Scenario inputs are the `[answers]` tables of tests/scenarios/*.toml (valid under the current
+rules), topped up with examples/ and answers generated from the question data when there are few.
+Varied inputs (`varied_answers`) are drawn with a seeded RNG across the whole answer space,
+question by question in walk order, answering only the questions the walk reaches.
 """
 
 from __future__ import annotations
 
 import cProfile
+import gc
 import importlib.util
-import io
+import math
 import pstats
 import random
 import sys
 import tomllib
+import tracemalloc
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from timing import Figure, interleaved, per_call
+from timing import Figure, alternating_blocks, interleaved, per_call, profile_lines
 
+from advisor.analysis.answer_space import UNREACHED, answer_space
 from advisor.engine.assemble import advise
-from advisor.engine.decide import fired_rules, next_question, walk
+from advisor.engine.decide import decide, fired_rules, next_question, walk
 from advisor.errors import AdvisorError
 from advisor.knowledge.answers import answers_model, validate_answers
 from advisor.knowledge.loader import default_rulebase, load_rulebase
@@ -131,21 +137,191 @@ def engine_figures(rounds: int) -> tuple[list[Figure], str]:
     return figures, note
 
 
-def advise_profile(rounds: int) -> str:
-    """cProfile of advise() over the inputs, top functions by own time."""
+@dataclass(frozen=True)
+class Profile:
+    by_own: str
+    by_cumulative: str
+    heaviest: list[tuple[str, float]]
+    """The functions with the largest own time and their share of the profiled time."""
+
+
+def advise_profile(inputs: list[dict[str, Any]], rounds: int, top: int = 15) -> Profile:
+    """cProfile of advise() over the inputs: top functions by own time, and by cumulative time."""
     rulebase = default_rulebase()
-    inputs, _ = scenario_answers(rulebase)
+    for answers in inputs:
+        advise(answers, rulebase)
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(rounds):
         for answers in inputs:
             advise(answers, rulebase)
     profiler.disable()
-    buffer = io.StringIO()
-    stats = pstats.Stats(profiler, stream=buffer)
-    stats.strip_dirs().sort_stats("tottime").print_stats(12)
-    text = buffer.getvalue()
-    return text[text.index("ncalls") :].rstrip() if "ncalls" in text else text
+    stats = pstats.Stats(profiler)
+    out = [profile_lines(stats, order, top) for order in ("tottime", "cumulative")]
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in table.values()) or 1.0
+    ranked = sorted(table.items(), key=lambda item: -item[1][2])[:5]
+    heaviest = [
+        (name if file == "~" else f"{Path(file).name}:{line}({name})", entry[2] / total)
+        for (file, line, name), entry in ranked
+    ]
+    return Profile(out[0], out[1], heaviest)
+
+
+# --------------------------------------------------------------------------- varied answers
+
+
+VARIED_SEED = 9
+
+
+def varied_answers(rulebase: RuleBase, count: int, seed: int = VARIED_SEED) -> list[dict[str, Any]]:
+    """`count` complete, valid answer sets drawn across the answer space (seeded).
+
+    Questions are visited in walk order; each one the walk reaches (given the answers drawn so
+    far) is answered, one with a default left out three times in ten; an unreached one is never
+    answered. Values: any choice; any subset of a many-choice question's values (half the time
+    one of `answer_space` representatives, which split at the values conditions name); numbers
+    half the time an `answer_space` representative (either side of every threshold the rules
+    compare with), else a preset or a log-uniform draw within the question's range.
+    """
+    rng = random.Random(seed)
+    space = answer_space(rulebase)
+    representatives = {
+        q.id: [v for v in values if v is not UNREACHED]
+        for q, values in zip(space.questions, space.answers, strict=True)
+    }
+    out = []
+    for _ in range(count):
+        answers: dict[str, Any] = {}
+        for question in rulebase.questions:
+            walked = walk(validate_answers(answers, rulebase), rulebase)
+            status = next((s.status for s in walked.statuses if s.id == question.id), None)
+            if status is None:  # no answer yet and the walk reaches it
+                assert question in walked.missing and question.id not in walked.maybe_needed
+            elif status == "skipped":
+                continue
+            elif status == "defaulted":
+                if rng.random() < 0.3:
+                    continue
+            else:
+                raise AssertionError(f"{question.id}: {status} before it was answered")
+            answers[question.id] = _draw(question, representatives[question.id], rng)
+        out.append(answers)
+    return out
+
+
+def _draw(question: Any, representatives: list[Any], rng: random.Random) -> Any:
+    if question.kind == "choice":
+        return rng.choice(question.values)
+    if question.kind == "bool":
+        return rng.random() < 0.5
+    if question.kind == "set":
+        if rng.random() < 0.5:
+            return sorted(rng.choice(representatives))
+        size = rng.randint(question.min_choices, len(question.values))
+        return sorted(rng.sample(list(question.values), size))
+    pick = rng.random()
+    if pick < 0.5:
+        return rng.choice(representatives)
+    presets = [preset.value for preset in question.presets]
+    if pick < 0.75 and presets:
+        return rng.choice(presets)
+    low = question.minimum if question.minimum is not None else 0
+    high = question.maximum if question.maximum is not None else low + 10**9
+    return min(high, low + int(math.exp(rng.uniform(0.0, math.log(high - low + 1)))) - 1)
+
+
+@dataclass(frozen=True)
+class Varied:
+    """advise() and decide() on varied answers, interleaved with the oracle on its profiles."""
+
+    oracle: Figure
+    decide: Figure
+    advise: Figure
+    note: str
+
+
+def varied_figures(inputs: list[dict[str, Any]], rounds: int) -> Varied:
+    rulebase = default_rulebase()
+    oracle, _ = load_oracle()
+    fired_sets = set()
+    fired_ids: set[str] = set()
+    techniques = set()
+    for answers in inputs:  # every input is valid and complete: decide() raises otherwise
+        decision = decide(answers, rulebase)
+        fired_sets.add(tuple(rule.id for rule in decision.fired))
+        fired_ids |= {rule.id for rule in decision.fired}
+        techniques.add(decision.techniques)
+    profiles = oracle.profiles(len(inputs), 2)
+    figures = alternating_blocks(
+        {
+            "oracle (reference base, plain-Python lambdas)": (oracle.oracle, profiles),
+            "decide() (validation, walk, evaluation)": (lambda a: decide(a, rulebase), inputs),
+            "advise() (decide() and the pydantic Recommendation)": (
+                lambda a: advise(a, rulebase),
+                inputs,
+            ),
+        },
+        rounds,
+    )
+    oracle_figure, decide_figure, advise_figure = figures.values()
+    note = (
+        f"{len(inputs):,} answer sets (seed {VARIED_SEED}) x {rounds} rounds, in blocks of "
+        f"{len(inputs):,} calls alternating with the oracle on {len(profiles):,} reference "
+        f"profiles (seed 2); they fire "
+        f"{len(fired_ids)} of the {len(rulebase.rules)} rules, in {len(fired_sets):,} distinct "
+        f"sets, and give {len(techniques)} technique combinations"
+    )
+    return Varied(oracle_figure, decide_figure, advise_figure, note)
+
+
+def recommendation_memory(inputs: list[dict[str, Any]]) -> tuple[float, str]:
+    """Bytes held per retained Recommendation (tracemalloc), after a warm-up over the inputs."""
+    rulebase = default_rulebase()
+    for answers in inputs:  # fills the shared parts (trace steps, sources) and lazy tables
+        advise(answers, rulebase)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = [advise(answers, rulebase) for answers in inputs]
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    per = (after - before) / len(kept)
+    parts = _model_parts(kept)
+    note = (
+        f"{len(kept):,} Recommendations from the varied answers kept in a list; tracemalloc's "
+        f"traced memory after minus before, divided by {len(kept):,}, after one warm-up pass; "
+        f"{parts}"
+    )
+    return per, note
+
+
+def _model_parts(kept: list[Any]) -> str:
+    """How many model objects and lists one Recommendation holds (distinct objects counted once)."""
+    from pydantic import BaseModel
+
+    seen: set[int] = set()
+    models = containers = 0
+    todo: list[Any] = list(kept)
+    while todo:
+        value = todo.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, BaseModel):
+            models += 1
+            todo += [getattr(value, name) for name in type(value).model_fields]
+        elif isinstance(value, list | tuple | dict):
+            containers += 1
+            todo += list(value.values()) if isinstance(value, dict) else list(value)
+    count = len(kept)
+    return (
+        f"per Recommendation {models / count:.1f} distinct model objects and "
+        f"{containers / count:.1f} distinct lists/dicts (shared ones counted once)"
+    )
 
 
 # --------------------------------------------------------------------------- reference base

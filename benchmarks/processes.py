@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from timing import Figure
+from timing import Figure, profile_lines
 
 # Each command is started by a small helper (python -S, ~10 MiB) that times it from fork to
 # exit and reads its peak RSS from wait4(): started straight from this (large) process, the
@@ -148,10 +148,50 @@ def measure(commands: Sequence[Command], runs: int, cwd: Path) -> dict[str, tupl
     }
 
 
+@dataclass(frozen=True)
+class ImportProfile:
+    tree: list[str]
+    """Imports down to the depth asked, costing at least the floor, in import order."""
+    top_own: list[str]
+    """The imports with the largest own time, largest first."""
+    modules: frozenset[str]
+    """Every module imported."""
+    total_s: float
+    """The sum of every import's own time."""
+
+    def imported(self, package: str) -> bool:
+        return any(name == package or name.startswith(package + ".") for name in self.modules)
+
+    def cumulative_s(self, module: str) -> float:
+        """The cumulative time of `module`'s import line (0 when not imported)."""
+        return self.cumulative_us.get(module, 0) / 1e6
+
+    cumulative_us: dict[str, int]
+    """Per module, the cumulative time of its import line, in microseconds."""
+    own_us: dict[str, int]
+    """Per module, its own import time, in microseconds."""
+
+    def own_s(self, *packages: str) -> float:
+        """The own import time of every module of these packages, summed."""
+        return (
+            sum(
+                own
+                for name, own in self.own_us.items()
+                if any(name == p or name.startswith(p + ".") for p in packages)
+            )
+            / 1e6
+        )
+
+
 def import_profile(
-    argv: Sequence[str], env: dict[str, str], cwd: Path, depth: int = 2, floor_ms: float = 3.0
-) -> list[str]:
-    """`python -X importtime` of a command: imports down to `depth` costing >= floor_ms."""
+    argv: Sequence[str],
+    env: dict[str, str],
+    cwd: Path,
+    depth: int = 2,
+    floor_ms: float = 3.0,
+    top: int = 12,
+) -> ImportProfile:
+    """`python -X importtime` of a command (which must succeed)."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", *argv],
         cwd=cwd,
@@ -160,18 +200,55 @@ def import_profile(
         text=True,
         check=False,
     )
-    lines = []
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: exit {result.returncode}: {result.stderr[-500:]}")
+    tree = []
+    own_times: list[tuple[int, str]] = []
+    cumulative: dict[str, int] = {}
     for line in result.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
         own, total, name = line[len("import time:") :].split("|")
         level = (len(name) - len(name.lstrip()) - 1) // 2
+        module = name.strip()
+        own_times.append((int(own), module))
+        cumulative.setdefault(module, int(total))
         if level <= depth and int(total) >= floor_ms * 1000:
-            lines.append(
-                f"{'  ' * level}{name.strip()}: {int(total) / 1000:.1f} ms "
-                f"(own {int(own) / 1000:.1f} ms)"
+            tree.append(
+                f"{'  ' * level}{module}: {int(total) / 1000:.1f} ms (own {int(own) / 1000:.1f} ms)"
             )
-    return lines
+    own_times.sort(key=lambda item: (-item[0], item[1]))
+    top_own = [f"{module}: own {own / 1000:.1f} ms" for own, module in own_times[:top]]
+    return ImportProfile(
+        tree=tree,
+        top_own=top_own,
+        modules=frozenset(module for _, module in own_times),
+        total_s=sum(own for own, _ in own_times) / 1e6,
+        cumulative_us=cumulative,
+        own_us={module: own for own, module in own_times},
+    )
+
+
+def command_profile(
+    argv: Sequence[str], env: dict[str, str], cwd: Path, top: int = 20
+) -> tuple[str, str]:
+    """cProfile of a whole command (one warm run first): top functions by own, cumulative time."""
+    import pstats
+
+    subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
+    out = cwd / "command.prof"
+    subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(out), *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    stats = pstats.Stats(str(out))
+    return (
+        profile_lines(stats, "tottime", top),
+        profile_lines(stats, "cumulative", top, skip_imports=True),
+    )
 
 
 def write_answers(answers: dict[str, object], folder: Path) -> Path:

@@ -1,25 +1,35 @@
-"""Scaling: generated rule bases of 10 to 10,000 rules; load time and per-evaluation time.
+"""Scaling: generated rule bases of 10 to 10,000 rules; load, cache and per-evaluation times.
 
 The generated bases have 24 questions (16 one-choice questions with 2 to 20 values, 4 yes/no,
 2 numbers, 2 many-choice) and rules of one to four random conjuncts (`q == v`, `q in {..}`,
 `q != v`, `b`, `n >= k`, `s has v`, and an `or` across two questions in one rule out of ten).
 Evaluation is `fired_rules()` on random complete answers; the naive column tests every rule's
-condition in turn, which is what the rule index saves.
+condition in turn, which is what the rule index saves. `advise()` is the whole call (validation,
+walk, evaluation, the Recommendation) on the same answers. Load (parse) reads every file with the
+disk cache off; cache write is `cache.store()` alone (encoding and writing the entry); load (cache)
+is `load_rulebase()` with a warm entry (content hash and decoding). Both loads are also timed with
+the garbage collector paused, to show what collections cost while a rule base's objects are built.
+Each load figure is the median of several loads, a collection before each.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from timing import once, per_call
+
+from advisor.engine.assemble import advise
 from advisor.engine.decide import fired_rules
+from advisor.knowledge import cache
 from advisor.knowledge.loader import load_rulebase
 from advisor.knowledge.rulebase import RuleBase
 
@@ -28,10 +38,15 @@ from advisor.knowledge.rulebase import RuleBase
 class Scale:
     rules: int
     parse_s: float
+    parse_no_gc_s: float
+    store_s: float
     cached_s: float
+    cached_no_gc_s: float
     eval_median_s: float
     eval_p95_s: float
     naive_median_s: float
+    advise_median_s: float
+    advise_p95_s: float
     candidates: float
     fired: float
 
@@ -145,21 +160,34 @@ def _env(**values: str | None) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def measure(folder: Path, rules: int, evaluations: int) -> Scale:
+def _timed(function: Callable[[], Any], repeat: int) -> float:
+    """Median wall time of `function()`, with a collection before each run."""
+    return statistics.median(once(function, repeat))
+
+
+def _paused(function: Callable[[], Any], repeat: int) -> float:
+    """`_timed` with the garbage collector paused."""
+    gc.disable()
+    try:
+        return _timed(function, repeat)
+    finally:
+        gc.enable()
+
+
+def measure(folder: Path, rules: int, evaluations: int, repeat: int) -> Scale:
+    """Load (parse), cache write, cache load (median of `repeat` each), evaluation, advise()."""
     shapes = generate(folder, rules, seed=rules)
+    rules_dir, kb_dir = folder / "rules", folder / "kb"
     with _env(ADVISOR_NO_CACHE="1"):
-        start = time.perf_counter()
-        rulebase = load_rulebase(folder / "rules", folder / "kb")
-        parse_s = time.perf_counter() - start
+        rulebase = load_rulebase(rules_dir, kb_dir)
+        parse_s = _timed(lambda: load_rulebase(rules_dir, kb_dir), repeat)
+        parse_no_gc_s = _paused(lambda: load_rulebase(rules_dir, kb_dir), repeat)
     with _env(ADVISOR_NO_CACHE=None, ADVISOR_CACHE_DIR=str(folder / "cache")):
-        load_rulebase(folder / "rules", folder / "kb")  # writes the entry
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            cached = load_rulebase(folder / "rules", folder / "kb")
-            times.append(time.perf_counter() - start)
-        cached_s = statistics.median(times)
-    assert cached.rules == rulebase.rules
+        store_s = _timed(lambda: cache.store(rulebase), repeat)
+        cached = load_rulebase(rules_dir, kb_dir)
+        cached_s = _timed(lambda: load_rulebase(rules_dir, kb_dir), repeat)
+        cached_no_gc_s = _paused(lambda: load_rulebase(rules_dir, kb_dir), repeat)
+    assert cached.rules == rulebase.rules, "the cache entry does not give the same rules"
     inputs = profiles(shapes, evaluations, seed=1)
     for answers in inputs[:50]:
         fired_rules(answers, rulebase)
@@ -178,14 +206,25 @@ def measure(folder: Path, rules: int, evaluations: int) -> Scale:
         start = clock()
         [t for t in tests if t(answers) is True]
         naive.append((clock() - start) / 1e9)
+    advice = per_call(
+        "advise()",
+        lambda a: advise(a, rulebase),
+        inputs[: max(50, evaluations // max(1, rules // 100))],
+        1,
+    )
     ordered = sorted(samples)
     return Scale(
         rules=len(rulebase.rules),
         parse_s=parse_s,
+        parse_no_gc_s=parse_no_gc_s,
+        store_s=store_s,
         cached_s=cached_s,
+        cached_no_gc_s=cached_no_gc_s,
         eval_median_s=statistics.median(samples),
         eval_p95_s=ordered[round(0.95 * (len(ordered) - 1))],
         naive_median_s=statistics.median(naive),
+        advise_median_s=advice.median,
+        advise_p95_s=advice.p95,
         candidates=candidates / len(inputs),
         fired=fired / len(inputs),
     )
