@@ -1,5 +1,8 @@
 """The public output contract: the Recommendation and its parts (pydantic models).
 
+Every part is immutable: models are frozen and their sequences are tuples, so one part (a trace
+step, a source, a reason) can be shared by many results and no caller can change another's.
+
 Field names are a contract with design-review tooling: fields may be added, never renamed.
 The answers model is generated from the question data (see `advisor.knowledge.answers`).
 """
@@ -21,7 +24,7 @@ class RationaleItem(_Model):
     """One reason, in words, with the knowledge-base sections that back it."""
 
     text: str
-    citations: list[str] = Field(description="References of the form kb/<file>.md#<anchor>.")
+    citations: tuple[str, ...] = Field(description="References of the form kb/<file>.md#<anchor>.")
     rule: str = Field(description="Id of the rule that gave this reason.")
 
 
@@ -33,19 +36,19 @@ class _Plan(_Model):
 
 
 class PromptEngineeringPlan(_Plan):
-    tactics: list[Tactic]
-    rationale: list[RationaleItem]
+    tactics: tuple[Tactic, ...]
+    rationale: tuple[RationaleItem, ...]
 
 
 class RagPlan(_Plan):
-    retrievers: list[Retriever]
+    retrievers: tuple[Retriever, ...]
     reranker: bool
-    rationale: list[RationaleItem]
+    rationale: tuple[RationaleItem, ...]
 
 
 class FineTuningPlan(_Plan):
-    purposes: list[Purpose]
-    rationale: list[RationaleItem]
+    purposes: tuple[Purpose, ...]
+    rationale: tuple[RationaleItem, ...]
 
 
 class Finding(_Model):
@@ -54,8 +57,8 @@ class Finding(_Model):
     id: str
     severity: Severity
     message: str
-    citations: list[str]
-    rules: list[str] = Field(description="Ids of the rules that raised this finding.")
+    citations: tuple[str, ...]
+    rules: tuple[str, ...] = Field(description="Ids of the rules that raised this finding.")
 
 
 class Source(_Model):
@@ -79,17 +82,19 @@ class TraceStep(_Model):
 class Recommendation(_Model):
     """The advice: techniques to adopt (in order), their sub-choices, findings, sources, trace."""
 
-    techniques: list[Technique] = Field(
+    techniques: tuple[Technique, ...] = Field(
         description="Techniques to adopt, in adoption order; prompt engineering is always first."
     )
     prompt_engineering: PromptEngineeringPlan
     rag: RagPlan | None
     fine_tuning: FineTuningPlan | None
-    findings: list[Finding] = Field(
+    findings: tuple[Finding, ...] = Field(
         description="Ordered by severity (high first), then rule order."
     )
-    sources: list[Source] = Field(description="Every cited section, in order of first citation.")
-    trace: list[TraceStep]
+    sources: tuple[Source, ...] = Field(
+        description="Every cited section, in order of first citation."
+    )
+    trace: tuple[TraceStep, ...]
     answers: dict[str, Any] = Field(
         description="The answers the walk used (unreached ones dropped)."
     )

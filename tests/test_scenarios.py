@@ -105,18 +105,18 @@ def test_scenario(path: Path, rulebase: RuleBase) -> None:
     rec = advisor.advise(scenario["answers"])
     got_findings = {f.id for f in rec.findings}
 
-    assert rec.techniques == expect["techniques"]
+    assert list(rec.techniques) == expect["techniques"]
     if "tactics" in expect:
-        assert rec.prompt_engineering.tactics == expect["tactics"]
+        assert list(rec.prompt_engineering.tactics) == expect["tactics"]
     if any(k in expect for k in ("retrievers", "reranker")):
         assert rec.rag is not None, "the scenario expects retrieval details but got no RAG"
         if "retrievers" in expect:
-            assert rec.rag.retrievers == expect["retrievers"]
+            assert list(rec.rag.retrievers) == expect["retrievers"]
         if "reranker" in expect:
             assert rec.rag.reranker is expect["reranker"]
     if "purposes" in expect:
         assert rec.fine_tuning is not None, "the scenario expects fine-tuning purposes"
-        assert rec.fine_tuning.purposes == expect["purposes"]
+        assert list(rec.fine_tuning.purposes) == expect["purposes"]
     if "findings" in expect:
         assert got_findings == set(expect["findings"])
     assert set(expect.get("findings_include", [])) <= got_findings
@@ -176,7 +176,7 @@ def test_console_script_json_matches_the_library(
         data = json.loads(result.stdout)
         rec = advisor.advise(scenario["answers"])
         assert data["techniques"] == scenario["expect"]["techniques"]
-        assert data["techniques"] == rec.techniques
+        assert data["techniques"] == list(rec.techniques)
         assert [f["id"] for f in data["findings"]] == [f.id for f in rec.findings]
         assert data["trace"] == json.loads(rec.model_dump_json())["trace"]
 

@@ -61,7 +61,7 @@ def load(folders: tuple[Path, Path]) -> RuleBase:
 def test_the_new_kind_shows_in_every_output(guarded: tuple[Path, Path]) -> None:
     rulebase = load(guarded)
     rec = advisor.advise(ANSWERS, rulebase)
-    assert rec.prompt_engineering.model_extra == {"guardrails": ["pii_filter"]}
+    assert rec.prompt_engineering.model_extra == {"guardrails": ("pii_filter",)}
     assert any(i.rule == "filter_personal_data" for i in rec.prompt_engineering.rationale)
 
     decision = decide(ANSWERS, rulebase)

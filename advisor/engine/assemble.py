@@ -40,84 +40,160 @@ _DETAIL = {
 }
 
 
-def assemble(decision: Decision, make: Make) -> Any:
-    """The Recommendation's parts for `decision`, each made by `make`."""
-    rulebase = decision.rulebase
-    vocabulary = rulebase.vocabulary
+class _Parts:
+    """What assembly needs from one rule base, worked out once per kind of output (models or
+    plain data): each rule's section and its reason when it has no placeholder, each fired
+    rule's trace step, each cited source, and the trace step of every shared question status.
+    The parts are immutable (frozen models of tuples, or plain data that is only serialised),
+    so they are shared by every result."""
+
+    def __init__(self, rulebase: RuleBase, make: Make) -> None:
+        self.make = make
+        vocabulary = rulebase.vocabulary
+        self.section: list[str | None] = []
+        self.fired_step: list[Any] = []
+        self.reason: list[Any] = []
+        for rule in rulebase.rules:
+            kind = vocabulary.kind(rule.then.kind)
+            self.section.append(None if kind.merge == "by_id" else kind.section(rule.then.value))
+            self.fired_step.append(
+                make(
+                    "TraceStep",
+                    {
+                        "kind": "fired",
+                        "id": rule.id,
+                        "value": rule.then.key,
+                        "detail": rule.when_text,
+                    },
+                )
+            )
+            self.reason.append(None if "{" in rule.because else self.rationale(rule, rule.because))
+        self.source = {
+            ref: make(
+                "Source",
+                {"ref": ref, "title": s.title, "page": s.page_title, "excerpt": s.summary},
+            )
+            for ref, s in rulebase.kb.items()
+        }
+        self.questions = rulebase.question_by_id
+        self.status_step: dict[int, tuple[QuestionStatus, Any]] = {}
+        for entry in compiled(rulebase).questions:
+            shared = [entry.skipped, *entry.asked.values()]
+            if entry.defaulted is not None:
+                shared.append(entry.defaulted)
+            for status in shared:
+                self.status_step[id(status)] = (status, self.step(status))
+        self.sub_choices = {
+            technique: tuple(
+                (
+                    kind.name,
+                    kind.field or kind.name,
+                    kind.merge == "flag",
+                    kind.name in _SHIPPED_KINDS,
+                )
+                for kind in vocabulary.sub_choices(technique)
+            )
+            for technique in TECHNIQUES
+        }
+
+    def rationale(self, rule: Rule, text: str) -> Any:
+        return self.make("RationaleItem", {"text": text, "citations": rule.cite, "rule": rule.id})
+
+    def step(self, status: QuestionStatus) -> Any:
+        question = self.questions[status.id]
+        value = None if status.status == "skipped" else plain_answer(status.value, question)
+        if isinstance(value, list):
+            value = tuple(value)
+        detail = _DETAIL[status.status].format(status.gate) if status.status in _DETAIL else ""
+        return self.make(
+            "TraceStep", {"kind": status.status, "id": status.id, "value": value, "detail": detail}
+        )
+
+    def step_of(self, status: QuestionStatus) -> Any:
+        found = self.status_step.get(id(status))
+        if found is not None and found[0] is status:
+            return found[1]
+        return self.step(status)
+
+
+def _citations(item: Any) -> tuple[str, ...]:
+    found: tuple[str, ...] = item["citations"] if isinstance(item, dict) else item.citations
+    return found
+
+
+def _parts(rulebase: RuleBase, flavour: str, make: Make) -> _Parts:
+    shared = compiled(rulebase).shared_parts
+    found: _Parts | None = shared.get(flavour)
+    if found is None:
+        found = shared[flavour] = _Parts(rulebase, make)
+    return found
+
+
+def assemble(decision: Decision, parts: _Parts) -> Any:
+    """The Recommendation for `decision`, each part made by `parts.make` (or shared)."""
+    make = parts.make
+    rules = decision.fired
     techniques = decision.techniques
+    conclusions = decision.conclusions
     words: dict[str, str] = {}
-    reasons = _reasons_by_section(decision)
-    fields: dict[str, Any] = {"techniques": list(techniques)}
-    cited: list[str] = []
+    by_section: dict[str | None, list[Any]] = {}
+    cited: dict[str, None] = {}
+    section_of, reason_of = parts.section, parts.reason
+    for rule in rules:
+        section = section_of[rule.order]
+        if section is None or section not in techniques:
+            continue
+        item = reason_of[rule.order]
+        if item is None:
+            item = parts.rationale(rule, _text(rule, decision, words))
+        by_section.setdefault(section, []).append(item)
+    fields: dict[str, Any] = {"techniques": techniques}
     for technique in TECHNIQUES:
         if technique not in techniques:
             fields[technique] = None
             continue
-        items = []
-        for rule in reasons.get(technique, ()):
-            cited += rule.cite
-            items.append(
-                make(
-                    "RationaleItem",
-                    {
-                        "text": _text(rule, decision, words),
-                        "citations": list(rule.cite),
-                        "rule": rule.id,
-                    },
-                )
-            )
         plan: dict[str, Any] = {}
         extensions: dict[str, Any] = {}
-        for kind in vocabulary.sub_choices(technique):
-            values = decision.conclusions.get(kind.name, ())
-            value: Any = bool(values) if kind.merge == "flag" else list(values)
-            target = plan if kind.name in _SHIPPED_KINDS else extensions
-            target[kind.field or kind.name] = value
+        for name, field, flag, shipped in parts.sub_choices[technique]:
+            values = conclusions.get(name, ())
+            (plan if shipped else extensions)[field] = bool(values) if flag else values
+        items = tuple(by_section.get(technique, ()))
+        for item in items:  # sources in order of first citation: plans in order, then findings
+            for ref in _citations(item):
+                cited[ref] = None
         plan["rationale"] = items
-        plan.update(extensions)
+        if extensions:
+            plan.update(extensions)
         fields[technique] = make(PLAN_MODELS[technique], plan)
     findings = []
     for finding in decision.findings:
-        cited += finding.citations
-        message = finding_message(decision, finding, words)
+        citations = finding.citations
+        for ref in citations:
+            cited[ref] = None
         findings.append(
             make(
                 "Finding",
                 {
                     "id": finding.id,
                     "severity": finding.severity,
-                    "message": message,
-                    "citations": list(finding.citations),
-                    "rules": [rule.id for rule in finding.rules],
+                    "message": finding_message(decision, finding, words),
+                    "citations": citations,
+                    "rules": tuple(rule.id for rule in finding.rules),
                 },
             )
         )
-    fields["findings"] = findings
-    fields["sources"] = [_source(ref, rulebase, make) for ref in dict.fromkeys(cited)]
-    fields["trace"] = [_step(status, decision, make) for status in decision.questions] + [
-        make(
-            "TraceStep",
-            {"kind": "fired", "id": rule.id, "value": rule.then.key, "detail": rule.when_text},
-        )
-        for rule in decision.fired
-    ]
+    fields["findings"] = tuple(findings)
+    source = parts.source
+    fields["sources"] = tuple(source[ref] for ref in cited)
+    step_of, fired_step = parts.step_of, parts.fired_step
+    fields["trace"] = (
+        *(step_of(status) for status in decision.questions),
+        *(fired_step[rule.order] for rule in rules),
+    )
     fields["answers"] = used_answers(decision)
-    fields["rules_version"] = rulebase.version
+    fields["rules_version"] = decision.rulebase.version
     fields["advisor_version"] = __version__
     return make("Recommendation", fields)
-
-
-def _reasons_by_section(decision: Decision) -> dict[str, list[Rule]]:
-    vocabulary = decision.rulebase.vocabulary
-    sections: dict[str, list[Rule]] = {}
-    for rule in decision.fired:
-        kind = vocabulary.kind(rule.then.kind)
-        if kind.merge == "by_id":
-            continue
-        section = kind.section(rule.then.value)
-        if section is not None:
-            sections.setdefault(section, []).append(rule)
-    return sections
 
 
 def finding_message(
@@ -149,28 +225,6 @@ def _text(rule: Rule, decision: Decision, words: dict[str, str]) -> str:
     return "".join(parts)
 
 
-def _step(status: QuestionStatus, decision: Decision, make: Make) -> Any:
-    question = decision.rulebase.question_by_id[status.id]
-    value = None if status.status == "skipped" else plain_answer(status.value, question)
-    detail = _DETAIL[status.status].format(status.gate) if status.status in _DETAIL else ""
-    return make(
-        "TraceStep", {"kind": status.status, "id": status.id, "value": value, "detail": detail}
-    )
-
-
-def _source(ref: str, rulebase: RuleBase, make: Make) -> Any:
-    section = rulebase.kb[ref]
-    return make(
-        "Source",
-        {
-            "ref": ref,
-            "title": section.title,
-            "page": section.page_title,
-            "excerpt": section.summary,
-        },
-    )
-
-
 def used_answers(decision: Decision) -> dict[str, Any]:
     """The answers the walk used, as plain data, and the metadata answers."""
     by_id = decision.rulebase.question_by_id
@@ -195,8 +249,9 @@ def given_answers(decision: Decision) -> dict[str, Any]:
 
 
 def plain(decision: Decision) -> dict[str, Any]:
-    """The Recommendation as plain JSON-ready data (what `--format json` prints)."""
-    result: dict[str, Any] = assemble(decision, _plain_part)
+    """The Recommendation as plain JSON-ready data (what `--format json` prints). Parts are
+    shared between calls: read them, do not change them."""
+    result: dict[str, Any] = assemble(decision, _parts(decision.rulebase, "plain", _plain_part))
     return result
 
 
@@ -205,34 +260,22 @@ def _plain_part(_model: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def recommendation(decision: Decision) -> Recommendation:
-    """The public pydantic Recommendation for `decision`."""
-    result: Recommendation = assemble(decision, _models_for(decision.rulebase))
+    """The public pydantic Recommendation for `decision` (its parts are immutable and shared)."""
+    rulebase = decision.rulebase
+    parts = compiled(rulebase).shared_parts.get("models")
+    if parts is None:
+        parts = _parts(rulebase, "models", _model_maker())
+    result: Recommendation = assemble(decision, parts)
     return result
 
 
-_SHARED_KEPT = 4096  # shared parts (trace steps, sources) kept per rule base
-
-
-def _models_for(rulebase: RuleBase) -> Make:
-    """A `make` that builds pydantic models; parts holding only scalars are made once."""
+def _model_maker() -> Make:
+    """A `make` that builds the pydantic models through their own constructors."""
     from advisor import models
 
-    shared = compiled(rulebase).shared_parts
     classes = {name: getattr(models, name) for name in models.PART_NAMES}
 
     def make(name: str, fields: dict[str, Any]) -> Any:
-        if name in ("TraceStep", "Source"):
-            key = (name, *fields.values())
-            try:
-                found = shared.get(key)
-            except TypeError:  # a list value (a many-choice answer): not shareable
-                return classes[name](**fields)
-            if found is None:
-                found = classes[name](**fields)
-                if len(shared) >= _SHARED_KEPT:
-                    shared.clear()
-                shared[key] = found
-            return found
         return classes[name](**fields)
 
     return make

@@ -60,8 +60,8 @@ class Compiled:
     rules: tuple[RuleEntry, ...]
     result_kinds: tuple[Kind, ...]
     """The vocabulary kinds with a result field, in declaration order."""
-    shared_parts: dict[tuple[Any, ...], Any] = field(default_factory=dict)
-    """Output models holding only scalars (trace steps, sources), made once (engine.assemble)."""
+    shared_parts: dict[str, Any] = field(default_factory=dict)
+    """The parts of results that depend only on the rule base, by output kind (engine.assemble)."""
 
 
 _COMPILED: dict[int, tuple[weakref.ref[RuleBase], Compiled]] = {}
