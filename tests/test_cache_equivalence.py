@@ -91,7 +91,9 @@ def test_answer_validation_fast_path_equals_the_model(
         assert list(clean) == list(expected)  # same key order
 
 
-def test_results_have_no_mutable_parts_to_share(rulebase: RuleBase, answers: dict[str, Any]) -> None:
+def test_results_have_no_mutable_parts_to_share(
+    rulebase: RuleBase, answers: dict[str, Any]
+) -> None:
     """Parts are shared between results, which is safe only because none can be changed."""
     import pydantic
     import pytest
