@@ -152,3 +152,22 @@ def test_the_order_of_answering_never_changes_the_result(
     rng.shuffle(keys)
     shuffled = {key: case[key] for key in keys}
     assert json.loads(_json(shuffled)) == json.loads(_json(case))
+
+
+@settings(max_examples=40)
+@given(answers(), st.text(max_size=40), st.dates().map(lambda d: d.isoformat()))
+def test_a_record_regenerated_from_its_own_answers_is_byte_identical(
+    case: dict[str, Any], project: str, date: str
+) -> None:
+    from advisor.render import render
+    from advisor.services.records import parse_record
+
+    if project.strip() and not any(0xD800 <= ord(c) <= 0xDFFF for c in project):
+        case = {**case, "project": project}
+    text = render(advisor.decide(case), "markdown", date=date)
+    record = parse_record(text, "record.md")
+    assert record is not None
+    again = render(
+        advisor.decide(record.answers), "markdown", date=date, front_matter=record.front_matter
+    )
+    assert again == text
