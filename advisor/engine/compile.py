@@ -60,6 +60,12 @@ class Compiled:
     rules: tuple[RuleEntry, ...]
     result_kinds: tuple[Kind, ...]
     """The vocabulary kinds with a result field, in declaration order."""
+    kind_names: tuple[str, ...] = ()
+    """The names of `result_kinds`: the keys of a Decision's conclusions (findings stay empty:
+    they are merged into `Decision.findings`)."""
+    routes: tuple[tuple[str | None, str, int], ...] = ()
+    """Per rule: (its bucket, None for a finding, "" for a note; its value or finding id; its
+    rank in the kind's order)."""
     shared_parts: dict[str, Any] = field(default_factory=dict)
     """The parts of results that depend only on the rule base, by output kind (engine.assemble)."""
 
@@ -83,10 +89,22 @@ def compiled(rulebase: RuleBase) -> Compiled:
         rank = values.index(rule.then.value) if values else rule.order
         severity = SEVERITIES.index(rule.severity) if rule.severity else len(SEVERITIES)
         entries.append(RuleEntry(kind, rule.then.value, rank, severity))
+    result_kinds = tuple(k for k in vocabulary.kinds if k.field is not None)
     found = Compiled(
         questions=tuple(_question_entry(q, gate) for q, gate in rulebase.compiled_gates),
         rules=tuple(entries),
-        result_kinds=tuple(k for k in vocabulary.kinds if k.field is not None),
+        result_kinds=result_kinds,
+        kind_names=tuple(k.name for k in result_kinds),
+        routes=tuple(
+            (
+                None
+                if e.kind.merge == "by_id"
+                else (e.kind.name if e.kind.field is not None else ""),
+                e.value,
+                e.rank,
+            )
+            for e in entries
+        ),
     )
     _COMPILED[key] = (weakref.ref(rulebase, lambda _: _COMPILED.pop(key, None)), found)
     return found

@@ -46,54 +46,56 @@ def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
     effective = walked.effective
     positions = _fired(effective, rulebase)
     rules = rulebase.rules
+    conclusions, findings = _conclude(positions, plan, rules)
     return Decision(
         rulebase=rulebase,
         answers=MappingProxyType(effective),
         given=MappingProxyType(dict(clean)),
         questions=tuple(walked.statuses),
         fired=tuple([rules[i] for i in positions]),
-        conclusions=MappingProxyType(_conclusions(positions, plan)),
-        findings=_findings(positions, plan, rules),
+        conclusions=MappingProxyType(conclusions),
+        findings=findings,
     )
 
 
-def _conclusions(positions: tuple[int, ...], plan: Compiled) -> dict[str, tuple[str, ...]]:
-    """Per kind with a result field, the distinct values concluded, in the kind's order."""
-    found: dict[str, dict[str, int]] = {kind.name: {} for kind in plan.result_kinds}
-    entries = plan.rules
+def _conclude(
+    positions: tuple[int, ...], plan: Compiled, rules: tuple[Rule, ...]
+) -> tuple[dict[str, tuple[str, ...]], tuple[MergedFinding, ...]]:
+    """In one pass over the fired rules: per kind with a result field the distinct values
+    concluded, in the kind's order; and the findings, rules raising the same one merged (the
+    most severe severity wins), most severe first, then in rule order."""
+    found: dict[str, dict[str, int]] = {name: {} for name in plan.kind_names}
+    found["technique"][BASELINE] = -1
+    merged: dict[str, list[int]] | None = None
+    routes = plan.routes
     for i in positions:
-        entry = entries[i]
-        bucket = found.get(entry.kind.name)
-        if bucket is not None and entry.kind.merge != "by_id":
-            bucket.setdefault(entry.value, entry.rank)
-    techniques = found["technique"]
-    techniques[BASELINE] = -1
-    return {
+        bucket, value, rank = routes[i]
+        if bucket is None:
+            if merged is None:
+                merged = {}
+            raised = merged.get(value)
+            if raised is None:
+                merged[value] = [i]
+            else:
+                raised.append(i)
+        elif bucket:  # a note adds a reason only
+            found[bucket].setdefault(value, rank)
+    conclusions = {
         name: tuple(sorted(bucket, key=bucket.__getitem__)) if len(bucket) > 1 else tuple(bucket)
         for name, bucket in found.items()
     }
-
-
-def _findings(
-    positions: tuple[int, ...], plan: Compiled, rules: tuple[Rule, ...]
-) -> tuple[MergedFinding, ...]:
-    """Rules raising the same finding make one finding; most severe first, then rule order."""
-    merged: dict[str, list[int]] = {}
+    if merged is None:
+        return conclusions, ()
     entries = plan.rules
-    for i in positions:
-        if entries[i].kind.merge == "by_id":
-            merged.setdefault(entries[i].value, []).append(i)
-    if not merged:
-        return ()
-    findings = []
+    ranked = []
     for finding_id, raised_by in merged.items():
         rank = min(entries[i].severity_rank for i in raised_by)
         severity = SEVERITIES[rank] if rank < len(SEVERITIES) else "info"
-        findings.append(
+        ranked.append(
             (rank, MergedFinding(finding_id, severity, tuple(rules[i] for i in raised_by)))
         )
-    findings.sort(key=lambda item: item[0])
-    return tuple(finding for _, finding in findings)
+    ranked.sort(key=lambda item: item[0])
+    return conclusions, tuple(finding for _, finding in ranked)
 
 
 def fired_rules(effective: Mapping[str, Any], rulebase: RuleBase) -> list[Rule]:
