@@ -47,6 +47,10 @@ _OWN_KEYS = ("status", "date", "advisor-version", "rules", "rules-version")
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<|~$#])|&(?=#?[A-Za-z0-9]+;)")
 _LINE_START = re.compile(r"^(?:([-+=>])|(\d+)([.)]))")
 _URL_UNSAFE = re.compile(r"[\s<>\"'()\\`]")
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A scheme as a browser reads one: `javascript:`, `data:`, `C:` (anything before a colon that
+# comes ahead of the first `/`, `?` or `#`).
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
 _SEP = "\N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}"  # between page and section titles
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -133,16 +137,29 @@ def record_date(date: str | None = None) -> str:
     return dt.date.today().isoformat()
 
 
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the kb base URL, or None: it must be an `https://` or `http://` URL,
+    or a relative path without a scheme (`../kb/`), usable as a markdown link target."""
+    if _URL_UNSAFE.search(url) or _URL_CONTROL.search(url):
+        return (
+            f"'{url}' must be a URL or relative path without spaces, quotes, brackets or "
+            "backslashes"
+        )
+    scheme = _URL_SCHEME.match(url)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        return f"'{url}' must start with https:// or http://, or be a relative path (no '{scheme.group(1)}:')"
+    if scheme and not url[scheme.end() :].startswith("//"):
+        return f"'{url}' must start with https:// or http://, or be a relative path"
+    return None
+
+
 def check_base_url(url: str | None) -> str | None:
-    """The kb base URL with a trailing slash; it must be usable as a markdown link target."""
+    """The kb base URL with a trailing slash (see `base_url_problem`); RecordError if refused."""
     if url is None or not url.strip():
         return None
-    if _URL_UNSAFE.search(url):
-        raise RecordError(
-            "--kb-base-url",
-            f"'{url}' must be a URL or relative path without spaces, quotes, brackets or "
-            "backslashes",
-        )
+    problem = base_url_problem(url)
+    if problem is not None:
+        raise RecordError("--kb-base-url", problem)
     return url if url.endswith("/") else url + "/"
 
 
