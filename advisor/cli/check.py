@@ -5,9 +5,10 @@ Each record's embedded answers are run through the current rule base and the out
 with the one recorded; a kind the record does not hold counts as empty. Versions and wording are
 not compared: a new rules version that gives the same advice leaves a record current.
 Exit codes: 0 every record current, 1 at least one stale, 2 a record that cannot be read or a
-path that does not exist (every other record is still checked and reported). Markdown files without an embedded record, and deprecated, superseded or rejected
-decisions, are skipped with a note; a file whose front matter is llm-advisor's but whose block is
-missing or cut short is a truncated record, so it is unreadable, not skipped.
+path that does not exist (every other record is still checked and reported). Markdown files
+without an embedded record, and deprecated, superseded or rejected decisions, are skipped with a
+note; a file whose front matter is llm-advisor's but whose block is missing or cut short is a
+truncated record, so it is unreadable, not skipped.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from advisor.cli.common import load_rulebase_from
-    from advisor.render.terminal import visible
     from advisor.errors import AdvisorError
+    from advisor.render.terminal import visible
     from advisor.services.records import read_record
 
     def print(line: str, file: Any = None) -> None:  # every line made safe for a terminal

@@ -56,9 +56,8 @@ def run(args: argparse.Namespace) -> int:
     if args.format != "markdown":
         for option, value in (("--date", args.date), ("--kb-base-url", args.kb_base_url)):
             if value is not None:
-                warn(
-                    f"{option} applies to --format markdown only; ignored with --format {args.format}"
-                )
+                ignored = f"ignored with --format {args.format}"
+                warn(f"{option} applies to --format markdown only; {ignored}")
     rulebase = load_rulebase_from(args)
     record = _read_record(args)
     layers = answer_layers(args, rulebase, record=record)
