@@ -1,7 +1,7 @@
 """The project's own exceptions: each carries a message meant for a person.
 
 The CLI turns `AdvisorError` into one clear message and exit code 2; anything else is a bug
-(exit 1). Library callers can catch the specific subclasses.
+(exit 3). Library callers can catch the specific subclasses.
 """
 
 from __future__ import annotations
@@ -11,6 +11,10 @@ class AdvisorError(Exception):
     """Base class: a problem the user can fix (bad input, bad rule file, bad kb file)."""
 
     exit_code = 2
+
+
+class UsageError(AdvisorError):
+    """A command line that cannot work as given (a missing or conflicting option); exit code 2."""
 
 
 class AnswersError(AdvisorError):

@@ -27,8 +27,8 @@ def test_incomplete_answers_without_a_terminal_exit_2_naming_them(
 
 def test_bare_advisor_without_a_terminal_prints_help(run_cli: RunCli) -> None:
     result = run_cli()
-    assert result.returncode == 0
-    assert "usage: advisor" in result.stdout and "ask" in result.stdout
+    assert result.returncode == 2  # usage: no command, and no terminal to ask in
+    assert "usage: advisor" in result.stderr and "ask" in result.stderr
 
 
 def test_complete_answers_without_a_terminal_give_the_recommendation(

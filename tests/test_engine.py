@@ -185,8 +185,9 @@ def test_conditional_missing_answers_say_on_what_they_depend(rulebase: RuleBase)
         advisor.advise({})
     text = str(info.value)
     assert text.startswith(f"{len(info.value.missing)} answers are missing:")
-    gate = rulebase.question_by_id["data_shapes"].asked_when_text
-    assert f"'data_shapes': Where does that knowledge live? (needed if {gate})" in text
+    gate = rulebase.question_by_id["knowledge"].text  # the question the gate reads, in words
+    needed = f"(needed if the answer to '{gate}' calls for it)"
+    assert f"'data_shapes': Where does that knowledge live? {needed}" in text
     assert rulebase.question_by_id["knowledge"].why in text
 
 

@@ -493,13 +493,13 @@ def test_regenerating_keeps_the_teams_front_matter(rulebase: RuleBase) -> None:
     again = render_markdown(decision, date="2025-03-01", front_matter=record.front_matter)
     assert again == record_of(decision, date="2025-03-01", front_matter=record.front_matter)
     lines = parse_document(again).front_matter
-    assert lines[:7] == [
+    assert lines[:7] == [  # the team's keys keep their place; the date is updated in place
         "status: accepted  # by the architecture board",
-        "date: 2025-03-01",
         "decision-makers:",
         "  - Ada",
         "  - Linus",
         "consulted: [Grace]",
+        "date: 2025-03-01",
         f'advisor-version: "{rec.advisor_version}"',
     ]
     assert sum(line.startswith("date:") for line in lines) == 1

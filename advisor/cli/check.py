@@ -4,10 +4,11 @@ Each record's embedded answers are run through the current rule base and the out
 (techniques, sub-choices, findings: one entry per outcome kind of the vocabulary) is compared
 with the one recorded; a kind the record does not hold counts as empty. Versions and wording are
 not compared: a new rules version that gives the same advice leaves a record current.
-Exit codes: 0 every record current, 1 at least one stale, 2 a record (or path) that cannot be
-read. Markdown files without an embedded record, and deprecated, superseded or rejected
-decisions, are skipped with a note; a file whose front matter is llm-advisor's but whose block is
-missing or cut short is a truncated record, so it is unreadable, not skipped.
+Exit codes: 0 every record current, 1 at least one stale, 2 a record that cannot be read or a
+path that does not exist (every other record is still checked and reported). Markdown files
+without an embedded record, and deprecated, superseded or rejected decisions, are skipped with a
+note; a file whose front matter is llm-advisor's but whose block is missing or cut short is a
+truncated record, so it is unreadable, not skipped.
 """
 
 from __future__ import annotations
@@ -37,17 +38,18 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from advisor.cli.common import load_rulebase_from
+    from advisor.errors import AdvisorError
     from advisor.render.terminal import visible
-    from advisor.services.records import RecordError, read_record
+    from advisor.services.records import read_record
 
     def print(line: str, file: Any = None) -> None:  # every line made safe for a terminal
         (file or sys.stdout).write(visible(line) + "\n")
 
     rulebase = load_rulebase_from(args)
-    files, problems = _collect(args.paths)
-    counts = {"current": 0, "stale": 0, "unreadable": len(problems), "skipped": 0}
-    for message in problems:
-        print(f"advisor: error: {message}", file=sys.stderr)
+    files, missing = _collect(args.paths)
+    counts = {"current": 0, "stale": 0, "unreadable": 0, "skipped": 0}
+    for name in missing:
+        print(f"advisor: error: {name}: the path does not exist", file=sys.stderr)
     for path in files:
         try:
             record = read_record(path)
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{path}: skipped (status: {record.status})")
                 continue
             verdict, lines = _check(record, rulebase, args)
-        except RecordError as exc:
+        except AdvisorError as exc:  # this record only: every other one is still checked
             counts["unreadable"] += 1
             print(f"advisor: error: {exc}", file=sys.stderr)
             continue
@@ -75,32 +77,38 @@ def run(args: argparse.Namespace) -> int:
     )
     if counts["skipped"]:
         summary += f"; {counts['skipped']} file{'s' if counts['skipped'] != 1 else ''} skipped"
+    if missing:
+        summary += f"; {len(missing)} path{'s' if len(missing) != 1 else ''} missing"
     print(summary)
-    if counts["unreadable"]:
+    if counts["unreadable"] or missing:
         return 2
     return 1 if counts["stale"] else 0
 
 
 def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
-    """Files named directly (any suffix), and `*.md` under folders (sorted, hidden ones skipped)."""
+    """Files named directly (any suffix), and `*.md` under folders (sorted, hidden ones
+    skipped), and the names that do not exist. A FIFO, device or socket is kept, to be reported
+    unreadable by the reader (which never waits on it)."""
     from pathlib import Path
 
     files: list[Path] = []
-    problems: list[str] = []
+    missing: list[str] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
             for found in sorted(path.rglob("*.md")):
                 parts = found.relative_to(path).parts
-                if found.is_file() and not any(
-                    p.startswith(".") or p in _SKIPPED_DIRS for p in parts[:-1]
+                if (
+                    found.exists()
+                    and not found.is_dir()
+                    and not any(p.startswith(".") or p in _SKIPPED_DIRS for p in parts[:-1])
                 ):
                     files.append(found)
-        elif path.is_file():
+        elif path.exists():
             files.append(path)
         else:
-            problems.append(f"{name}: no such file or folder")
-    return list(dict.fromkeys(files)), problems
+            missing.append(name)
+    return list(dict.fromkeys(files)), missing
 
 
 def _check(record: Record, rulebase: RuleBase, args: argparse.Namespace) -> tuple[str, list[str]]:

@@ -48,8 +48,32 @@ def answer_layers(
 ) -> AnswerLayers:
     """The answer layers of --set and --answers, plus a record or a partial file when given
     (precedence and error labels: `advisor.services.answers`)."""
+    import sys
+
     from advisor.services.answers import gather
 
+    if args.answers == "-" and _is_terminal(sys.stdin):
+        print(
+            "advisor: reading answers from standard input (JSON or TOML); end with Ctrl-D",
+            file=sys.stderr,
+        )
     return gather(
         rulebase, settings=args.settings, answers_file=args.answers, record=record, partial=partial
     )
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):
+        return False
+
+
+def warn(message: str) -> None:
+    """A warning on standard error (the command goes on)."""
+    import sys
+
+    from advisor.render.terminal import visible
+
+    print(visible(f"advisor: warning: {message}"), file=sys.stderr)

@@ -45,22 +45,37 @@ examples:
 """
 
 
+def _global_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """--rules and --kb, accepted before the subcommand and after it (`advisor check --rules
+    DIR`). On a subcommand the default is SUPPRESS, so a value given before it is kept."""
+    group = parser.add_argument_group("rule base options (before or after the command)")
+    group.add_argument(
+        "--rules",
+        metavar="DIR",
+        default=default,
+        help="use the rule base in DIR instead of the shipped one",
+    )
+    group.add_argument(
+        "--kb",
+        metavar="DIR",
+        default=default,
+        help="use the knowledge base in DIR instead of the shipped one",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="advisor",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"advisor {__version__}")
-    parser.add_argument(
-        "--rules", metavar="DIR", help="use the rule base in DIR instead of the shipped one"
-    )
-    parser.add_argument(
-        "--kb", metavar="DIR", help="use the knowledge base in DIR instead of the shipped one"
-    )
+    parser.add_argument("-V", "--version", action="version", version=f"advisor {__version__}")
+    _global_options(parser, None)
+    shared = argparse.ArgumentParser(add_help=False)
+    _global_options(shared, argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
-        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        sub = subparsers.add_parser(name, help=help_text, description=help_text, parents=[shared])
         sub.set_defaults(_module=module)
         _command_module(module).add_arguments(sub)
     return parser
@@ -86,8 +101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             default = _default_command()
             if default is None:
-                parser.print_help()
-                return 0
+                if sys.stdin.isatty() and sys.stdout.isatty():
+                    parser.print_help()  # a terminal, but no questionnaire installed
+                    return 0
+                print(
+                    "advisor: no command given and no terminal to ask in; see the commands below",
+                    file=sys.stderr,
+                )
+                parser.print_help(sys.stderr)
+                return 2
             args = parser.parse_args([*args_list, default])
         module = importlib.import_module(args._module)
         code: int = module.run(args)

@@ -41,21 +41,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.cli.common import answer_layers, load_rulebase_from
+    from advisor.cli.common import answer_layers, load_rulebase_from, warn
     from advisor.engine.decide import decide
+    from advisor.errors import UsageError
+    from advisor.render.markdown import check_base_url
     from advisor.services.files import write_output
 
+    if not args.answers and not args.settings and not args.from_record:
+        raise UsageError(
+            "no answers given: pass --answers FILE (JSON or TOML, '-' for standard input), "
+            "or run 'advisor ask' to answer the questions one by one"
+        )
+    kb_base_url = check_base_url(args.kb_base_url)  # a bad URL is refused whatever the format
+    if args.format != "markdown":
+        for option, value in (("--date", args.date), ("--kb-base-url", args.kb_base_url)):
+            if value is not None:
+                ignored = f"ignored with --format {args.format}"
+                warn(f"{option} applies to --format markdown only; {ignored}")
     rulebase = load_rulebase_from(args)
     record = _read_record(args)
     layers = answer_layers(args, rulebase, record=record)
     with layers.attributed():
         decision = decide(layers.given(), rulebase)
-    options: dict[str, Any] = {"date": args.date, "kb_base_url": args.kb_base_url}
+    options: dict[str, Any] = {"date": args.date, "kb_base_url": kb_base_url}
     if record is not None:
         options["front_matter"] = record.front_matter
-        options["kb_base_url"] = args.kb_base_url or record.kb_base_url
+        if kb_base_url is None and record.kb_base_url and args.format == "markdown":
+            options["kb_base_url"] = _recorded_base_url(record, warn)
     write_output(render(decision, args.format, **options), args.output)
     return 0
+
+
+def _recorded_base_url(record: Any, warn: Any) -> str | None:
+    """The kb base URL a record was written with; one that is not allowed is dropped, with a
+    warning (the record is regenerated with plain section ids)."""
+    from advisor.render.markdown import base_url_problem
+
+    problem = base_url_problem(record.kb_base_url)
+    if problem is None:
+        return str(record.kb_base_url)
+    warn(f"{record.source}: the recorded kb_base_url is ignored: {problem}")
+    return None
 
 
 def _read_record(args: argparse.Namespace) -> Any:

@@ -42,7 +42,7 @@ def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
     plan = compiled(rulebase)
     walked = walk_compiled(clean, plan)
     if walked.missing:
-        raise MissingAnswersError([_why_missing(q, walked) for q in walked.missing])
+        raise MissingAnswersError([_why_missing(q, walked, rulebase) for q in walked.missing])
     effective = walked.effective
     positions = _fired(effective, rulebase)
     rules = rulebase.rules
@@ -135,8 +135,19 @@ def next_question(
     return walk(answers, rulebase).next
 
 
-def _why_missing(question: Question, walked: Walk) -> tuple[str, str]:
-    """The id and why it is needed; a conditional question says on what it depends."""
-    if question.id in walked.maybe_needed:
-        return question.id, f"{question.text} (needed if {question.asked_when_text})"
-    return question.id, f"{question.text} ({question.why})"
+def _why_missing(question: Question, walked: Walk, rulebase: RuleBase) -> tuple[str, str]:
+    """The id and why it is needed; a conditional question names, by their text, the unanswered
+    questions its gate reads (never a condition or a definition name)."""
+    if question.id not in walked.maybe_needed:
+        return question.id, f"{question.text} ({question.why})"
+    from advisor.knowledge.conditions import questions_in
+
+    reads = questions_in(question.asked_when)
+    open_ = [q for q in walked.missing if q.id in reads] or [
+        q for q in rulebase.questions if q.id in reads
+    ]
+    texts = [f"'{q.text}'" for q in open_]
+    named = texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} and {texts[-1]}"
+    answers = "answer" if len(texts) == 1 else "answers"
+    calls = "calls" if len(texts) == 1 else "call"
+    return question.id, f"{question.text} (needed if the {answers} to {named} {calls} for it)"

@@ -275,11 +275,37 @@ def _translate(exc: Any, rulebase: RuleBase) -> list[str]:
             shown = json.dumps(got) if _jsonable(got) else repr(got)
             item = f" item {loc[1] + 1}" if len(loc) > 1 and isinstance(loc[1], int) else ""
             problems.append(
-                f"'{key}'{item}: {shown} is not valid; expected {question.describe_type()}"
+                f"'{key}'{item}: {shown} is not valid; expected {expected(question, got)}"
             )
         else:
             problems.append(f"'{key}': {error['msg']}")
     return problems
+
+
+class Typed(str):
+    """A `--set` value that did not read as its question's type (kept as text, so the validation
+    error can name the forms the command line accepts)."""
+
+    __slots__ = ()
+
+
+def expected(question: Question, got: Any = None) -> str:
+    """What a valid answer looks like, for an error message. On the command line a yes/no
+    question takes `yes`/`no` as well as `true`/`false`, and a number the questionnaire's forms
+    (digit groups, the unit, durations for a question in milliseconds); a file takes JSON/TOML
+    values."""
+    typed = isinstance(got, Typed)
+    if question.kind == "bool":
+        return "yes or no (true/false)" if typed else "true or false (unquoted)"
+    words = question.describe_type()
+    if question.kind == "int" and typed:
+        forms = ["3000", "3 000"]
+        if question.unit:
+            forms.append(f"3000 {question.unit}")
+        if question.unit == "ms":
+            forms += ["2 s", "1.5 min"]
+        words += f" (typed as e.g. {', '.join(forms[:-1])} or {forms[-1]})"
+    return words
 
 
 def _closest(key: str, known: list[str]) -> str | None:
@@ -312,14 +338,14 @@ def parse_setting(text: str, rulebase: RuleBase) -> tuple[str, Any]:
         from advisor.knowledge.numbers import parse_number
 
         value, _ = parse_number(raw, question)  # `3000`, `3 000`, `2 s` as in the questionnaire
-        return key, raw if value is None else value
+        return key, Typed(raw) if value is None else value
     if question.kind == "bool":
         lowered = raw.lower()
         if lowered in ("true", "yes", "y", "1", "on"):
             return key, True
         if lowered in ("false", "no", "n", "0", "off"):
             return key, False
-        return key, raw
+        return key, Typed(raw)
     if question.kind == "set":
         return key, [part.strip() for part in raw.split(",") if part.strip()]
     return key, raw

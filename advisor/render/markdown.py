@@ -46,7 +46,16 @@ DEFAULT_STATUS = "proposed"
 _OWN_KEYS = ("status", "date", "advisor-version", "rules", "rules-version")
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<|~$#])|&(?=#?[A-Za-z0-9]+;)")
 _LINE_START = re.compile(r"^(?:([-+=>])|(\d+)([.)]))")
+# Autolinks (GFM's extended autolinks, linkify's fuzzy links): a scheme's `:` before `//` or
+# `mailto:`-like schemes, a dot between host labels, an `@` of an address or mention.
+_AUTOLINK_COLON = re.compile(r"(?<=[A-Za-z0-9])(?<!\\):(?=//|[^\s]*@)")
+_AUTOLINK_DOT = re.compile(r"(?<=[^\s\\.])\.(?=[^\W_])", re.UNICODE)
+_AUTOLINK_AT = re.compile(r"(?<!\\)@(?=\S)")
 _URL_UNSAFE = re.compile(r"[\s<>\"'()\\`]")
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A scheme as a browser reads one: `javascript:`, `data:`, `C:` (anything before a colon that
+# comes ahead of the first `/`, `?` or `#`).
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
 _SEP = "\N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}"  # between page and section titles
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -70,16 +79,31 @@ def inline(text: str) -> str:
     return _INLINE_SPECIAL.sub(lambda m: "\\" + (m.group(1) or "&"), flat)
 
 
-def block(text: str) -> list[str]:
-    """Multi-line text as safe markdown lines (blank lines kept as paragraph breaks)."""
+def line_start(line: str) -> str:
+    """A line whose start cannot open a blockquote, list, setext underline or ordered list."""
+    match = _LINE_START.match(line)
+    if match and match.group(1):
+        return "\\" + line
+    if match:
+        return f"{match.group(2)}\\{line[len(match.group(2)) :]}"
+    return line
+
+
+def unlinked(text: str) -> str:
+    """Escaped inline text (`inline`) in which no bare URL, `www.` host, domain or e-mail address
+    autolinks under GFM or linkify: `https\\://`, `www\\.x\\.y`, `a\\@b`. Renders as typed."""
+    text = _AUTOLINK_COLON.sub(r"\\:", text)
+    text = _AUTOLINK_DOT.sub(r"\\.", text)
+    return _AUTOLINK_AT.sub(r"\\@", text)
+
+
+def block(text: str, *, links: bool = True) -> list[str]:
+    """Multi-line text as safe markdown lines (blank lines kept as paragraph breaks); with
+    `links=False` bare URLs are not autolinked (`unlinked`)."""
     lines: list[str] = []
     for raw in _clean(text).splitlines():
-        line = inline(raw)
-        match = _LINE_START.match(line)
-        if match and match.group(1):
-            line = "\\" + line
-        elif match:
-            line = f"{match.group(2)}\\{line[len(match.group(2)) :]}"
+        line = inline(raw) if links else unlinked(inline(raw))
+        line = line_start(line)
         if line or (lines and lines[-1]):
             lines.append(line)
     while lines and not lines[-1]:
@@ -133,16 +157,32 @@ def record_date(date: str | None = None) -> str:
     return dt.date.today().isoformat()
 
 
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the kb base URL, or None: it must be an `https://` or `http://` URL,
+    or a relative path without a scheme (`../kb/`), usable as a markdown link target."""
+    if _URL_UNSAFE.search(url) or _URL_CONTROL.search(url):
+        return (
+            f"'{url}' must be a URL or relative path without spaces, quotes, brackets or "
+            "backslashes"
+        )
+    scheme = _URL_SCHEME.match(url)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        return (
+            f"'{url}' must start with https:// or http://, or be a relative path "
+            f"(not '{scheme.group(1)}:')"
+        )
+    if scheme and not url[scheme.end() :].startswith("//"):
+        return f"'{url}' must start with https:// or http://, or be a relative path"
+    return None
+
+
 def check_base_url(url: str | None) -> str | None:
-    """The kb base URL with a trailing slash; it must be usable as a markdown link target."""
+    """The kb base URL with a trailing slash (see `base_url_problem`); RecordError if refused."""
     if url is None or not url.strip():
         return None
-    if _URL_UNSAFE.search(url):
-        raise RecordError(
-            "--kb-base-url",
-            f"'{url}' must be a URL or relative path without spaces, quotes, brackets or "
-            "backslashes",
-        )
+    problem = base_url_problem(url)
+    if problem is not None:
+        raise RecordError("--kb-base-url", problem)
     return url if url.endswith("/") else url + "/"
 
 
@@ -281,18 +321,28 @@ def render_markdown(
 
 
 def _front_matter(w: _Writer, date: str, kept: Sequence[FrontMatterEntry]) -> str:
-    status = next((e for e in kept if e.key == "status"), None)
-    lines = ["---", *(status.lines if status else [f"status: {DEFAULT_STATUS}"]), f"date: {date}"]
+    """The front matter: the advisor's own keys with their current values, and every key the
+    team added kept verbatim. A regenerated record keeps the keys in their order and place
+    (the team's status too); only the values of the advisor's keys change, in place, and an own
+    key the record lacks is added (status and date first, the versions last)."""
+    own = {
+        "status": [f"status: {DEFAULT_STATUS}"],
+        "date": [f"date: {date}"],
+        "advisor-version": [f"advisor-version: {yaml_string(w.rec['advisor_version'])}"],
+        "rules": [f"rules: {yaml_string(w.rulebase.name)}"],
+        "rules-version": [f"rules-version: {yaml_string(w.rec['rules_version'])}"],
+    }
+    lines: list[str] = []
+    written: set[str] = set()
     for entry in kept:
-        if entry.key not in _OWN_KEYS:
+        if entry.key not in own:
             lines.extend(entry.lines)
-    lines += [
-        f"advisor-version: {yaml_string(w.rec['advisor_version'])}",
-        f"rules: {yaml_string(w.rulebase.name)}",
-        f"rules-version: {yaml_string(w.rec['rules_version'])}",
-        "---",
-    ]
-    return "\n".join(lines) + "\n"
+        elif entry.key not in written:  # a repeated own key is written once
+            lines.extend(entry.lines if entry.key == "status" else own[entry.key])
+            written.add(entry.key)
+    head = [line for key in ("status", "date") if key not in written for line in own[key]]
+    tail = [line for key in _OWN_KEYS[2:] if key not in written for line in own[key]]
+    return "\n".join(["---", *head, *lines, *tail, "---"]) + "\n"
 
 
 def option_title(techniques: Sequence[str], vocabulary: Vocabulary = DEFAULT) -> str:
@@ -306,8 +356,9 @@ def option_title(techniques: Sequence[str], vocabulary: Vocabulary = DEFAULT) ->
 
 
 def _project(w: _Writer) -> str:
+    """The project name as inline text: markup escaped and no autolink (`unlinked`)."""
     project = w.rec["answers"].get("project")
-    return inline(project) if isinstance(project, str) and project.strip() else ""
+    return unlinked(inline(project)) if isinstance(project, str) and project.strip() else ""
 
 
 def _title(w: _Writer) -> list[str]:
@@ -318,7 +369,7 @@ def _title(w: _Writer) -> list[str]:
 
 
 def _context(w: _Writer) -> list[str]:
-    subject = _project(w) or "This LLM application"
+    subject = line_start(_project(w)) or "This LLM application"  # starts the paragraph
     lines = [
         "## Context and Problem Statement",
         "",
@@ -330,9 +381,10 @@ def _context(w: _Writer) -> list[str]:
         "",
     ]
     notes = w.rec["answers"].get("notes")
-    if isinstance(notes, str) and block(notes):
+    noted = block(notes, links=False) if isinstance(notes, str) else []
+    if noted:
         lines += ["Notes from the team:", ""]
-        lines += [f"> {line}" if line else ">" for line in block(notes)]
+        lines += [f"> {line}" if line else ">" for line in noted]
         lines.append("")
     return lines
 

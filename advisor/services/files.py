@@ -50,6 +50,9 @@ def write_file(path: Path, text: str) -> None:
         reason = f"the text is not valid Unicode (character {exc.start + 1} is a lone surrogate)"
         raise OutputError(str(path), reason) from None
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    blocked = _file_in_the_way(target.parent)
+    if blocked is not None:
+        raise OutputError(str(path), f"its folder {blocked} is a file")
     temporary: str | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -76,6 +79,19 @@ def write_file(path: Path, text: str) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
     _fsync_folder(target.parent)
+
+
+def _file_in_the_way(folder: Path) -> Path | None:
+    """The nearest existing ancestor of `folder` (itself included) when it is not a folder: the
+    folder cannot be created, and "File exists" would not say why."""
+    for candidate in (folder, *folder.parents):
+        try:
+            exists = candidate.exists()
+        except OSError:
+            return None
+        if exists:
+            return None if candidate.is_dir() else candidate
+    return None
 
 
 def _mode_for(target: Path) -> int:

@@ -278,9 +278,11 @@ def read_record(path: str | Path) -> Record | None:
     """The record in a file, or None when the file is markdown but not an llm-advisor record."""
     source = str(path)
     try:
-        data = Path(path).read_bytes()
+        data = _read_regular(Path(path))
     except FileNotFoundError:
-        raise RecordError(source, "file not found") from None
+        raise RecordError(source, "the file does not exist") from None
+    except IsADirectoryError:
+        raise RecordError(source, "it is a folder, not a record file") from None
     except OSError as exc:
         raise RecordError(source, f"cannot read the file ({exc.strerror or exc})") from None
     try:
@@ -292,10 +294,33 @@ def read_record(path: str | Path) -> Record | None:
     return parse_record(text, source)
 
 
+def _read_regular(path: Path) -> bytes:
+    """A regular file's bytes. A FIFO, device or socket is refused without reading (reading a
+    FIFO would wait for a writer forever), checked on the opened file so nothing can swap it."""
+    import os
+    import stat
+
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(handle).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory")
+        if not stat.S_ISREG(mode):
+            raise OSError(0, "not a regular file: a pipe, device or socket is not read")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(handle, True)
+        chunks = []
+        while chunk := os.read(handle, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(handle)
+
+
 def parse_record(text: str, source: str = "<record>") -> Record | None:
     """Parse a record's embedded block and front matter; None when `text` is not a record.
 
-    The block must be an HTML block of the markdown (markdown-it decides), so a document that
+    The block is found line by line (`_find_block`), outside fenced code, so a document that
     merely shows the marker in a code block or a sentence is not mistaken for a record.
     """
     text = text.replace("\r\n", "\n")
@@ -366,27 +391,55 @@ def parse_record(text: str, source: str = "<record>") -> Record | None:
     )
 
 
-def _find_block(text: str, source: str) -> tuple[str, int] | None:
-    """The JSON text of the record block and its first line number, or None if there is none."""
-    from markdown_it import MarkdownIt
+_FENCE = re.compile(r"(`{3,}|~{3,})")
+# What may stand before a fence inside a container: indentation, blockquote markers, list markers.
+_CONTAINER = re.compile(r"^(?:[ \t]*(?:>|[-+*][ \t]|\d{1,9}[.)][ \t]))*[ \t]*")
 
+
+def _find_block(text: str, source: str) -> tuple[str, int] | None:
+    """The JSON text of the record block and its first line number, or None if there is none.
+
+    The block is found by scanning lines, whatever the markdown around it (a parser gives up on
+    deep nesting, which would hide a record from `advisor check`): it opens with a line that
+    starts with `<!-- llm-advisor:record` (as an HTML block of markdown does, at most three
+    spaces in) outside fenced code, and ends at the first line holding `-->`. So a document that
+    merely shows the marker in code or in a sentence is not mistaken for a record.
+    """
     opening = f"<!-- {MARKER}"
-    blocks = [
-        token
-        for token in MarkdownIt("commonmark").parse(text)
-        if token.type == "html_block" and token.content.lstrip().startswith(opening)
-    ]
-    if not blocks:
+    lines = text.split("\n")
+    starts: list[int] = []
+    fence: str | None = None
+    for index, line in enumerate(lines):
+        inner = line[_CONTAINER.match(line).end() :]  # type: ignore[union-attr]
+        if fence is not None:
+            if inner.startswith(fence) and not inner.strip().strip(fence[0]):
+                fence = None
+            continue
+        opened = _FENCE.match(inner)
+        if opened and not (opened.group(1)[0] == "`" and "`" in inner[opened.end() :]):
+            fence = opened.group(1)
+            continue
+        stripped = line.lstrip(" ")
+        if len(line) - len(stripped) <= 3 and stripped.startswith(opening):
+            starts.append(index)
+    if not starts:
         return None
-    if len(blocks) > 1:
-        lines = ", ".join(str(b.map[0] + 1) for b in blocks if b.map)
-        raise RecordError(source, f"more than one '{opening}' block (lines {lines}); keep one")
-    block = blocks[0]
-    start = (block.map[0] + 1) if block.map else 1
-    content = block.content.strip()
-    if not content.endswith("-->"):
+    if len(starts) > 1:
+        numbers = ", ".join(str(i + 1) for i in starts)
+        raise RecordError(source, f"more than one '{opening}' block (lines {numbers}); keep one")
+    first = starts[0]
+    end = next((i for i in range(first, len(lines)) if "-->" in lines[i]), None)
+    start = first + 1
+    if end is None:
         raise RecordError(
             source, f"line {start}: the '{opening}' block is not closed with '-->'; {_RESTORE_HINT}"
+        )
+    content = "\n".join(lines[first : end + 1]).strip()
+    if not content.endswith("-->"):
+        raise RecordError(
+            source,
+            f"line {end + 1}: text follows '-->' that closes the '{opening}' block; "
+            f"{_RESTORE_HINT}",
         )
     _, newline, body = content[: -len("-->")].partition("\n")
     if not newline:
