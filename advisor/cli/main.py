@@ -34,8 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 DESCRIPTION = """\
-Recommends prompt engineering, RAG, fine-tuning or a combination for an LLM application,
-and explains why, citing a knowledge base.
+Recommends prompt engineering, RAG, fine-tuning or a combination for an LLM
+application, and explains why, citing a knowledge base.
 
 examples:
   advisor recommend --answers answers.toml            # readable summary

@@ -88,6 +88,8 @@ def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any
 def read_stdin() -> str:
     """Standard input decoded strictly as UTF-8 (not with the locale's surrogateescape), at most
     `MAX_FILE_BYTES` (so `--answers - < /dev/zero` stops with an error, not with all memory)."""
+    if sys.stdin is None:  # started with standard input closed (`<&-`)
+        raise AnswersError(["standard input is closed; name an answers file instead"], "<stdin>")
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is None:  # a text stream put in its place (an embedding program)
         text: str = sys.stdin.read(MAX_FILE_BYTES + 1)
