@@ -158,19 +158,17 @@ def extend(base: Vocabulary, entries: Any) -> Vocabulary:
     ids; omit it and set `flag = true` for a yes/no), `owner` (a technique), `field` (the plan's
     field), `label`. ValueError names the problem; the loader adds the file and place.
     """
+    from advisor.knowledge.tomlfile import table_problem
+
     if not isinstance(entries, list):
         raise ValueError("kinds are written as [[kind]] tables")
     kinds = list(base.kinds)
     names = {kind.name for kind in kinds}
     for entry in entries:
-        if not isinstance(entry, dict):
-            raise ValueError("a [[kind]] entry must be a table")
-        unknown = set(entry) - _KIND_KEYS
-        if unknown:
-            raise ValueError(
-                f"unknown key(s) {', '.join(sorted(unknown))} "
-                f"(allowed: {', '.join(sorted(_KIND_KEYS))})"
-            )
+        problem = table_problem(entry, "kind", _KIND_KEYS)
+        if problem:
+            raise ValueError(problem)
+        assert isinstance(entry, dict)
         name = entry.get("name")
         if not isinstance(name, str) or not _ID.match(name) or name in names:
             raise ValueError(f"kind name {name!r} must be a new lower_snake_case id")

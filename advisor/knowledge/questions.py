@@ -13,7 +13,7 @@ from typing import Any
 
 from advisor.errors import ConditionError, RuleFileError
 from advisor.knowledge import conditions as cond
-from advisor.knowledge.tomlfile import id_lines, place, read_toml
+from advisor.knowledge.tomlfile import id_lines, place, read_toml, table_problem
 
 KINDS: tuple[cond.QuestionKind, ...] = ("choice", "set", "bool", "int")
 _QUESTION_KEYS = {
@@ -184,17 +184,9 @@ def _build_question(entry: Any, where: str, path: str) -> Question:
     def fail(message: str) -> RuleFileError:
         return RuleFileError(path, where, message)
 
-    if not isinstance(entry, dict):
-        raise fail("a [[question]] entry must be a table")
-    unknown = set(entry) - _QUESTION_KEYS
-    if unknown:
-        raise fail(
-            f"unknown key(s) {', '.join(sorted(unknown))} "
-            f"(allowed: {', '.join(sorted(_QUESTION_KEYS))})"
-        )
-    for key in ("id", "type", "text", "why"):
-        if not isinstance(entry.get(key), str) or not entry[key].strip():
-            raise fail(f"'{key}' is required and must be a non-empty string")
+    problem = table_problem(entry, "question", _QUESTION_KEYS, ("id", "type", "text", "why"))
+    if problem:
+        raise fail(problem)
     qid: str = entry["id"]
     if not qid.isidentifier() or not qid.islower():
         raise fail(f"id '{qid}' must be lower_snake_case")

@@ -16,7 +16,7 @@ from typing import Any
 
 from advisor.errors import ConditionError, RuleFileError
 from advisor.knowledge import conditions as cond
-from advisor.knowledge.tomlfile import id_lines, place, read_toml
+from advisor.knowledge.tomlfile import id_lines, place, read_toml, table_problem
 from advisor.vocabulary import DEFAULT, SEVERITIES, Severity, Vocabulary
 
 _RULE_KEYS = {"id", "when", "then", "because", "cite", "severity"}
@@ -206,17 +206,9 @@ def _build_rule(
     def fail(message: str) -> RuleFileError:
         return RuleFileError(path, where, message)
 
-    if not isinstance(entry, dict):
-        raise fail("a [[rule]] entry must be a table")
-    unknown = set(entry) - _RULE_KEYS
-    if unknown:
-        raise fail(
-            f"unknown key(s) {', '.join(sorted(unknown))} "
-            f"(allowed: {', '.join(sorted(_RULE_KEYS))})"
-        )
-    for key in ("id", "when", "then", "because"):
-        if not isinstance(entry.get(key), str) or not entry[key].strip():
-            raise fail(f"'{key}' is required and must be a non-empty string")
+    problem = table_problem(entry, "rule", _RULE_KEYS, ("id", "when", "then", "because"))
+    if problem:
+        raise fail(problem)
     if not _ID.match(entry["id"]):
         raise fail(f"id '{entry['id']}' must be lower_snake_case")
     try:

@@ -61,3 +61,22 @@ def place(kind: str, item_id: object, index: int, lines: dict[str, int]) -> str:
         prefix = f"line {line}, " if line else ""
         return f"{prefix}{kind} '{item_id}'"
     return f"{kind} #{index + 1}"
+
+
+def table_problem(
+    entry: object, what: str, allowed: set[str], required: tuple[str, ...] = ()
+) -> str | None:
+    """What is wrong with one `[[what]]` table (not a table, an unknown key, a required key that
+    is not a non-empty string), in words; None when nothing is."""
+    if not isinstance(entry, dict):
+        return f"a [[{what}]] entry must be a table"
+    unknown = set(entry) - allowed
+    if unknown:
+        return (
+            f"unknown key(s) {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(allowed))})"
+        )
+    for key in required:
+        value = entry.get(key)
+        if not isinstance(value, str) or not value.strip():
+            return f"'{key}' is required and must be a non-empty string"
+    return None
