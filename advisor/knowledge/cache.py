@@ -45,7 +45,7 @@ from advisor.vocabulary import Kind, Vocabulary
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
 
-FORMAT = 3  # 2: the rule index's tables and the vocabulary; 3: signed entries
+FORMAT = 4  # 2: index tables and vocabulary; 3: signed entries; 4: index tables in hex
 KEPT_ENTRIES = 32  # entries kept in the folder; older ones are removed when a new one is written
 _CODE = (
     "cache",
@@ -278,8 +278,10 @@ class _Encoder:
             return {"f": sorted(value, key=repr)}
         if isinstance(value, dict) and all(isinstance(k, str) for k in value):
             return {"d": {k: self.value(v) for k, v in value.items()}}
-        if isinstance(value, dict):  # scalar keys (the rule index's tables)
-            return {"m": [[self.value(k), self.value(v)] for k, v in value.items()]}
+        if isinstance(value, dict) and all(isinstance(v, int) for v in value.values()):
+            # a rule index table: answer class -> bitmask over the rules, in hexadecimal (a
+            # decimal string of thousands of digits takes quadratic time to read back)
+            return {"m": [[self.value(k), format(v, "x")] for k, v in value.items()]}
         if isinstance(value, Path):
             return {"p": str(value)}
         name = type(value).__name__
@@ -339,7 +341,7 @@ class _Decoder:
         if tag == "d":
             return {k: self.value(v) for k, v in inner.items()}
         if tag == "m":
-            return {self.value(k): self.value(v) for k, v in inner}
+            return {self.value(k): int(v, 16) for k, v in inner}
         if tag == "p":
             return Path(inner)
         if tag == "r":
