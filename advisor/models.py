@@ -9,7 +9,7 @@ The answers model is generated from the question data (see `advisor.knowledge.an
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,19 @@ from advisor.vocabulary import Purpose, Retriever, Severity, Tactic, Technique
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    # The engine builds results with `model_construct` and one shared frozenset of field names
+    # per model (a set per instance was a third of a result's memory); a copy gets its own set,
+    # so `model_copy(update=...)` works as usual.
+    def __copy__(self) -> Self:
+        copied = super().__copy__()
+        object.__setattr__(copied, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        copied = super().__deepcopy__(memo)
+        object.__setattr__(copied, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        return copied
 
 
 class RationaleItem(_Model):

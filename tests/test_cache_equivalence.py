@@ -109,3 +109,14 @@ def test_results_have_no_mutable_parts_to_share(
         first.trace[0].id = "changed"  # type: ignore[misc]
     first.answers["knowledge"] = "changed"  # the answers dict is each result's own
     assert second == advise(answers, rulebase)
+
+
+def test_a_result_can_be_copied_with_changes(rulebase: RuleBase, answers: dict[str, Any]) -> None:
+    first = advise(answers, rulebase)
+    changed = first.model_copy(update={"rules_version": "9.9.9"})
+    deep = first.model_copy(update={"rules_version": "8.8.8"}, deep=True)
+    assert (changed.rules_version, deep.rules_version) == ("9.9.9", "8.8.8")
+    assert advise(answers, rulebase).model_fields_set == first.model_fields_set
+    assert "rules_version" in changed.model_fields_set
+    assert first.model_dump_json() == advise(answers, rulebase).model_dump_json()
+    assert first == type(first).model_validate(first.model_dump())  # valid as built

@@ -270,13 +270,24 @@ def recommendation(decision: Decision) -> Recommendation:
 
 
 def _model_maker() -> Make:
-    """A `make` that builds the pydantic models through their own constructors."""
+    """A `make` that builds the pydantic models through pydantic's public API: `model_construct`
+    (the values come from a validated rule base and validated answers) with one shared set of
+    field names per model, or the validating constructor for a plan with extra sub-choices."""
     from advisor import models
 
     classes = {name: getattr(models, name) for name in models.PART_NAMES}
 
+    fields_sets: dict[str, frozenset[str]] = {}
+
     def make(name: str, fields: dict[str, Any]) -> Any:
-        return classes[name](**fields)
+        cls = classes[name]
+        names = fields_sets.get(name)
+        if names is None or len(names) != len(fields):
+            return cls(**fields)
+        return cls.model_construct(names, **fields)
+
+    for name, cls in classes.items():
+        fields_sets[name] = frozenset(cls.model_fields)
 
     return make
 
