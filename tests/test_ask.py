@@ -50,6 +50,7 @@ class Shown:
     values: list[Any] = field(default_factory=list)
     index: int = 0  # position among all prompts of the run, from 0
     times: int = 1  # how many times this subject has been shown, this one included
+    titles: list[str] = field(default_factory=list)  # a list's choices as titled
 
 
 Decide = Callable[[Shown], Any]
@@ -131,7 +132,8 @@ class User:
         def select(message: str, choices: Any, default: Any, *rest: Any) -> Any:
             values = [value for _, value, _ in choices]
             kind = "review" if flow.SHOW in values else "resume" if True in values else "file"
-            action = self.look(Shown(kind, message, default, values))
+            titles = [title for title, _, _ in choices]
+            action = self.look(Shown(kind, message, default, values, titles=titles))
             if action in (CTRL_C, CTRL_D):
                 self.pipe.send_text("\x03" if action == CTRL_C else "\x04")
             elif action == ACCEPT:
@@ -206,12 +208,24 @@ def ask(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..
     with create_pipe_input() as pipe:
 
         def run(
-            *argv: str, decide: Decide | None = None, color: bool = False, project: Any = ACCEPT
+            *argv: str,
+            decide: Decide | None = None,
+            color: bool = False,
+            project: Any = ACCEPT,
+            width: int = 80,
+            screen: Any = None,
         ) -> Run:
             user = User(pipe, monkeypatch, decide or script(), project)
             args = build_parser().parse_args(["ask", *argv])
             out, err = io.StringIO(), io.StringIO()
-            term = Terminal(out=out, err=err, color=color, keys_in=pipe, screen=DummyOutput())
+            term = Terminal(
+                out=out,
+                err=err,
+                color=color,
+                width=width,
+                keys_in=pipe,
+                screen=screen or DummyOutput(),
+            )
             code = ask_command.run(args, terminal=term)
             return Run(code, out.getvalue(), err.getvalue(), user)
 

@@ -210,7 +210,8 @@ def _number_field(
                 return  # Enter on an empty field takes the greyed suggestion
             _, problem = parse_number(document.text, question)
             if problem:
-                raise ValidationError(cursor_position=len(document.text), message=problem)
+                message = _validation_message(problem, question, term)
+                raise ValidationError(cursor_position=len(document.text), message=message)
 
     keys = "enter: confirm" + (" · esc: back" if can_back else "")
     unit = f" ({question.unit})" if question.unit else ""
@@ -234,6 +235,17 @@ def _number_field(
         return BACK
     value, _ = parse_number(typed if typed.strip() else suggestion, question)
     return value
+
+
+def _validation_message(problem: str, question: Question, term: Terminal) -> str:
+    """A refused number's message on the one row the validation bar has: what is wrong first
+    (`5000 characters is too long for a number. Enter a whole number ...`), cut with an
+    ellipsis rather than by the screen's edge."""
+    _, expected = parse_number("", question)
+    if problem.startswith(expected + ": "):
+        reason = problem[len(expected) + 2 :]
+        problem = f"{reason[:1].upper()}{reason[1:]}. {expected}"
+    return term.fit(problem, term.width)
 
 
 def _run(prompt: Prompt, can_back: bool) -> Any:
