@@ -50,6 +50,7 @@ class Shown:
     values: list[Any] = field(default_factory=list)
     index: int = 0  # position among all prompts of the run, from 0
     times: int = 1  # how many times this subject has been shown, this one included
+    titles: list[str] = field(default_factory=list)  # a list's choices as titled
 
 
 Decide = Callable[[Shown], Any]
@@ -108,15 +109,20 @@ def _question_keys(question: Question, default: Any, action: Any) -> str:
 class User:
     """Answers the real prompts by typing into the pipe; records what it was shown."""
 
-    def __init__(self, pipe: Any, monkeypatch: pytest.MonkeyPatch, decide: Decide) -> None:
+    def __init__(
+        self, pipe: Any, monkeypatch: pytest.MonkeyPatch, decide: Decide, project: Any = ACCEPT
+    ) -> None:
         self.pipe = pipe
         self.decide = decide
         self.seen: list[Shown] = []
-        real_question, real_select, real_text = (
+        self.projects: list[str] = []  # what the project name field held, each time it was shown
+        real_question, real_select, real_text, real_project = (
             widgets.ask_question,
             widgets.select,
             widgets.text_field,
+            widgets.project_field,
         )
+        answers = iter(project if isinstance(project, list) else [project])
 
         def question(q: Question, default: Any, **kw: Any) -> Any:
             action = self.look(Shown("question", q.id, default, _choice_values(q)))
@@ -126,7 +132,8 @@ class User:
         def select(message: str, choices: Any, default: Any, *rest: Any) -> Any:
             values = [value for _, value, _ in choices]
             kind = "review" if flow.SHOW in values else "resume" if True in values else "file"
-            action = self.look(Shown(kind, message, default, values))
+            titles = [title for title, _, _ in choices]
+            action = self.look(Shown(kind, message, default, values, titles=titles))
             if action in (CTRL_C, CTRL_D):
                 self.pipe.send_text("\x03" if action == CTRL_C else "\x04")
             elif action == ACCEPT:
@@ -144,6 +151,16 @@ class User:
                 self.pipe.send_text("\r" if action == ACCEPT else "\x15" + str(action) + "\r")
             return real_text(message, default, *rest)
 
+        def project_name(current: str, term: Any) -> Any:
+            """The project name field, apart from `seen`: Enter (keep, or skip when empty), a
+            name (typed over what the field holds), Esc or Ctrl-C, from `project` in turn."""
+            self.projects.append(current)
+            action = next(answers, ACCEPT)
+            keys = {ACCEPT: "\r", ESC: "\x1b", CTRL_C: "\x03"}.get(action)
+            self.pipe.send_text(keys or "\x15" + str(action) + "\r")
+            return real_project(current, term)
+
+        monkeypatch.setattr(flow, "project_field", project_name)
         monkeypatch.setattr(flow, "ask_question", question)
         monkeypatch.setattr(flow, "select", select)
         monkeypatch.setattr(flow, "text_field", text)
@@ -190,11 +207,25 @@ def ask(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..
 
     with create_pipe_input() as pipe:
 
-        def run(*argv: str, decide: Decide | None = None, color: bool = False) -> Run:
-            user = User(pipe, monkeypatch, decide or script())
+        def run(
+            *argv: str,
+            decide: Decide | None = None,
+            color: bool = False,
+            project: Any = ACCEPT,
+            width: int = 80,
+            screen: Any = None,
+        ) -> Run:
+            user = User(pipe, monkeypatch, decide or script(), project)
             args = build_parser().parse_args(["ask", *argv])
             out, err = io.StringIO(), io.StringIO()
-            term = Terminal(out=out, err=err, color=color, keys_in=pipe, screen=DummyOutput())
+            term = Terminal(
+                out=out,
+                err=err,
+                color=color,
+                width=width,
+                keys_in=pipe,
+                screen=screen or DummyOutput(),
+            )
             code = ask_command.run(args, terminal=term)
             return Run(code, out.getvalue(), err.getvalue(), user)
 
@@ -298,11 +329,11 @@ def test_changing_an_answer_at_the_review_redoes_the_walk(
     reviews = [s.index for s in seen if s.kind == "review"]
     assert len(reviews) == 3
     assert [s.subject for s in seen[reviews[0] + 1 : reviews[1]]] == ["knowledge"]
-    assert seen[reviews[1]].values[1:] == reached(general, rulebase)  # they disappeared
+    assert seen[reviews[1]].values[2:] == reached(general, rulebase)  # they disappeared
     again = seen[reviews[1] + 1 : reviews[2]]
     assert [s.subject for s in again] == ["knowledge", *newly_needed]  # and came back
     assert next(s for s in again if s.subject == "data_shapes").default == frozenset(pick)
-    assert seen[reviews[2]].values[1:] == reached(saved, rulebase)
+    assert seen[reviews[2]].values[2:] == reached(saved, rulebase)
 
 
 def test_ctrl_c_saves_partial_answers_and_resume_continues(
@@ -311,8 +342,9 @@ def test_ctrl_c_saves_partial_answers_and_resume_continues(
     run = ask(decide=script((None, ACCEPT), (None, ACCEPT), (None, ACCEPT), (None, CTRL_C)))
     assert run.code == 130
     partial = Path("advisor-answers.partial.toml")
-    assert run.err.count("\n") == 1 and "Traceback" not in run.err
-    assert str(partial) in run.err and "advisor ask --resume" in run.err
+    assert "Traceback" not in run.err
+    assert run.err.splitlines()[-1] == "  advisor ask --resume"  # the command, on its own line
+    assert str(partial) in run.err and all(len(line) <= 80 for line in run.err.splitlines())
     first_three = run.user.asked()[:3]
     saved = tomllib.loads(partial.read_text(encoding="utf-8"))
     assert list(saved) == first_three
@@ -355,7 +387,7 @@ def test_escape_goes_back_and_ctrl_d_stops(ask: Callable[..., Run], rulebase: Ru
     asked = run.user.asked()
     i = asked.index(target)
     assert asked[i + 1] == asked[i - 1] and asked[i + 2] == target
-    assert "--resume" in run.err and run.err.count("\n") == 1
+    assert "--resume" in run.err and run.err.startswith("advisor: stopped; ")
 
 
 def test_prefilled_answers_ask_only_the_missing_ones(

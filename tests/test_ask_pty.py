@@ -52,7 +52,9 @@ def test_from_bare_advisor_to_a_decision_record(tmp_path: Path, rulebase: RuleBa
             "reasoning": "multi_step",
         }
         interview = Interview(rulebase)
-        typed: dict[str, Any] = {}
+        child.expect("Project name")
+        child.send("Acme search\r")
+        typed: dict[str, Any] = {"project": "Acme search"}
         while (question := interview.next_question()) is not None:
             child.expect(_on_screen(question.text))
             wanted = picks.get(question.id, question.suggest)
@@ -74,3 +76,7 @@ def test_from_bare_advisor_to_a_decision_record(tmp_path: Path, rulebase: RuleBa
     assert saved == typed
     record = (tmp_path / "advisor-decision.md").read_text(encoding="utf-8")
     assert record == render_markdown(decide(saved, rulebase))
+    assert any(
+        line.startswith("# Use ") and line.endswith(" for Acme search")
+        for line in record.splitlines()
+    )

@@ -1,17 +1,27 @@
 """One questionnaire session: questions, review, recommendation, saving; stop-and-resume.
 
 The loop asks `Interview.next_question()` (the engine's walk) what to ask, so going back or
-changing an answer needs no bookkeeping of which questions apply. Ctrl-C or Ctrl-D at any prompt
-saves the answers so far to the partial file and stops with exit code 130.
+changing an answer needs no bookkeeping of which questions apply. The project name (metadata,
+not used by the rules) is asked once at the start, unless it is given already.
+
+Stopping: Ctrl-C or Ctrl-D at any prompt, and SIGTERM or SIGHUP at any moment (a closed terminal
+window, `kill`), save the answers so far to the partial file and stop with exit code 130, the
+project's code for "interrupted" (not 128 + the signal number: every way of stopping a session
+means the same to a script, "stopped, answers kept"). Once the full answers are saved, stopping
+saves nothing more, and a finished session removes its partial file (never a file the user
+named or that this session wrote).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor.ask.widgets import BACK, ask_question, describe, select, text_field
+from advisor.ask.widgets import BACK, ask_question, describe, project_field, select, text_field
 from advisor.errors import OutputError
 from advisor.services.answer_files import SessionFiles, answers_header, answers_text, partial_header
 from advisor.services.files import write_file
@@ -26,6 +36,44 @@ SHOW = "\x00show"
 _OTHER = "\x00other"
 _SKIP = "\x00skip"
 _OVERWRITE = "\x00overwrite"
+PROJECT = "project"
+"""The metadata answer asked at the start (`advisor.knowledge.answers.METADATA_FIELDS`)."""
+_PROJECT_ROW = "\x00project"
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: stop the session as Ctrl-C does."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def stopping_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise `Interrupted` (once: a second signal while the answers are being
+    saved is ignored) in the block; the previous handlers are restored after it."""
+    raised: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        if not raised:
+            raised.append(signum)
+            raise Interrupted(signum)
+
+    previous: dict[int, Any] = {}
+    try:
+        for signum in STOP_SIGNALS:
+            previous[signum] = signal.signal(signum, handler)
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        pass
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 class Session:
@@ -40,13 +88,14 @@ class Session:
 
     def run(self) -> int:
         """The whole session; returns the exit code (0 done, 130 stopped)."""
-        try:
-            self.questions()
-            decision = self.recommend()
-            self.offer_files(decision)
-        except (KeyboardInterrupt, EOFError):
-            return self.stop()
-        self.forget_partial()
+        with stopping_on_signals():
+            try:
+                self.questions()
+                decision = self.recommend()
+                self.offer_files(decision)
+            except (KeyboardInterrupt, EOFError):
+                return self.stop()
+            self.forget_partial()
         return 0
 
     # -- questions and review -------------------------------------------------------------
@@ -56,6 +105,8 @@ class Session:
         interview = self.interview
         if interview.next_question() is not None:
             self.intro()
+        if PROJECT not in interview.given():
+            self.ask_project()
         while True:
             question = interview.next_question()
             if question is None:
@@ -64,6 +115,9 @@ class Session:
                     return
                 if choice == BACK:
                     self.back()
+                    continue
+                if choice == _PROJECT_ROW:
+                    self.ask_project()
                     continue
                 question = self.rulebase_question(choice)
             number, total = interview.progress()
@@ -102,15 +156,24 @@ class Session:
             term.say(term.paint(line, "dim"))
 
     def review(self) -> str:
-        """The answers, each one selectable to change it; first choice: show the recommendation."""
+        """The answers, each one selectable to change it; first choice: show the recommendation.
+
+        Each row is the question (cut to fit, with an ellipsis) and the answer; the project name
+        comes first."""
         term = self.term
         answered = self.interview.answered()
-        key_width = max(len(q.id) for q in answered) + 2
+        room = term.width - 3  # the pointer and its space
+        rows = [("Project name", self.project_words())] + [
+            (q.text, describe(q, self.interview.answers[q.id])) for q in answered
+        ]
+        words_width = min(max(len(words) for _, words in rows), room // 2)
+        text_width = room - words_width - 2
         choices: list[tuple[str, Any, str]] = [("Show the recommendation", SHOW, "")]
-        for question in answered:
-            words = describe(question, self.interview.answers[question.id])
-            title = term.fit(f"{question.id:<{key_width}}{words}", term.width - 3)
-            choices.append((title, question.id, question.text))
+        values = [_PROJECT_ROW, *(q.id for q in answered)]
+        for (text, words), value in zip(rows, values, strict=True):
+            cut = term.fit(text, text_width + 1)
+            title = term.fit(f"{cut:<{text_width}}  {term.fit(words, words_width + 1)}", room + 1)
+            choices.append((title, value, text if cut != text else ""))
         result: str = select(
             "Review your answers",
             choices,
@@ -120,6 +183,21 @@ class Session:
             term,
         )
         return result
+
+    def project_words(self) -> str:
+        project = self.interview.given().get(PROJECT)
+        return project if isinstance(project, str) and project.strip() else "(none)"
+
+    def ask_project(self) -> None:
+        """The project's name, for the records' titles: optional (Enter on the empty field skips
+        it), pre-filled with the name given already; Esc keeps what there was."""
+        current = self.interview.given().get(PROJECT)
+        typed = project_field(current if isinstance(current, str) else "", self.term)
+        if typed == BACK:
+            return
+        self.interview.set_metadata(PROJECT, typed.strip() or None)
+        if typed.strip():
+            self.term.say(f"{self.term.paint('✔', 'green')} {self.term.fit('Project: ' + typed)}")
 
     def back(self) -> None:
         question = self.interview.back()
@@ -167,8 +245,8 @@ class Session:
             lambda path: self.answers_text(path, answers_header(path), complete=True),
         )
         if saved is not None:
-            plan.answers_saved = True
-            self.term.say(f"{self.term.paint('✔', 'green')} Saved your answers to {saved}")
+            plan.answers_saved = saved
+            self.term.say(self.done(f"Saved your answers to {saved}"))
         written = self.offer(
             "Write the decision record (markdown)?",
             "An architecture decision record of this recommendation, for the project's docs.",
@@ -177,7 +255,12 @@ class Session:
             lambda path: record_text(decision),
         )
         if written is not None:
-            self.term.say(f"{self.term.paint('✔', 'green')} Wrote the decision record to {written}")
+            self.term.say(self.done(f"Wrote the decision record to {written}"))
+
+    def done(self, text: str) -> str:
+        """`✔ text`, wrapped to the terminal's width."""
+        lines = self.term.wrap(text, "  ", "  ")
+        return "\n".join([self.term.paint("✔", "green") + lines[0][1:], *lines[1:]])
 
     def offer(
         self, message: str, why: str, default: Path, explicit: bool, text: Callable[[Path], str]
@@ -197,7 +280,7 @@ class Session:
             )
         while path is not None:
             if path.is_dir():
-                term.say(f"{term.paint('✘', 'red')} {path} is a folder: name a file in it")
+                term.say(self.failed(f"{path} is a folder: name a file in it"))
                 path = self.ask_path(path / default.name)
                 continue
             if path.exists():
@@ -212,14 +295,20 @@ class Session:
                     continue
             try:
                 write_file(path, text(path))
+                self.plan.written.append(path)
             except OutputError as exc:
-                term.say(f"{term.paint('✘', 'red')} Could not write {path}: {exc.reason}")
+                term.say(self.failed(f"Could not write {path}: {exc.reason}"))
                 choices = [("Write to another file…", _OTHER, ""), ("Don't write it", _SKIP, "")]
                 picked = select("Try again?", choices, _OTHER, [], False, term)
                 path = None if picked == _SKIP else self.ask_path(path)
                 continue
             return path
         return None
+
+    def failed(self, text: str) -> str:
+        """`✘ text`, wrapped to the terminal's width."""
+        lines = self.term.wrap(text, "  ", "  ")
+        return "\n".join([self.term.paint("✘", "red") + lines[0][1:], *lines[1:]])
 
     def ask_path(self, near: Path) -> Path | None:
         """A file name, suggesting the first free one like `near` (name-2.toml, ...)."""
@@ -239,31 +328,51 @@ class Session:
     # -- stopping and resuming ------------------------------------------------------------
 
     def stop(self) -> int:
-        """Save the answers so far (valid input, just incomplete) and say how to resume."""
+        """Save the answers so far (valid input, just incomplete) and say how to resume; once the
+        full answers are saved, there is nothing more to keep."""
         plan = self.plan
         answers = self.interview.plain_answers()
-        err = self.term.err
+        if plan.answers_saved is not None:
+            self.forget_partial()
+            self.message(f"advisor: stopped; your answers are saved in {plan.answers_saved}")
+            return 130
         if not answers:
-            err.write("advisor: stopped before any answer; nothing to save\n")
+            self.message("advisor: stopped before any answer; nothing to save")
             return 130
         try:
             header = partial_header(plan.resume_command)
             write_file(plan.partial_path, self.answers_text(plan.partial_path, header))
         except OutputError as exc:
-            err.write(f"advisor: stopped; could not save the answers: {exc}\n")
+            self.message(f"advisor: stopped; could not save the answers: {exc}")
             return 130
-        err.write(
-            f"advisor: stopped; {_count(len(answers), 'answer')} saved in {plan.partial_path} "
-            f"(resume with: {plan.resume_command})\n"
+        self.message(
+            f"advisor: stopped; {_count(len(answers), 'answer')} saved in {plan.partial_path}. "
+            "Resume with:"
         )
+        self.message(f"  {plan.resume_command}", wrap=False)  # one line: to copy and paste
         return 130
 
+    def message(self, text: str, wrap: bool = True) -> None:
+        """A message on standard error, wrapped at word boundaries to the terminal's width; a
+        terminal that went away (SIGHUP) is not an error any more."""
+        with suppress(OSError, ValueError):
+            self.term.err.write("\n".join(self.term.wrap(text) if wrap else [text]) + "\n")
+            self.term.err.flush()
+
     def forget_partial(self) -> None:
-        """Once the answers are saved in full, the partial file this session resumed from (or
-        chose to ignore) is redundant."""
-        stale = self.plan.stale_partial
-        if stale is not None and self.plan.answers_saved and stale.is_file():
-            stale.unlink()
+        """A finished session (or one whose full answers are saved) makes its partial file
+        redundant: the one it resumed from or chose to ignore, and the one it would save to.
+        Only files named `*.partial.toml` are removed, never one the user named as the answers
+        file or the record, nor one this session wrote."""
+        plan = self.plan
+        keep = [plan.answers_path, plan.record_path, *plan.written]
+        for stale in dict.fromkeys(p for p in (plan.stale_partial, plan.partial_path) if p):
+            if not stale.name.endswith(".partial.toml") or not stale.is_file():
+                continue
+            if any(_same_file(stale, other) for other in keep):
+                continue
+            with suppress(OSError):
+                stale.unlink()
 
 
 def offer_resume(partial: Path, term: Terminal) -> bool:
@@ -275,6 +384,24 @@ def offer_resume(partial: Path, term: Terminal) -> bool:
     message = f"Answers from an unfinished session are saved in {partial}. Resume?"
     note = "Starting again ignores them; that file is replaced if you stop again."
     return bool(select(message, choices, True, [note], False, term))
+
+
+def offer_restart(partial: Path, problem: str, term: Terminal) -> bool:
+    """A partial file that cannot be resumed (`problem`): start again, or stop to look at it?"""
+    choices: list[tuple[str, Any, str]] = [
+        ("Start again", True, ""),
+        ("Stop (leave the file as it is)", False, ""),
+    ]
+    message = f"Answers from an unfinished session in {partial} cannot be resumed: {problem}"
+    note = "Starting again ignores that file; it is replaced if you stop again."
+    return bool(select(message, choices, True, [note], False, term))
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return one.resolve() == other.resolve() or (other.exists() and os.path.samefile(one, other))
+    except OSError:
+        return False
 
 
 def _count(number: int, noun: str) -> str:

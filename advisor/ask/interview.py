@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from advisor.services.answers import QUESTIONNAIRE, AnswerLayers, Layer
+from advisor.services.answers import PARTIAL, QUESTIONNAIRE, AnswerLayers, Layer
 
 if TYPE_CHECKING:
     from advisor.engine.decide import Walk
@@ -40,8 +40,10 @@ class Interview:
         self.unreached: set[str] = set()  # given, but out of the walk until answered again
         self.history: list[str] = []  # the order "back" undoes answers in, most recent last
         self._prune()
-        # Answers given before (a file, a resumed session) can be stepped back into too.
-        self.history = [q.id for q in self.answered()]
+        # Answers typed in a questionnaire before (a resumed session) can be stepped back into
+        # too; answers from --answers, --set or a record are not: Back never takes them away
+        # (they are changed at the review).
+        self.history = [q.id for q in self.answered() if self._typed_before(q.id)]
 
     def walk(self) -> Walk:
         from advisor.engine.decide import walk
@@ -90,6 +92,18 @@ class Interview:
             self.history.remove(question.id)
         self.history.append(question.id)
         self._prune()
+
+    def set_metadata(self, name: str, value: str | None) -> None:
+        """A metadata answer (the project name) typed in the questionnaire; None: no answer."""
+        if value is None:
+            self.layers = self.layers.without(name)
+        else:
+            self.layers = self.layers.with_answer(QUESTIONNAIRE, name, value)
+        self._prune()
+
+    def _typed_before(self, qid: str) -> bool:
+        source = self.layers.provenance(qid)
+        return source is not None and source.layer in (QUESTIONNAIRE, PARTIAL)
 
     @property
     def can_go_back(self) -> bool:

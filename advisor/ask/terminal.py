@@ -79,10 +79,13 @@ class Terminal:
         return text if len(text) <= room else text[: room - 1].rstrip() + "…"
 
     def wrap(self, text: str, indent: str = "", rest: str | None = None) -> list[str]:
+        """`text` wrapped at word boundaries to the width; a word longer than a line (a path)
+        stays whole on its own line rather than being cut in two."""
         return textwrap.wrap(
             text,
             self.width,
             initial_indent=indent,
             subsequent_indent=indent if rest is None else rest,
             break_on_hyphens=False,
+            break_long_words=False,
         ) or [indent.rstrip()]

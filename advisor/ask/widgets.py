@@ -114,7 +114,7 @@ def select(
     import questionary
 
     items: list[Any] = [
-        questionary.Choice(title, value, description=help_text or None)
+        questionary.Choice(_fit_title(title, term), value, description=help_text or None)
         for title, value, help_text in choices
     ]
     if can_back:
@@ -129,6 +129,11 @@ def select(
         **term.prompt_options(),
     )
     return _run(prompt, can_back)
+
+
+def _fit_title(title: str, term: Terminal) -> str:
+    """A choice on one row after the pointer: cut with an ellipsis, not by the screen's edge."""
+    return term.fit(title, term.width - 2)
 
 
 def _title(text: str, term: Terminal) -> str:
@@ -146,7 +151,12 @@ def _checkbox(question: Question, default: Any, why: str, can_back: bool, term: 
 
     chosen = default or frozenset()
     items = [
-        questionary.Choice(c.label, c.value, checked=c.value in chosen, description=c.help or None)
+        questionary.Choice(
+            term.fit(c.label, term.width - 6),  # after the pointer and the tick box
+            c.value,
+            checked=c.value in chosen,
+            description=c.help or None,
+        )
         for c in question.choices
     ]
     keys = "space: tick or untick · enter: confirm" + (" · esc: back" if can_back else "")
@@ -200,7 +210,8 @@ def _number_field(
                 return  # Enter on an empty field takes the greyed suggestion
             _, problem = parse_number(document.text, question)
             if problem:
-                raise ValidationError(cursor_position=len(document.text), message=problem)
+                message = _validation_message(problem, question, term)
+                raise ValidationError(cursor_position=len(document.text), message=message)
 
     keys = "enter: confirm" + (" · esc: back" if can_back else "")
     unit = f" ({question.unit})" if question.unit else ""
@@ -224,6 +235,17 @@ def _number_field(
         return BACK
     value, _ = parse_number(typed if typed.strip() else suggestion, question)
     return value
+
+
+def _validation_message(problem: str, question: Question, term: Terminal) -> str:
+    """A refused number's message on the one row the validation bar has: what is wrong first
+    (`5000 characters is too long for a number. Enter a whole number ...`), cut with an
+    ellipsis rather than by the screen's edge."""
+    _, expected = parse_number("", question)
+    if problem.startswith(expected + ": "):
+        reason = problem[len(expected) + 2 :]
+        problem = f"{reason[:1].upper()}{reason[1:]}. {expected}"
+    return term.fit(problem, term.width)
 
 
 def _run(prompt: Prompt, can_back: bool) -> Any:
@@ -292,3 +314,24 @@ def text_field(message: str, default: str, instruction: str, term: Terminal) -> 
     )
     typed = session.prompt(placeholder=_placeholder(default))
     return typed if typed == BACK else (typed.strip() or default)
+
+
+def project_field(current: str, term: Terminal) -> Any:
+    """The project's name, optional: the field holds `current` to edit; Enter on the empty
+    field skips it (returns ""); Esc returns BACK (keep what there was)."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.formatted_text import FormattedText
+
+    note = "Optional: it titles the decision record. Enter on an empty field skips it."
+    tokens = FormattedText(
+        [
+            ("class:qmark", "?"),
+            ("class:question", " Project name "),
+            ("class:instruction", f"{_notes([note], term)}\n  Name: "),
+        ]
+    )
+    session: PromptSession[Any] = PromptSession(
+        tokens, style=_style(), key_bindings=_keys(True), **term.prompt_options()
+    )
+    typed = session.prompt(default=current)
+    return typed if typed == BACK else " ".join(str(typed).split())

@@ -4,6 +4,11 @@ Only the questions the decision graph needs are asked, in the engine's walk orde
 with --answers/--set (or saved by an interrupted session, --resume) are not asked again. Without
 a terminal it never waits for input: complete answers give the recommendation, incomplete ones
 exit 2 naming what is missing.
+
+A session stopped by Ctrl-C, Ctrl-D, SIGTERM or SIGHUP exits 130 ("interrupted", whatever the
+signal) after saving its answers to the partial file; a partial file found at the start is
+offered for resuming only if it can be used (else the offer is to start again, naming the
+problem).
 """
 
 from __future__ import annotations
@@ -72,11 +77,17 @@ def run(args: argparse.Namespace, terminal: Terminal | None = None) -> int:
     rulebase = load_rulebase_from(args)
     plan = _plan(args)
     if interactive and args.resume is None and not args.answers and plan.partial_path.is_file():
-        from advisor.ask.flow import offer_resume
+        from advisor.ask.flow import offer_restart, offer_resume, stopping_on_signals
 
+        problem = _partial_problem(plan.partial_path, rulebase)
         try:
-            if offer_resume(plan.partial_path, terminal):
-                plan.resumed_from = plan.partial_path
+            with stopping_on_signals():
+                if problem is None:
+                    if offer_resume(plan.partial_path, terminal):
+                        plan.resumed_from = plan.partial_path
+                elif not offer_restart(plan.partial_path, problem, terminal):
+                    terminal.err.write(f"advisor: stopped; {plan.partial_path} is left as it is\n")
+                    return 130
         except (KeyboardInterrupt, EOFError):
             terminal.err.write("advisor: stopped before any answer; nothing to save\n")
             return 130
@@ -88,6 +99,21 @@ def run(args: argparse.Namespace, terminal: Terminal | None = None) -> int:
     from advisor.ask.interview import Interview
 
     return Session(Interview(rulebase, layers), terminal, plan).run()
+
+
+def _partial_problem(path: Path, rulebase: RuleBase) -> str | None:
+    """Why the partial file at `path` cannot be resumed (unreadable, not TOML, answers the rule
+    base refuses), or None when it can."""
+    from advisor.errors import AdvisorError, AnswersError
+    from advisor.services.answers import gather
+
+    try:
+        gather(rulebase, partial=path).validated(rulebase)
+    except AnswersError as exc:
+        return "; ".join(exc.problems)
+    except AdvisorError as exc:
+        return str(exc)
+    return None
 
 
 def _plan(args: argparse.Namespace) -> SessionFiles:

@@ -21,7 +21,7 @@ import shlex
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,6 +105,8 @@ def read_stdin() -> str:
 # -- writing --------------------------------------------------------------------------------
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
@@ -145,9 +147,32 @@ def toml_key(key: str) -> str:
     return key if _BARE_KEY.match(key) else toml_string(key)
 
 
+def comment_text(text: str) -> str:
+    """`text` safe on one TOML comment line: a line break or other control character (which
+    would end the comment, letting the rest be read as TOML, or make the file invalid) is
+    written as an escape (`\\n`, `\\x1b`)."""
+    return _CONTROL.sub(lambda m: _control_escape(m.group()), text)
+
+
+def _control_escape(char: str) -> str:
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    code = ord(char)
+    return named.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def shell_word(text: str) -> str:
+    """`text` quoted for a POSIX shell, on one line: with a control character in it, as a
+    `$'...'` word (bash, zsh, ksh) whose escapes stand for them; else as `shlex.quote`s."""
+    if not _CONTROL.search(text):
+        return shlex.quote(text)
+    body = text.replace("\\", "\\\\").replace("'", "\\'")
+    return "$'" + _CONTROL.sub(lambda m: _control_escape(m.group()), body) + "'"
+
+
 def dump_toml(answers: Mapping[str, Any], header: Sequence[str] = ()) -> str:
-    """`key = value` lines in the mapping's order, after `# ` comment lines."""
-    lines = [f"# {line}".rstrip() for line in header] + ([""] if header else [])
+    """`key = value` lines in the mapping's order, after `# ` comment lines (control characters
+    in them escaped: a comment stays one line)."""
+    lines = [f"# {comment_text(line)}".rstrip() for line in header] + ([""] if header else [])
     lines += [f"{toml_key(key)} = {toml_value(value)}" for key, value in answers.items()]
     return "\n".join(lines) + "\n"
 
@@ -182,7 +207,7 @@ def answers_text(
 
 
 def answers_header(path: Path) -> tuple[str, ...]:
-    name = shlex.quote(str(path))
+    name = shell_word(str(path))
     return (
         "Answers for llm-advisor, written by `advisor ask`.",
         f"Recommend: advisor recommend --answers {name}",
@@ -207,7 +232,7 @@ def partial_header(resume: str) -> tuple[str, ...]:
 def resume_command(words: list[str], partial: Path | None) -> str:
     """The command that resumes: `advisor [global options] ask [options] --resume [FILE]`."""
     tail = ["--resume"] + ([str(partial)] if partial is not None else [])
-    return " ".join(shlex.quote(word) for word in ["advisor", *words, *tail])
+    return " ".join(shell_word(word) for word in ["advisor", *words, *tail])
 
 
 @dataclass
@@ -221,5 +246,6 @@ class SessionFiles:
     partial_path: Path
     resume_command: str
     resumed_from: Path | None = None
-    stale_partial: Path | None = None  # deleted once the full answers are saved
-    answers_saved: bool = False
+    stale_partial: Path | None = None  # deleted once the session is finished
+    answers_saved: Path | None = None  # where the full answers were saved
+    written: list[Path] = field(default_factory=list)  # every file written: never deleted
