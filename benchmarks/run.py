@@ -380,7 +380,8 @@ def _processes(
     question = "advisor ask: first question on screen (pty)"
     if "ask" in COMMANDS and first is not None:
         commands.append(
-            processes.Command(question, (script, "ask"), env, screen_text=first.text[:30])
+            # the first prompt on screen: the project name, asked before the first question
+            processes.Command(question, (script, "ask"), env, screen_text="Project name")
         )
     else:
         notes.append("`advisor ask` is not available in this build: first-question timing skipped.")
