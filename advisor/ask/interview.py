@@ -129,7 +129,7 @@ class Interview:
     def plain_answers(self) -> dict[str, Any]:
         """Answers for a file or the engine: every given answer in question order (reached or
         not), sets as lists in the question's value order, then the metadata (project, notes)."""
-        from advisor.services.answer_files import plain_answers
+        from advisor.knowledge.answers import plain_answers
 
         return plain_answers(self.given(), self.rulebase)
 

@@ -158,8 +158,9 @@ def _without_terminal(
     """No terminal to ask in: recommend if nothing is missing, else say what is (exit 2)."""
     from advisor.engine.decide import decide, walk
     from advisor.errors import AdvisorError
+    from advisor.knowledge.answers import plain_answers
     from advisor.render import render
-    from advisor.services.answer_files import answers_header, answers_text, plain_answers
+    from advisor.services.answer_files import answers_header, answers_text
     from advisor.services.files import write_file
 
     given = layers.given()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from advisor._version import __version__
 from advisor.engine.compile import compiled
 from advisor.engine.decision import Decision, MergedFinding, QuestionStatus
-from advisor.knowledge.answers import METADATA_FIELDS, plain_answer
+from advisor.knowledge.answers import METADATA_FIELDS, plain_answer, plain_answers
 from advisor.knowledge.rules import PLACEHOLDER
 from advisor.vocabulary import SHIPPED, TECHNIQUES
 
@@ -238,14 +238,7 @@ def used_answers(decision: Decision) -> dict[str, Any]:
 
 def given_answers(decision: Decision) -> dict[str, Any]:
     """Every answer the caller gave, reached or not, as plain data in question order."""
-    by_id = decision.rulebase.question_by_id
-    given = decision.given
-    out = {q.id: plain_answer(given[q.id], q) for q in decision.rulebase.questions if q.id in given}
-    for key in METADATA_FIELDS:
-        if given.get(key) is not None:
-            out[key] = given[key]
-    out.update({k: v for k, v in given.items() if k not in out and k not in by_id})
-    return out
+    return plain_answers(decision.given, decision.rulebase)
 
 
 def plain(decision: Decision) -> dict[str, Any]:

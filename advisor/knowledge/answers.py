@@ -259,6 +259,27 @@ def plain_answer(value: Any, question: Question) -> Any:
     return value
 
 
+def plain_answers(given: Mapping[str, Any], rulebase: RuleBase) -> dict[str, Any]:
+    """Given answers as plain data, as answers files and records hold them: question order
+    (reached by the walk or not), a many-choice answer as a list in the question's value order,
+    then the metadata (project, notes) that has a value."""
+    out: dict[str, Any] = {}
+    for question in rulebase.questions:
+        value = given.get(question.id)
+        if value is not None:
+            out[question.id] = plain_answer(
+                frozenset(value) if isinstance(value, set) else value, question
+            )
+    for key in METADATA_FIELDS:
+        if given.get(key) is not None:
+            out[key] = given[key]
+    by_id = rulebase.question_by_id
+    out.update(
+        {k: v for k, v in given.items() if k not in out and k not in by_id and v is not None}
+    )
+    return out
+
+
 def _translate(exc: Any, rulebase: RuleBase) -> list[str]:
     problems = []
     known = [q.id for q in rulebase.questions] + list(METADATA_FIELDS)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.errors import AnswersError
-from advisor.knowledge.answers import decode_utf8
+from advisor.knowledge.answers import decode_utf8, plain_answers
 from advisor.knowledge.files import (
     MAX_FILE_BYTES,
     DataError,
@@ -182,21 +182,6 @@ def dump_answers(answers: Mapping[str, Any], path: Path, header: Sequence[str] =
     if path.suffix.lower() == ".json":
         return json.dumps(dict(answers), indent=2, ensure_ascii=False) + "\n"
     return dump_toml(answers, header)
-
-
-def plain_answers(given: Mapping[str, Any], rulebase: RuleBase) -> dict[str, Any]:
-    """Given answers as an answers file holds them: question order (reached by the walk or
-    not), a many-choice answer as a list in the question's value order, then the metadata
-    (project, notes) that has a value. `Decision.given` or `AnswerLayers.given()` go in."""
-    out: dict[str, Any] = {}
-    for question in rulebase.questions:
-        if question.id in given:
-            value = given[question.id]
-            if isinstance(value, (frozenset, set)):
-                value = [v for v in question.values if v in value]
-            out[question.id] = value
-    out.update({k: v for k, v in given.items() if k not in out and v is not None})
-    return out
 
 
 def answers_text(
