@@ -13,7 +13,15 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from advisor.vocabulary import Purpose, Retriever, Severity, Tactic, Technique
+from advisor.vocabulary import (
+    EvaluationMethod,
+    Purpose,
+    Retriever,
+    Severity,
+    Tactic,
+    Technique,
+    TrainingMethod,
+)
 
 
 class _Model(BaseModel):
@@ -61,6 +69,16 @@ class RagPlan(_Plan):
 
 class FineTuningPlan(_Plan):
     purposes: tuple[Purpose, ...]
+    methods: tuple[TrainingMethod, ...] = Field(
+        default=(), description="Training methods that fit the case, in the vocabulary's order."
+    )
+    rationale: tuple[RationaleItem, ...]
+
+
+class EvaluationPlan(_Plan):
+    """How to tell whether the application works: methods fitted to the task, and why."""
+
+    methods: tuple[EvaluationMethod, ...]
     rationale: tuple[RationaleItem, ...]
 
 
@@ -101,6 +119,7 @@ class Recommendation(_Model):
     prompt_engineering: PromptEngineeringPlan
     rag: RagPlan | None
     fine_tuning: FineTuningPlan | None
+    evaluation: EvaluationPlan
     findings: tuple[Finding, ...] = Field(
         description="Ordered by severity (high first), then rule order."
     )
@@ -120,6 +139,7 @@ PART_NAMES = (
     "PromptEngineeringPlan",
     "RagPlan",
     "FineTuningPlan",
+    "EvaluationPlan",
     "Finding",
     "Source",
     "TraceStep",

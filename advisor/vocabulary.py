@@ -19,11 +19,40 @@ from typing import Any, Literal, get_args
 
 Severity = Literal["high", "medium", "low", "info"]
 Technique = Literal["prompt_engineering", "rag", "fine_tuning"]
-Tactic = Literal["clear_instructions", "output_format", "chain_of_thought", "few_shot"]
-Retriever = Literal["vector", "keyword", "text_to_sql"]
+Tactic = Literal[
+    "clear_instructions",
+    "output_format",
+    "chain_of_thought",
+    "few_shot",
+    "context_in_prompt",
+    "query_rewriting",
+    "dynamic_few_shot",
+    "prompt_caching",
+    "constrained_decoding",
+    "routing",
+    "injection_defence",
+]
+Retriever = Literal["vector", "keyword", "text_to_sql", "tool_call"]
 Purpose = Literal["style", "format", "instructions", "skill"]
+TrainingMethod = Literal[
+    "supervised", "lora", "distillation", "preference", "reinforcement", "continued_pretraining"
+]
+EvaluationMethod = Literal[
+    "cot_test_set",
+    "ragas",
+    "execution",
+    "exact_match",
+    "schema_validity",
+    "judge_model",
+    "human_review",
+    "online_ab",
+    "latency_slo",
+]
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 TECHNIQUES: tuple[Technique, ...] = get_args(Technique)
+SECTIONS: tuple[str, ...] = (*TECHNIQUES, "evaluation")
+"""The plans a recommendation holds: one per technique (present when adopted) and the
+evaluation plan (always present)."""
 BASELINE: Technique = "prompt_engineering"
 """The technique every recommendation starts from."""
 
@@ -53,6 +82,14 @@ class Kind:
     """Each value in words, where it reads better than the id."""
     in_outcome: bool = True
     """Whether a decision record's outcome holds it (what `advisor check` compares)."""
+    outcome_key: str | None = None
+    """The key of the kind in a record's outcome, where the field name alone is ambiguous
+    (`methods` is both the fine-tuning plan's and the evaluation plan's); default: the field."""
+
+    @property
+    def key(self) -> str:
+        """The kind's key in a record's outcome."""
+        return self.outcome_key or self.field or self.name
 
     def words(self, value: str) -> str:
         return self.value_labels.get(value, value.replace("_", " "))
@@ -86,7 +123,15 @@ SHIPPED: tuple[Kind, ...] = (
         "tactics",
         "list",
         "prompt tactic",
-        {"chain_of_thought": "chain-of-thought", "few_shot": "few-shot examples"},
+        {
+            "chain_of_thought": "chain-of-thought",
+            "few_shot": "few-shot examples",
+            "context_in_prompt": "the whole material in a cached prompt",
+            "dynamic_few_shot": "retrieved few-shot examples",
+            "constrained_decoding": "schema-constrained decoding",
+            "routing": "routing or a model cascade",
+            "injection_defence": "defence against injected instructions",
+        },
     ),
     Kind(
         "retriever",
@@ -95,11 +140,51 @@ SHIPPED: tuple[Kind, ...] = (
         "retrievers",
         "list",
         "retriever",
-        {"vector": "vector search", "keyword": "keyword search", "text_to_sql": "text-to-SQL"},
+        {
+            "vector": "vector search",
+            "keyword": "keyword search",
+            "text_to_sql": "text-to-SQL",
+            "tool_call": "a scoped tool call",
+        },
     ),
     Kind("reranker", (), "rag", "reranker", "flag", "re-ranker", {"": "a re-ranker"}),
     Kind("purpose", get_args(Purpose), "fine_tuning", "purposes", "list", "fine-tuning purpose"),
-    Kind("note", TECHNIQUES, "value", None, "list", "note", in_outcome=False),
+    Kind(
+        "method",
+        get_args(TrainingMethod),
+        "fine_tuning",
+        "methods",
+        "list",
+        "training method",
+        {
+            "supervised": "supervised fine-tuning",
+            "lora": "LoRA adapters",
+            "preference": "preference tuning (DPO)",
+            "reinforcement": "reinforcement fine-tuning against a grader",
+            "continued_pretraining": "continued pre-training",
+        },
+    ),
+    Kind(
+        "evaluation",
+        get_args(EvaluationMethod),
+        "evaluation",
+        "methods",
+        "list",
+        "evaluation method",
+        {
+            "cot_test_set": "chain-of-thought test set",
+            "ragas": "retrieval metrics (ragas)",
+            "execution": "checks by execution",
+            "exact_match": "exact match against references",
+            "schema_validity": "schema validity",
+            "judge_model": "judge model calibrated on human labels",
+            "human_review": "human review",
+            "online_ab": "online A/B test on business metrics",
+            "latency_slo": "latency SLO check",
+        },
+        outcome_key="evaluation",
+    ),
+    Kind("note", SECTIONS, "value", None, "list", "note", in_outcome=False),
     FINDING,
 )
 
@@ -173,8 +258,8 @@ def extend(base: Vocabulary, entries: Any) -> Vocabulary:
         if not isinstance(name, str) or not _ID.match(name) or name in names:
             raise ValueError(f"kind name {name!r} must be a new lower_snake_case id")
         owner = entry.get("owner")
-        if owner not in TECHNIQUES:
-            raise ValueError(f"kind '{name}': 'owner' must be one of {', '.join(TECHNIQUES)}")
+        if owner not in SECTIONS:
+            raise ValueError(f"kind '{name}': 'owner' must be one of {', '.join(SECTIONS)}")
         field_name = entry.get("field", name + "s")
         flag = entry.get("flag", False) is True
         values = () if flag else entry.get("values")

@@ -18,7 +18,7 @@ from advisor.engine.compile import compiled
 from advisor.engine.decision import Decision, MergedFinding, QuestionStatus
 from advisor.knowledge.answers import METADATA_FIELDS, plain_answer, plain_answers
 from advisor.knowledge.rules import PLACEHOLDER
-from advisor.vocabulary import SHIPPED, TECHNIQUES
+from advisor.vocabulary import SECTIONS, SHIPPED, TECHNIQUES
 
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
@@ -32,7 +32,10 @@ PLAN_MODELS = {
     "prompt_engineering": "PromptEngineeringPlan",
     "rag": "RagPlan",
     "fine_tuning": "FineTuningPlan",
+    "evaluation": "EvaluationPlan",
 }
+_ALWAYS = frozenset(SECTIONS) - frozenset(TECHNIQUES)
+"""Plans present in every recommendation (the evaluation plan)."""
 _SHIPPED_KINDS = frozenset(kind.name for kind in SHIPPED)
 _DETAIL = {
     "skipped": "asked only when {}",
@@ -93,7 +96,7 @@ class _Parts:
                 )
                 for kind in vocabulary.sub_choices(technique)
             )
-            for technique in TECHNIQUES
+            for technique in SECTIONS
         }
 
     def rationale(self, rule: Rule, text: str) -> Any:
@@ -141,15 +144,15 @@ def assemble(decision: Decision, parts: _Parts) -> Any:
     section_of, reason_of = parts.section, parts.reason
     for rule in rules:
         section = section_of[rule.order]
-        if section is None or section not in techniques:
+        if section is None or (section not in techniques and section not in _ALWAYS):
             continue
         item = reason_of[rule.order]
         if item is None:
             item = parts.rationale(rule, _text(rule, decision, words))
         by_section.setdefault(section, []).append(item)
     fields: dict[str, Any] = {"techniques": techniques}
-    for technique in TECHNIQUES:
-        if technique not in techniques:
+    for technique in SECTIONS:
+        if technique not in techniques and technique not in _ALWAYS:
             fields[technique] = None
             continue
         plan: dict[str, Any] = {}

@@ -76,7 +76,7 @@ class Outcome:
         values: dict[str, OutcomeValue] = {}
         adopted = decision.techniques
         for kind in decision.rulebase.vocabulary.outcome_kinds:
-            name = kind.field or kind.name
+            name = kind.key
             if kind.merge == "by_id":
                 values[name] = {f.id: f.severity for f in decision.findings}
                 continue
@@ -126,7 +126,7 @@ def compare(recorded: Outcome, current: Outcome, vocabulary: Vocabulary = DEFAUL
     """What changed from the recorded outcome to the current one, one line per aspect: list
     kinds (in vocabulary order), then flags, then findings. A kind one side does not hold counts
     as empty there (a record written before the kind existed reports "added ...")."""
-    by_field = {kind.field or kind.name: kind for kind in vocabulary.outcome_kinds}
+    by_field = {kind.key: kind for kind in vocabulary.outcome_kinds}
     keys = list(dict.fromkeys([*by_field, *recorded.values, *current.values]))
     lists, flags, by_id = [], [], []
     for key in keys:
