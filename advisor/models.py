@@ -82,6 +82,40 @@ class EvaluationPlan(_Plan):
     rationale: tuple[RationaleItem, ...]
 
 
+class LedgerStage(_Model):
+    """One stage of serving a request, with its typical cost in milliseconds."""
+
+    id: str
+    label: str
+    low_ms: int
+    typical_ms: int
+    high_ms: int
+    parallel_group: str | None = Field(
+        description="Stages of one group run in parallel: the group costs its slowest member."
+    )
+    citations: tuple[str, ...]
+
+
+class LatencyLedger(_Model):
+    """The planned stages added up and compared with the latency budget."""
+
+    budget_ms: int
+    measure: Literal["full_response", "first_token"] = Field(
+        description="What the budget bounds: the complete answer or the first streamed token."
+    )
+    stages: tuple[LedgerStage, ...] = Field(description="The kept stages, in pipeline order.")
+    dropped: tuple[LedgerStage, ...] = Field(
+        description="Stages dropped to fit the budget, in the order they were dropped."
+    )
+    drop_order: tuple[str, ...] = Field(
+        description="The documented order in which optional stages are dropped."
+    )
+    total_low_ms: int
+    total_typical_ms: int = Field(description="The sum the ledger compares with the budget.")
+    total_high_ms: int
+    fits: bool = Field(description="Whether the kept stages' typical total fits the budget.")
+
+
 class Finding(_Model):
     """A warning or advice the team should act on, with a stable id and a severity."""
 
@@ -120,6 +154,9 @@ class Recommendation(_Model):
     rag: RagPlan | None
     fine_tuning: FineTuningPlan | None
     evaluation: EvaluationPlan
+    latency: LatencyLedger | None = Field(
+        description="The latency ledger; None when the rule base has no ledger."
+    )
     findings: tuple[Finding, ...] = Field(
         description="Ordered by severity (high first), then rule order."
     )
@@ -140,6 +177,8 @@ PART_NAMES = (
     "RagPlan",
     "FineTuningPlan",
     "EvaluationPlan",
+    "LedgerStage",
+    "LatencyLedger",
     "Finding",
     "Source",
     "TraceStep",

@@ -51,12 +51,14 @@ def test_every_citation_resolves_and_is_listed_in_sources(
     )
     cited = [
         c
-        for plan in (rec.prompt_engineering, rec.rag, rec.fine_tuning)
+        for plan in (rec.prompt_engineering, rec.rag, rec.fine_tuning, rec.evaluation)
         if plan
         for item in plan.rationale
         for c in item.citations
     ]
     cited += [c for f in rec.findings for c in f.citations]
+    assert rec.latency is not None  # the ledger's stages cite their figures last
+    cited += [c for stage in rec.latency.stages for c in stage.citations]
     assert cited
     assert set(cited) <= set(rulebase.kb)
     assert [s.ref for s in rec.sources] == list(dict.fromkeys(cited))

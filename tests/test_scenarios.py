@@ -29,12 +29,15 @@ LIST_KEYS = {
     "tactics",
     "retrievers",
     "purposes",
+    "methods",
+    "evaluation",
+    "dropped_stages",
     "findings",
     "findings_include",
     "findings_exclude",
     "cites",
 }
-EXPECT_KEYS = LIST_KEYS | {"reranker"}
+EXPECT_KEYS = LIST_KEYS | {"reranker", "latency_fits"}
 
 
 def load_scenario(path: Path) -> dict[str, Any]:
@@ -60,14 +63,15 @@ def load_scenario(path: Path) -> dict[str, Any]:
         assert isinstance(value, list) and all(isinstance(v, str) for v in value), (
             f"{path.name}: [expect] {key} must be a list of strings"
         )
-    if "reranker" in expect:
-        assert isinstance(expect["reranker"], bool), f"{path.name}: [expect] reranker is true/false"
+    for key in ("reranker", "latency_fits"):
+        if key in expect:
+            assert isinstance(expect[key], bool), f"{path.name}: [expect] {key} is true/false"
     return data
 
 
 def citations_of(rec: Recommendation) -> list[str]:
     refs = [c for f in rec.findings for c in f.citations]
-    for plan in (rec.prompt_engineering, rec.rag, rec.fine_tuning):
+    for plan in (rec.prompt_engineering, rec.rag, rec.fine_tuning, rec.evaluation):
         if plan is not None:
             refs += [c for item in plan.rationale for c in item.citations]
     return refs
@@ -117,6 +121,17 @@ def test_scenario(path: Path, rulebase: RuleBase) -> None:
     if "purposes" in expect:
         assert rec.fine_tuning is not None, "the scenario expects fine-tuning purposes"
         assert list(rec.fine_tuning.purposes) == expect["purposes"]
+    if "methods" in expect:
+        assert rec.fine_tuning is not None, "the scenario expects fine-tuning methods"
+        assert list(rec.fine_tuning.methods) == expect["methods"]
+    if "evaluation" in expect:
+        assert list(rec.evaluation.methods) == expect["evaluation"]
+    if "dropped_stages" in expect or "latency_fits" in expect:
+        assert rec.latency is not None, "the scenario expects a latency ledger"
+        if "dropped_stages" in expect:
+            assert [s.id for s in rec.latency.dropped] == expect["dropped_stages"]
+        if "latency_fits" in expect:
+            assert rec.latency.fits is expect["latency_fits"]
     if "findings" in expect:
         assert got_findings == set(expect["findings"])
     assert set(expect.get("findings_include", [])) <= got_findings

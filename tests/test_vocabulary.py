@@ -81,7 +81,8 @@ def test_the_new_kind_shows_in_every_output(guarded: tuple[Path, Path]) -> None:
     assert parsed is not None
     assert parsed.outcome == Outcome.of(decision)
     assert list(parsed.outcome.values) == [
-        "techniques", "tactics", "retrievers", "reranker", "purposes", "guardrails", "findings",
+        "techniques", "tactics", "retrievers", "reranker", "purposes", "methods", "evaluation",
+        "guardrails", "findings",
     ]  # fmt: skip
     assert parsed.outcome.values["guardrails"] == ("pii_filter",)
 
@@ -89,7 +90,8 @@ def test_the_new_kind_shows_in_every_output(guarded: tuple[Path, Path]) -> None:
 def test_the_shipped_outcome_is_unchanged_without_the_kind(rulebase: RuleBase) -> None:
     decision = decide(ANSWERS, rulebase)
     assert list(Outcome.of(decision).to_json()) == [
-        "techniques", "tactics", "retrievers", "reranker", "purposes", "findings",
+        "techniques", "tactics", "retrievers", "reranker", "purposes", "methods", "evaluation",
+        "findings",
     ]  # fmt: skip
 
 

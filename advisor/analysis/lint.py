@@ -26,6 +26,12 @@ Checks (code, severity):
   so its answer can change nothing.
 - `finding-severity` (warning): rules raising the same finding disagree on its severity and can
   fire together (the highest wins); intended, but worth a look.
+- `ledger-over-budget` (error): for some answers the latency ledger's kept stages exceed the
+  budget and no latency finding says so (neither the ledger's own nor a rule's `latency_*`
+  finding). Proved per pattern of planned stages the rules can produce, for every class of
+  budgets and every budget at which the ledger's greedy drops change the outcome.
+- `ledger-unplanned-stage` (warning): no answers plan the stage (no rule concludes what it is
+  `for`, or its `when` never holds with it), so its figures are never used.
 """
 
 from __future__ import annotations
@@ -113,6 +119,7 @@ def lint(rulebase: RuleBase) -> Report:
         *checker.unreachable_questions(),
         *checker.unread_questions(),
         *checker.severities(),
+        *checker.ledger(),
     ]
     return Report(
         diagnostics=tuple(diagnostics),
@@ -176,6 +183,8 @@ class _Checker:
             elif kind.owner is not None:
                 technique, severity, code = kind.owner, "error", f"orphan-{kind.name}"
             else:
+                continue
+            if technique not in TECHNIQUES:  # a plan every recommendation has (evaluation)
                 continue
             owners = self.techniques.get(technique, [])
             constraints = [(rule.when, TRUE)] + [(o.when, NOT_TRUE) for o in owners]
@@ -269,6 +278,39 @@ class _Checker:
                             f"rule '{first.id}' raises it as {first.severity}, both when "
                             f"{self.where(witness)}",
                         )
+
+    def ledger(self) -> Iterable[Diagnostic]:
+        rules = self.rulebase.ledger
+        if rules is None:
+            return
+        from advisor.analysis.ledger_space import LedgerSpace
+
+        space = LedgerSpace(self.rulebase, self.finder)
+        for stage in space.unplanned():
+            file, line = _place(stage.source)
+            yield Diagnostic(
+                "ledger-unplanned-stage",
+                "warning",
+                f"no answers plan stage '{stage.id}', so its figures are never used",
+                file,
+                line,
+                stage.id,
+            )
+        problem = space.uncovered_excess()
+        self.queries += space.queries
+        if problem is not None:
+            witness, budget, typical = problem
+            file, line = _place(rules.source)
+            yield Diagnostic(
+                "ledger-over-budget",
+                "error",
+                f"with a {budget:,} ms budget the kept stages add up to {typical:,} ms and no "
+                f"latency finding says so, when {self.where(witness)}; give [ledger] a "
+                "'finding' or add a rule raising a latency_* finding there",
+                file,
+                line,
+                None,
+            )
 
     def _position(self, qid: str) -> int:
         return self.finder.position.get(qid, 0)

@@ -79,6 +79,23 @@ class _Parts:
             for ref, s in rulebase.kb.items()
         }
         self.questions = rulebase.question_by_id
+        ledger = rulebase.ledger
+        self.stages = {
+            stage.id: make(
+                "LedgerStage",
+                {
+                    "id": stage.id,
+                    "label": stage.label,
+                    "low_ms": stage.low,
+                    "typical_ms": stage.typical,
+                    "high_ms": stage.high,
+                    "parallel_group": stage.group,
+                    "citations": stage.cite,
+                },
+            )
+            for stage in (ledger.stages if ledger is not None else ())
+        }
+        self.drop_order = tuple(s.id for s in ledger.drop_order) if ledger is not None else ()
         self.status_step: dict[int, tuple[QuestionStatus, Any]] = {}
         for entry in compiled(rulebase).questions:
             shared = [entry.skipped, *entry.asked.values()]
@@ -185,6 +202,7 @@ def assemble(decision: Decision, parts: _Parts) -> Any:
                 },
             )
         )
+    fields["latency"] = _latency(decision, parts, cited)
     fields["findings"] = tuple(findings)
     source = parts.source
     fields["sources"] = tuple(source[ref] for ref in cited)
@@ -197,6 +215,31 @@ def assemble(decision: Decision, parts: _Parts) -> Any:
     fields["rules_version"] = decision.rulebase.version
     fields["advisor_version"] = __version__
     return make("Recommendation", fields)
+
+
+def _latency(decision: Decision, parts: _Parts, cited: dict[str, None]) -> Any:
+    """The ledger part of the result; its stages' citations join the sources."""
+    ledger = decision.ledger
+    if ledger is None:
+        return None
+    stage = parts.stages
+    for kept in ledger.kept:
+        for ref in kept.cite:
+            cited[ref] = None
+    return parts.make(
+        "LatencyLedger",
+        {
+            "budget_ms": ledger.budget,
+            "measure": ledger.measure,
+            "stages": tuple(stage[s.id] for s in ledger.kept),
+            "dropped": tuple(stage[s.id] for s in ledger.dropped),
+            "drop_order": parts.drop_order,
+            "total_low_ms": ledger.total_low,
+            "total_typical_ms": ledger.total_typical,
+            "total_high_ms": ledger.total_high,
+            "fits": ledger.fits,
+        },
+    )
 
 
 def finding_message(

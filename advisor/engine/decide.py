@@ -13,6 +13,7 @@ from typing import Any
 
 from advisor.engine.compile import Compiled, compiled
 from advisor.engine.decision import Decision, MergedFinding
+from advisor.engine.ledger import apply_ledger, ledger_evaluators, plan_ledger
 from advisor.engine.walk import Walk, walk, walk_compiled
 from advisor.errors import MissingAnswersError
 from advisor.knowledge.answers import validate_answers
@@ -47,14 +48,21 @@ def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
     positions = _fired(effective, rulebase)
     rules = rulebase.rules
     conclusions, findings = _conclude(positions, plan, rules)
+    fired = tuple([rules[i] for i in positions])
+    ledger = None
+    if rulebase.ledger is not None:
+        ledger = plan_ledger(rulebase.ledger, effective, conclusions, ledger_evaluators(rulebase))
+        if ledger is not None and ledger.findings:
+            conclusions, fired, findings = apply_ledger(ledger, conclusions, fired, findings)
     return Decision(
         rulebase=rulebase,
         answers=MappingProxyType(effective),
         given=MappingProxyType(dict(clean)),
         questions=tuple(walked.statuses),
-        fired=tuple([rules[i] for i in positions]),
+        fired=fired,
         conclusions=MappingProxyType(conclusions),
         findings=findings,
+        ledger=ledger,
     )
 
 

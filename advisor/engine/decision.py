@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from advisor.engine.ledger import Ledger
     from advisor.knowledge.rulebase import RuleBase
     from advisor.knowledge.rules import Rule
     from advisor.vocabulary import Severity
@@ -69,6 +70,10 @@ class Decision:
     ...): the values concluded, in the kind's order; a flag kind holds ("",) when concluded."""
     findings: tuple[MergedFinding, ...]
     """Most severe first, then in the order their first rule fired."""
+    ledger: Ledger | None = None
+    """The latency ledger: the planned stages, their sum against the budget, what was dropped
+    to fit it (its conclusions and the rules that gave them are left out of `conclusions` and
+    `fired`). None when the rule base has no ledger."""
 
     @property
     def techniques(self) -> tuple[str, ...]:

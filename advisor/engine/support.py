@@ -61,6 +61,12 @@ def decision_path(decision: Decision) -> DecisionPath:
         relied = support(rule.when, answers)
         order = tuple(a.id for a in answered if a.id in relied)
         fired.append(Fired(rule.id, rule.then.key, order))
+    if decision.ledger is not None:  # the ledger's findings rest on the budget it was given
+        from advisor.knowledge.ledger import BUDGET_QUESTION, MEASURE_QUESTION
+
+        reads = (BUDGET_QUESTION, MEASURE_QUESTION)
+        order = tuple(a.id for a in answered if a.id in reads)
+        fired += [Fired(rule.id, rule.then.key, order) for rule in decision.ledger.findings]
     return DecisionPath(answered, tuple(fired))
 
 

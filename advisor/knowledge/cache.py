@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.files import Unreadable, read_bytes
 from advisor.knowledge.kb import Section
+from advisor.knowledge.ledger import LedgerRules, Stage
 from advisor.knowledge.questions import Choice, Preset, Question
 from advisor.knowledge.rules import Conclusion, Rule
 from advisor.vocabulary import Kind, Vocabulary
@@ -45,7 +46,7 @@ from advisor.vocabulary import Kind, Vocabulary
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
 
-FORMAT = 4  # 2: index tables and vocabulary; 3: signed entries; 4: index tables in hex
+FORMAT = 5  # 2: index tables and vocabulary; 3: signed entries; 4: index tables in hex; 5: ledger
 KEPT_ENTRIES = 32  # entries kept in the folder; older ones are removed when a new one is written
 _CODE = (
     "cache",
@@ -78,7 +79,18 @@ _NODES: dict[str, type] = {
 _NODE_TYPES = frozenset(_NODES.values())
 _RECORDS: dict[str, type] = {
     cls.__name__: cls
-    for cls in (Question, Choice, Preset, Rule, Conclusion, Section, Kind, Vocabulary)
+    for cls in (
+        Question,
+        Choice,
+        Preset,
+        Rule,
+        Conclusion,
+        Section,
+        Kind,
+        Vocabulary,
+        Stage,
+        LedgerRules,
+    )
 }
 
 

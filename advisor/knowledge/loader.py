@@ -21,6 +21,7 @@ from advisor.errors import KnowledgeBaseError, RuleFileError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.files import Unreadable, read_bytes
 from advisor.knowledge.kb import Section, load_kb, split_ref
+from advisor.knowledge.ledger import LEDGER_FILE, LedgerRules, load_ledger
 from advisor.knowledge.questions import Question, load_questions, shapes_of
 from advisor.knowledge.rulebase import QUESTIONS_FILE, RULESET_FILE, VOCABULARY_FILE, RuleBase
 from advisor.knowledge.rules import (
@@ -111,7 +112,7 @@ def _parse_rulebase(rules_path: Path, kb_path: Path, questions_path: Path, diges
     rule_paths = sorted(
         p
         for p in rules_path.glob("*.toml")
-        if p.name not in (QUESTIONS_FILE, RULESET_FILE, VOCABULARY_FILE)
+        if p.name not in (QUESTIONS_FILE, RULESET_FILE, VOCABULARY_FILE, LEDGER_FILE)
     )
     vocabulary = _read_vocabulary(rules_path / VOCABULARY_FILE)
     rule_files = read_rule_files(rule_paths)
@@ -135,8 +136,9 @@ def _parse_rulebase(rules_path: Path, kb_path: Path, questions_path: Path, diges
     rules = load_rules(rule_files, shapes_of(questions), definitions, vocabulary)
     if not rules:
         raise RuleFileError(str(rules_path), "", "no [[rule]] found in any rules/*.toml file")
+    ledger = load_ledger(rules_path / LEDGER_FILE, shapes_of(questions), definitions, vocabulary)
     kb = load_kb(kb_path)
-    _check_citations(rules, questions, kb)
+    _check_citations(rules, questions, kb, ledger)
     ordered = _walk_order(questions, rules)
     return RuleBase(
         name=meta["name"],
@@ -149,6 +151,7 @@ def _parse_rulebase(rules_path: Path, kb_path: Path, questions_path: Path, diges
         kb=kb,
         digest=digest,
         vocabulary=vocabulary,
+        ledger=ledger,
     )
 
 
@@ -180,10 +183,15 @@ def _read_ruleset(path: Path) -> dict[str, str]:
 
 
 def _check_citations(
-    rules: list[Rule], questions: tuple[Question, ...], kb: dict[str, Section]
+    rules: list[Rule],
+    questions: tuple[Question, ...],
+    kb: dict[str, Section],
+    ledger: LedgerRules | None = None,
 ) -> None:
     items = [(rule.source, rule.cite) for rule in rules]
     items += [(q.source, q.see) for q in questions]
+    if ledger is not None:
+        items += ledger.citations
     for source, refs in items:
         path, _, where = source.partition(": ")
         for ref in refs:

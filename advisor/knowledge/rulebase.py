@@ -15,6 +15,7 @@ from advisor.knowledge import conditions as cond
 from advisor.knowledge.domains import Domains, domains_of
 from advisor.knowledge.index import RuleIndex
 from advisor.knowledge.kb import Section
+from advisor.knowledge.ledger import LedgerRules
 from advisor.knowledge.questions import Question, shapes_of
 from advisor.knowledge.rules import Rule
 from advisor.vocabulary import DEFAULT, Vocabulary
@@ -41,6 +42,8 @@ class RuleBase:
     kb: dict[str, Section]
     digest: str
     vocabulary: Vocabulary = DEFAULT
+    ledger: LedgerRules | None = None
+    """The latency ledger's stages (`rules/latency.toml`); None: the rule base has none."""
     index_table: dict[str, dict[Any, int]] | None = None
     """The rule index's finite tables when read from the disk cache (None: build them)."""
     domains: Domains = field(init=False)
@@ -57,6 +60,8 @@ class RuleBase:
             tuple((q, cond.compile_condition(q.asked_when)) for q in self.questions),
         )
         conditions = [r.when for r in self.rules] + [q.asked_when for q in self.questions]
+        if self.ledger is not None:
+            conditions += [stage.when for stage in self.ledger.stages]
         set_(self, "domains", domains_of(conditions))
         index = RuleIndex(self.rules, shapes_of(self.questions), self.domains, self.index_table)
         set_(self, "rule_index", index)

@@ -32,10 +32,10 @@ from advisor.engine import assemble
 from advisor.engine.decision import Decision
 from advisor.render.mermaid import render_mermaid
 from advisor.render.path import conclusion_label, leads_to
-from advisor.render.text import TECHNIQUE_NAMES, humanize
+from advisor.render.text import MEASURES, TECHNIQUE_NAMES, humanize
 from advisor.services.record_data import PLACEHOLDER
 from advisor.services.records import FrontMatterEntry, RecordError, embed
-from advisor.vocabulary import BASELINE, DEFAULT, Vocabulary
+from advisor.vocabulary import BASELINE, DEFAULT, TECHNIQUES, Vocabulary
 
 if TYPE_CHECKING:
     from advisor.engine.alternatives import Alternatives
@@ -256,7 +256,8 @@ class _Writer:
         if kind == "technique":
             return value in decision.techniques
         owner = self.vocabulary.kind(kind).owner
-        return (owner is None or owner in decision.techniques) and decision.has(kind, value)
+        adopted = owner is None or owner in decision.techniques or owner not in TECHNIQUES
+        return adopted and decision.has(kind, value)
 
 
 def render(
@@ -584,6 +585,53 @@ def _confirmation(w: _Writer) -> list[str]:
         if applies:
             text = _fill(w, check.text, check.answer_text)
             lines.append(f"* [ ] **{inline(check.title)}:** {text}{w.cite_extra(check.cite)}")
+    return [*lines, "", *_evaluation_plan(w), *_ledger(w)]
+
+
+def _ledger(w: _Writer) -> list[str]:
+    """The latency ledger as a table: what to measure each stage's p95 against."""
+    ledger = w.rec.get("latency")
+    if not ledger:
+        return []
+    measure = MEASURES.get(ledger["measure"], ledger["measure"])
+    lines = [
+        f"Latency ledger: the planned stages against the {ledger['budget_ms']:,} ms budget for "
+        f"{measure}, typical figures to replace with measured p95s"
+        f"{w.refs(('kb/latency-and-cost.md#the-latency-ledger',))}.",
+        "",
+        "| Stage | Typical | Range |",
+        "|---|---|---|",
+    ]
+    for stage in ledger["stages"]:
+        parallel = " (in parallel)" if stage["parallel_group"] else ""
+        lines.append(
+            f"| {inline(stage['label'])}{parallel} | {stage['typical_ms']:,} ms | "
+            f"{stage['low_ms']:,}-{stage['high_ms']:,} ms |"
+        )
+    verdict = "fits the budget" if ledger["fits"] else "exceeds the budget"
+    lines.append(
+        f"| **Total** | **{ledger['total_typical_ms']:,} ms** | "
+        f"{ledger['total_low_ms']:,}-{ledger['total_high_ms']:,} ms |"
+    )
+    lines += ["", f"The typical total {verdict}."]
+    if ledger["dropped"]:
+        dropped = ", ".join(
+            f"{inline(s['label'])} ({s['typical_ms']:,} ms)" for s in ledger["dropped"]
+        )
+        lines[-1] += f" Dropped to fit it: {dropped}."
+    return [*lines, ""]
+
+
+def _evaluation_plan(w: _Writer) -> list[str]:
+    """The evaluation plan: each method fitted to the task, with its reasons."""
+    plan = w.rec.get("evaluation")
+    if not plan or not plan["methods"]:
+        return []
+    kind = w.vocabulary.kind("evaluation")
+    words = ", ".join(kind.words(m) for m in plan["methods"])
+    lines = [f"Evaluation plan: {inline(words)}.", ""]
+    for item in plan["rationale"]:
+        lines.append(f"* {inline(item['text'])}{w.refs(item['citations'])}")
     return [*lines, ""]
 
 
@@ -598,6 +646,20 @@ def _option_warnings(w: _Writer, option: Sequence[str]) -> list[str]:
         for f in w.alternatives.of(option)
         if f.severity != "info" and f.id not in already
     ]
+
+
+def _not_called_for(w: _Writer, technique: str) -> str:
+    """Why an option's extra technique is a con: not called for, or called for but out of
+    reach for now (a finding of the record data's `[deferred]` table says so)."""
+    present = {f["id"] for f in w.rec["findings"]}
+    deferred = [i for i in w.record.deferred.get(technique, ()) if i in present]
+    if deferred:
+        named = ", ".join(code(i) for i in deferred)
+        return (
+            f"* Bad, because {w.technique_words(technique)} would close a gap these answers "
+            f"show but is out of reach for now (see {named})."
+        )
+    return f"* Bad, because no rule calls for {w.technique_words(technique)} with these answers."
 
 
 def _pros_and_cons(w: _Writer) -> list[str]:
@@ -620,11 +682,7 @@ def _pros_and_cons(w: _Writer) -> list[str]:
         lines += _costs(w, option, sub_choices=False)
         warnings = _option_warnings(w, option)
         if not warnings:
-            lines += [
-                f"* Bad, because no rule calls for {w.technique_words(t)} with these answers."
-                for t in option
-                if t not in techniques
-            ]
+            lines += [_not_called_for(w, t) for t in option if t not in techniques]
         lines += warnings
         lines.append("")
     return lines

@@ -29,7 +29,9 @@ TECHNIQUE_NAMES = {
     "fine_tuning": "Fine-tuning",
 }
 _SEVERITY_STYLES = {"HIGH": "1;31", "MEDIUM": "1;33", "LOW": "36", "INFO": "2"}
-_HEADING = re.compile(r"^(Recommendation: .*|\d+\. .*|Findings|Sources)$")
+_HEADING = re.compile(
+    r"^(Recommendation: .*|\d+\. .*|Evaluation plan|Latency ledger .*|Findings|Sources)$"
+)
 _SEVERITY = re.compile(r"^(  )\[(HIGH|MEDIUM|LOW|INFO)\]")
 _SOURCE = re.compile(r"^(  \[\d+\] )(kb/\S+)")
 SHORT_NAMES = {
@@ -110,6 +112,8 @@ def _render(data: Mapping[str, Any], vocabulary: Vocabulary, width: int) -> str:
         for item in plan["rationale"]:
             lines.extend(_wrap(width, _cited(item, numbers), "   - ", "     "))
         lines.append("")
+    lines += _evaluation_lines(data, vocabulary, numbers, width)
+    lines += ledger_lines(data.get("latency"), width)
     if data["findings"]:
         lines.append("Findings")
         for finding in data["findings"]:
@@ -138,6 +142,62 @@ def _render(data: Mapping[str, Any], vocabulary: Vocabulary, width: int) -> str:
     lines.append("")
     lines.append(f"rules {data['rules_version']}, advisor {data['advisor_version']}")
     return "\n".join(lines) + "\n"
+
+
+def _evaluation_lines(
+    data: Mapping[str, Any], vocabulary: Vocabulary, numbers: dict[str, int], width: int
+) -> list[str]:
+    """The evaluation plan: its methods in words, then the reason for each."""
+    plan = data.get("evaluation")
+    if not plan:
+        return []
+    kind = vocabulary.kind("evaluation")
+    methods = ", ".join(kind.words(m) for m in plan["methods"]) or "none"
+    lines = ["Evaluation plan"]
+    lines.extend(_wrap(width, f"Methods: {methods}", "   "))
+    for item in plan["rationale"]:
+        lines.extend(_wrap(width, _cited(item, numbers), "   - ", "     "))
+    lines.append("")
+    return lines
+
+
+MEASURES = {"full_response": "the complete answer", "first_token": "the first streamed token"}
+
+
+def ledger_lines(ledger: Mapping[str, Any] | None, width: int) -> list[str]:
+    """The latency ledger: each kept stage's typical ms and range, the total against the
+    budget, and what was dropped to fit it."""
+    if not ledger:
+        return []
+    lines = [
+        f"Latency ledger (budget {ledger['budget_ms']:,} ms for "
+        f"{MEASURES.get(ledger['measure'], ledger['measure'])})"
+    ]
+    for stage in ledger["stages"]:
+        group = " (in parallel)" if stage["parallel_group"] else ""
+        lines.extend(
+            _wrap(
+                width,
+                f"{stage['typical_ms']:>7,} ms  {stage['label']}{group}, "
+                f"{stage['low_ms']:,}-{stage['high_ms']:,} ms",
+                "   ",
+                "              ",
+            )
+        )
+    verdict = "fits the budget" if ledger["fits"] else "exceeds the budget"
+    lines.extend(
+        _wrap(
+            width,
+            f"Total: about {ledger['total_typical_ms']:,} ms (range {ledger['total_low_ms']:,}-"
+            f"{ledger['total_high_ms']:,} ms): {verdict}.",
+            "   ",
+        )
+    )
+    if ledger["dropped"]:
+        dropped = ", ".join(f"{s['label']} ({s['typical_ms']:,} ms)" for s in ledger["dropped"])
+        lines.extend(_wrap(width, f"Dropped to fit: {dropped}.", "   ", "     "))
+    lines.append("")
+    return lines
 
 
 def _colorize(text: str) -> str:

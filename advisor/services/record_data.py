@@ -32,7 +32,7 @@ ANSWERED = "answered"
 """`answered:<question id>` in a check's `when`: the walk used an answer to that question."""
 PLACEHOLDER = re.compile(r" ?\{([a-z_][a-z0-9_]*)\}")
 
-_TOP_KEYS = {"options", "savings", "cost", "plan", "conclusion", "confirmation"}
+_TOP_KEYS = {"options", "savings", "cost", "plan", "conclusion", "confirmation", "deferred"}
 _COST_KEYS = {"for", "text", "cite"}
 _PLAN_KEYS = {"lead", "none"}
 _CONFIRMATION_KEYS = {"cite", "check"}
@@ -84,6 +84,8 @@ class RecordData:
     """Per kind name, how a conclusion reads: `{}` is the value in words."""
     confirmation_cite: str | None
     checks: tuple[Check, ...]
+    deferred: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per technique, the findings that say it is called for but out of reach for now."""
     _costs_by_key: dict[tuple[str, str], Cost] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -256,8 +258,24 @@ def parse_record_data(
     confirmation = c.keys(data.get("confirmation", {}), _CONFIRMATION_KEYS, "[confirmation]")
     intro = c.cite(confirmation.get("cite"), "confirmation.cite")
     checks = _checks(c, confirmation.get("check", []))
+    deferred: dict[str, tuple[str, ...]] = {}
+    for technique, ids in _table(c, data.get("deferred", {}), "[deferred]").items():
+        key = f"deferred.{technique}"
+        found = c.technique(technique, key)
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise c.fail(key, "must be a list of finding ids")
+        if found is not None:
+            deferred[found] = tuple(ids)
     return RecordData(
-        source, options, tuple(savings), tuple(costs), plan, conclusion, intro, tuple(checks)
+        source,
+        options,
+        tuple(savings),
+        tuple(costs),
+        plan,
+        conclusion,
+        intro,
+        tuple(checks),
+        deferred,
     )
 
 

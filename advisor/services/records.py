@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from advisor.errors import AdvisorError
 from advisor.knowledge.answers import has_surrogate, surrogate_problems
 from advisor.knowledge.files import DataError, parse_json
-from advisor.vocabulary import DEFAULT, Vocabulary
+from advisor.vocabulary import DEFAULT, TECHNIQUES, Vocabulary
 
 if TYPE_CHECKING:
     from advisor.engine.decision import Decision
@@ -81,8 +81,8 @@ class Outcome:
                 values[name] = {f.id: f.severity for f in decision.findings}
                 continue
             concluded = decision.conclusions.get(kind.name, ())
-            if kind.owner is not None and kind.owner not in adopted:
-                concluded = ()
+            if kind.owner in TECHNIQUES and kind.owner not in adopted:  # the evaluation
+                concluded = ()  # plan belongs to every recommendation
             values[name] = bool(concluded) if kind.merge == "flag" else tuple(concluded)
         return cls(values)
 

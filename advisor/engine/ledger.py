@@ -1,0 +1,241 @@
+"""The latency ledger of one decision: the planned stages added up and fitted to the budget.
+
+After the rules fire, every stage of `rules/latency.toml` whose conclusion was concluded (and
+whose `when` holds) is planned. The ledger adds the stages' typical milliseconds (a parallel
+group costs its slowest member) and, while the total exceeds the budget, drops optional stages in
+their documented order, removing the conclusion each stands for. What was dropped, and a plan
+that still does not fit, become findings whose messages carry the ledger's numbers. The result
+is a function of the conclusions, the budget and the stages' conditions only, so `advisor lint`
+can prove properties of it over the whole answer space (`analysis.lint`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from advisor.engine.decision import MergedFinding
+from advisor.knowledge import conditions as cond
+from advisor.knowledge.ledger import BUDGET_QUESTION, MEASURE_QUESTION, LedgerRules, Stage
+from advisor.knowledge.rules import Conclusion, Rule
+from advisor.vocabulary import SEVERITIES
+
+if TYPE_CHECKING:
+    from advisor.knowledge.rulebase import RuleBase
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """The stages a plan spends its latency budget on, and whether they fit."""
+
+    budget: int
+    measure: str
+    """What the budget bounds: `full_response` or `first_token`."""
+    kept: tuple[Stage, ...]
+    dropped: tuple[Stage, ...]
+    """Stages dropped to fit the budget, in the order they were dropped."""
+    total_low: int
+    total_typical: int
+    total_high: int
+    """The kept stages' sums (a parallel group counts its slowest member)."""
+    findings: tuple[Rule, ...]
+    """One finding per drop, and one when the kept stages still exceed the budget; each a rule
+    made for this decision, its message filled with the ledger's numbers."""
+
+    @property
+    def fits(self) -> bool:
+        return self.total_typical <= self.budget
+
+
+def total(stages: Iterable[Stage], figure: str = "typical") -> int:
+    """The stages' cost: serial stages add up, each parallel group costs its slowest member."""
+    serial = 0
+    groups: dict[str, int] = {}
+    for stage in stages:
+        value: int = getattr(stage, figure)
+        if stage.group is None:
+            serial += value
+        elif value > groups.get(stage.group, -1):
+            groups[stage.group] = value
+    return serial + sum(groups.values())
+
+
+def planned(
+    rules: LedgerRules,
+    answers: Mapping[str, Any],
+    conclusions: Mapping[str, tuple[str, ...]],
+    evaluators: tuple[cond.Evaluator, ...],
+) -> list[Stage]:
+    """The stages the plan needs: concluded, and with a `when` that holds."""
+    found = []
+    for stage, evaluator in zip(rules.stages, evaluators, strict=True):
+        if stage.conclusion is not None:
+            kind, _, value = stage.conclusion.partition(":")
+            if value not in conclusions.get(kind, ()):
+                continue
+        if evaluator(answers) is True:
+            found.append(stage)
+    return found
+
+
+def fit(stages: list[Stage], rules: LedgerRules, budget: int) -> tuple[list[Stage], list[int]]:
+    """Drop optional stages in their documented order until the typical total fits the budget:
+    the dropped stages, and the total at the moment each was dropped."""
+    dropped: list[Stage] = []
+    totals: list[int] = []
+    current = total(stages)
+    for stage in rules.drop_order:
+        if current <= budget:
+            break
+        if stage in stages:
+            totals.append(current)
+            stages.remove(stage)
+            dropped.append(stage)
+            current = total(stages)
+    return dropped, totals
+
+
+def plan_ledger(
+    rules: LedgerRules,
+    answers: Mapping[str, Any],
+    conclusions: Mapping[str, tuple[str, ...]],
+    evaluators: tuple[cond.Evaluator, ...],
+) -> Ledger | None:
+    """The ledger for one decision; None when the answers hold no budget."""
+    budget = answers.get(BUDGET_QUESTION)
+    if not isinstance(budget, int) or isinstance(budget, bool):
+        return None
+    measure = answers.get(MEASURE_QUESTION)
+    kept = planned(rules, answers, conclusions, evaluators)
+    dropped, totals = fit(kept, rules, budget)
+    low, typical, high = total(kept, "low"), total(kept), total(kept, "high")
+    numbers = {
+        "budget": _ms(budget),
+        "kept": _listing(kept),
+        "dropped": _listing(dropped) or "nothing",
+    }
+    findings = []
+    for stage, before in zip(dropped, totals, strict=True):
+        assert stage.finding is not None and stage.severity is not None
+        values = {
+            **numbers,
+            "stage": stage.label,
+            "stage_low": _ms(stage.low),
+            "stage_typical": _ms(stage.typical),
+            "stage_high": _ms(stage.high),
+            "total": _ms(before),
+            "total_low": _ms(before),
+            "total_high": _ms(before),
+        }
+        findings.append(
+            _finding_rule(
+                f"ledger_drops_{stage.id}",
+                stage.finding,
+                stage.severity,
+                stage.because,
+                tuple(dict.fromkeys((*rules.drop_cite, *stage.cite))),
+                stage.source,
+                values,
+            )
+        )
+    if typical > budget and rules.finding is not None:
+        values = {**numbers, "total": _ms(typical), "total_low": _ms(low), "total_high": _ms(high)}
+        findings.append(
+            _finding_rule(
+                "ledger_exceeds_budget",
+                rules.finding,
+                rules.severity or "medium",
+                rules.because,
+                rules.cite,
+                rules.source,
+                values,
+            )
+        )
+    return Ledger(
+        budget=budget,
+        measure=measure if isinstance(measure, str) else "full_response",
+        kept=tuple(kept),
+        dropped=tuple(dropped),
+        total_low=low,
+        total_typical=typical,
+        total_high=high,
+        findings=tuple(findings),
+    )
+
+
+def _finding_rule(
+    rule_id: str,
+    finding: str,
+    severity: Any,
+    because: str,
+    cite: tuple[str, ...],
+    source: str,
+    values: Mapping[str, str],
+) -> Rule:
+    """A finding raised by the ledger, as a rule whose message already holds the numbers
+    (question placeholders are left for the result's usual filling)."""
+    text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), because)
+    return Rule(
+        id=rule_id,
+        when=cond.TRUE,
+        when_text="the latency ledger",
+        then=Conclusion("finding", finding),
+        because=text,
+        cite=cite,
+        severity=severity,
+        source=source,
+        order=-1,
+    )
+
+
+def _ms(value: int) -> str:
+    return f"{value:,}"
+
+
+def _listing(stages: Iterable[Stage]) -> str:
+    return " + ".join(f"{stage.id.replace('_', ' ')} {stage.typical:,} ms" for stage in stages)
+
+
+def ledger_evaluators(rulebase: RuleBase) -> tuple[cond.Evaluator, ...]:
+    """Each stage's `when`, compiled once per rule base."""
+    from advisor.engine.compile import compiled
+
+    shared = compiled(rulebase).shared_parts
+    found: tuple[cond.Evaluator, ...] | None = shared.get("ledger")
+    if found is None:
+        stages = rulebase.ledger.stages if rulebase.ledger is not None else ()
+        found = shared["ledger"] = tuple(cond.compile_condition(s.when) for s in stages)
+    return found
+
+
+def apply_ledger(
+    ledger: Ledger,
+    conclusions: dict[str, tuple[str, ...]],
+    fired: tuple[Rule, ...],
+    findings: tuple[MergedFinding, ...],
+) -> tuple[dict[str, tuple[str, ...]], tuple[Rule, ...], tuple[MergedFinding, ...]]:
+    """The conclusions and fired rules without what the ledger dropped, and the findings with
+    the ledger's merged in (the most severe severity wins; most severe first, then in order)."""
+    removed = {stage.conclusion for stage in ledger.dropped}
+    if removed:
+        conclusions = dict(conclusions)
+        for key in removed:
+            assert key is not None
+            kind, _, value = key.partition(":")
+            conclusions[kind] = tuple(v for v in conclusions.get(kind, ()) if v != value)
+        fired = tuple(rule for rule in fired if rule.then.key not in removed)
+    merged = {finding.id: finding for finding in findings}
+    for rule in ledger.findings:
+        assert rule.severity is not None
+        found = merged.get(rule.then.value)
+        if found is None:
+            merged[rule.then.value] = MergedFinding(rule.then.value, rule.severity, (rule,))
+        else:
+            severity = min(found.severity, rule.severity, key=SEVERITIES.index)
+            merged[rule.then.value] = MergedFinding(found.id, severity, (*found.rules, rule))
+    ordered = sorted(merged.values(), key=lambda f: SEVERITIES.index(f.severity))
+    return conclusions, fired, tuple(ordered)

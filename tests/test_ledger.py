@@ -1,0 +1,195 @@
+"""The latency ledger: planned stages summed against the budget, dropped in order, reported."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import advisor
+from advisor.engine.ledger import total
+from advisor.errors import RuleFileError
+from advisor.knowledge.loader import load_rulebase
+from advisor.knowledge.rulebase import RuleBase
+
+SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.toml"))
+BUDGETS = (100, 250, 299, 300, 700, 999, 1000, 1500, 2000, 3000, 5000, 10000, 30000, 3600000)
+
+
+def scenario_answers(path: Path) -> dict[str, Any]:
+    answers: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))["answers"]
+    return answers
+
+
+def test_every_scenario_has_a_ledger_whose_totals_add_up() -> None:
+    for path in SCENARIOS:
+        decision = advisor.decide(scenario_answers(path))
+        ledger = decision.ledger
+        assert ledger is not None, path.stem
+        serial = sum(s.typical for s in ledger.kept if s.group is None)
+        groups: dict[str, int] = {}
+        for stage in ledger.kept:
+            if stage.group is not None:
+                groups[stage.group] = max(groups.get(stage.group, 0), stage.typical)
+        assert ledger.total_typical == serial + sum(groups.values()), path.stem
+        assert ledger.total_low <= ledger.total_typical <= ledger.total_high
+        assert ledger.fits is (ledger.total_typical <= ledger.budget)
+        for stage in ledger.dropped:  # a dropped stage's conclusion is gone from the advice
+            assert stage.conclusion is not None
+            kind, _, value = stage.conclusion.partition(":")
+            assert not decision.has(kind, value), (path.stem, stage.id)
+            assert all(rule.then.key != stage.conclusion for rule in decision.fired)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_over_budget_always_has_a_latency_finding_and_more_budget_never_drops_more(
+    path: Path,
+) -> None:
+    answers = scenario_answers(path)
+    previous: set[str] | None = None
+    for budget in BUDGETS:
+        decision = advisor.decide({**answers, "latency_budget_ms": budget})
+        ledger = decision.ledger
+        assert ledger is not None
+        ids = {f.id for f in decision.findings}
+        if not ledger.fits:
+            assert "latency_plan_exceeds_budget" in ids, (path.stem, budget)
+        for stage in ledger.dropped:
+            assert stage.finding in ids, (path.stem, budget, stage.id)
+        dropped = {s.id for s in ledger.dropped}
+        if previous is not None and ledger.kept and not _model_changes(budget):
+            assert dropped <= previous, (path.stem, budget, dropped - previous)
+        previous = dropped
+
+
+def _model_changes(budget: int) -> bool:
+    """At 1 s the plan moves from a small model to a hosted large one: stages can drop there."""
+    return budget == 1000
+
+
+def test_chain_of_thought_is_dropped_with_the_numbers_when_the_sum_exceeds_the_budget(
+    answers: dict[str, Any],
+) -> None:
+    answers.update(reasoning="complex", latency_budget_ms=3000)
+    decision = advisor.decide(answers)
+    assert decision.ledger is not None
+    # the documented order: the re-ranker goes first, then chain-of-thought; query rewriting
+    # (third) is kept because the plan fits once the first two are gone
+    assert [s.id for s in decision.ledger.dropped] == ["reranker", "chain_of_thought"]
+    assert decision.ledger.fits
+    assert not decision.has("tactic", "chain_of_thought") and not decision.has("reranker")
+    assert decision.has("tactic", "query_rewriting")
+    rec = advisor.advise(answers)
+    finding = next(f for f in rec.findings if f.id == "latency_budget_limits_reasoning")
+    assert "3,000 ms budget" in finding.message
+    assert re.search(r"about \d[\d,]* ms", finding.message)
+    assert finding.rules == ("ledger_drops_chain_of_thought",)
+    # with room for it, the same answers keep chain-of-thought and raise nothing
+    answers["latency_budget_ms"] = 30000
+    rec = advisor.advise(answers)
+    assert "chain_of_thought" in rec.prompt_engineering.tactics
+    assert rec.latency is not None and rec.latency.dropped == () and rec.latency.fits
+    assert not {f.id for f in rec.findings} & {"latency_budget_limits_reasoning"}
+
+
+def test_a_first_token_budget_counts_only_the_first_token(answers: dict[str, Any]) -> None:
+    full = advisor.decide({**answers, "latency_measure": "full_response"}).ledger
+    first = advisor.decide({**answers, "latency_measure": "first_token"}).ledger
+    assert full is not None and first is not None
+    assert "generation" in {s.id for s in full.kept}
+    assert "first_token" in {s.id for s in first.kept}
+    assert "generation" not in {s.id for s in first.kept}
+    assert first.total_typical < full.total_typical
+    assert first.measure == "first_token"
+
+
+def test_retrievers_run_in_parallel(rulebase: RuleBase) -> None:
+    assert rulebase.ledger is not None
+    stages = {s.id: s for s in rulebase.ledger.stages}
+    both = [stages["vector_search"], stages["keyword_search"]]
+    assert total(both) == max(s.typical for s in both)
+    assert total([*both, stages["generation"]]) == stages["generation"].typical + 60
+
+
+def test_the_ledger_shows_in_text_json_and_the_record(
+    run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    path = Path(__file__).parent / "scenarios" / "support_bot_docs_and_part_numbers.toml"
+    answers = tmp_path / "a.json"
+    answers.write_text(json.dumps(scenario_answers(path)), encoding="utf-8")
+    text = run_cli("recommend", "--answers", str(answers))
+    assert text.returncode == 0, text.stderr
+    assert "Latency ledger (budget" in text.stdout
+    assert "Total: about" in text.stdout
+    record = run_cli("recommend", "--answers", str(answers), "--format", "markdown")
+    assert record.returncode == 0, record.stderr
+    assert "Latency ledger: the planned stages against the" in record.stdout
+    assert "| **Total** |" in record.stdout
+
+
+def _ledger_file(rules: Path, old: str, new: str) -> None:
+    path = rules / "latency.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("low = 500\n", "low = 5000\n", "needs low <= typical <= high"),
+        ('for = "reranker"', 'for = "retriever:teleport"', "'teleport' is not one of"),
+        ("drop = 1\n", "drop = 0\n", "'drop' must be a rank"),
+        ("({stage_typical} ms", "({stage_speed} ms", "placeholder '{stage_speed}'"),
+        ("typical = 60\n", "typical = -1\n", "'typical' must be a whole number"),
+        ('[ledger]\n', '[ledger]\nbudget = 3\n', "unknown key(s) budget"),
+    ],
+)
+def test_a_broken_ledger_file_names_the_file_and_the_stage(
+    rules_copy: tuple[Path, Path], old: str, new: str, message: str
+) -> None:
+    rules, kb = rules_copy
+    _ledger_file(rules, old, new)
+    with pytest.raises(RuleFileError) as caught:
+        load_rulebase(rules, kb)
+    assert "latency.toml" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_lint_proves_every_over_budget_plan_is_reported(
+    run_cli: Callable[..., Any], rules_copy: tuple[Path, Path]
+) -> None:
+    rules, kb = rules_copy
+    clean = run_cli("--rules", str(rules), "--kb", str(kb), "lint")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "ledger-over-budget" not in clean.stdout
+    # Without the ledger's own finding, plans that exceed the budget go unreported for some
+    # answers (no rule raises a latency finding there): lint finds them, exactly.
+    path = rules / "latency.toml"
+    text = path.read_text(encoding="utf-8")
+    head = text.index("\n[ledger]\n")
+    path.write_text(text[:head] + "\n" + text[text.index("\n[[stage]]\n") :], encoding="utf-8")
+    broken = run_cli("--rules", str(rules), "--kb", str(kb), "lint")
+    assert broken.returncode == 1
+    assert "error: ledger-over-budget" in broken.stdout
+    assert "no latency finding says so" in broken.stdout
+
+
+def test_the_kb_table_gives_every_stage_the_figures_the_ledger_uses(rulebase: RuleBase) -> None:
+    """The figures live in rules/latency.toml (what the engine adds up) and in the kb table that
+    sources them: the two must agree row for row."""
+    assert rulebase.ledger is not None
+    page = (rulebase.kb_dir / "latency-and-cost.md").read_text(encoding="utf-8")
+    rows = {
+        match.group(1): tuple(int(match.group(n)) for n in (2, 3, 4))
+        for match in re.finditer(
+            r"^\| `([a-z_]+)` \|[^|]*\| (\d+) \| (\d+) \| (\d+) \|", page, re.MULTILINE
+        )
+    }
+    stages = {s.id: (s.low, s.typical, s.high) for s in rulebase.ledger.stages}
+    assert rows == stages
