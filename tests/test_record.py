@@ -611,3 +611,23 @@ def test_mermaid_source_matches_the_record_block(rulebase: RuleBase) -> None:
     decision = decide(scenario("all_three")["answers"], rulebase)
     fence = next(content for info, content in parse_document(text).fences if info == "mermaid")
     assert fence == render_mermaid(decision, decision_path(decision), record_data(rulebase))
+
+
+def test_options_say_a_technique_is_out_of_reach_where_a_finding_says_so(
+    rulebase: RuleBase, answers: dict[str, Any]
+) -> None:
+    """A behaviour gap with too few examples: the record's options must not claim that no rule
+    calls for fine-tuning next to the finding that says it is called for but out of reach."""
+    answers.update(
+        knowledge="general", behavior="hard_to_describe", labelled_examples=10,
+        model_access="open_weights",
+    )  # fmt: skip
+    decision = decide(answers, rulebase)
+    assert "too_few_examples_for_fine_tuning" in {f.id for f in decision.findings}
+    text = record_of(decision, date=DATE)
+    options = text.split("## Pros and Cons of the Options", 1)[1]
+    assert "no rule calls for fine-tuning" not in options
+    assert "out of reach for now (see `too_few_examples_for_fine_tuning`)" in options
+    # without the gap nothing is out of reach: the option is plainly not called for
+    plain = record_of(decide({**answers, "behavior": "default"}, rulebase), date=DATE)
+    assert "out of reach for now" not in plain.split("## Pros and Cons of the Options", 1)[1]
