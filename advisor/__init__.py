@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from advisor._version import __version__
 
 if TYPE_CHECKING:
+    from advisor.analysis.explain import explain
+    from advisor.analysis.models import Explanation
     from advisor.engine.assemble import advise
     from advisor.engine.decide import decide, next_question
     from advisor.engine.decision import Decision
@@ -38,6 +40,7 @@ __all__ = [
     "Answers",
     "AnswersError",
     "Decision",
+    "Explanation",
     "Finding",
     "KnowledgeBaseError",
     "MissingAnswersError",
@@ -48,11 +51,14 @@ __all__ = [
     "__version__",
     "advise",
     "decide",
+    "explain",
     "load_rulebase",
     "next_question",
 ]
 
 _LAZY = {
+    "explain": "advisor.analysis.explain",
+    "Explanation": "advisor.analysis.models",
     "advise": "advisor.engine.assemble",
     "decide": "advisor.engine.decide",
     "Decision": "advisor.engine.decision",

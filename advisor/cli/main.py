@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("advisor.cli.check", "re-evaluate decision records with the current rules"),
     "questions": ("advisor.cli.questions", "list the questions (markdown table or JSON)"),
     "lint": ("advisor.cli.lint", "check the rule base over the whole answer space"),
+    "explain": (
+        "advisor.cli.explain",
+        "HOW: the rules and minimal answers behind each piece of advice",
+    ),
 }
 
 DESCRIPTION = """\
