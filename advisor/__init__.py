@@ -20,6 +20,7 @@ from advisor._version import __version__
 if TYPE_CHECKING:
     from advisor.analysis.explain import explain
     from advisor.analysis.models import Explanation
+    from advisor.analysis.whatif import WhatIfData, what_if
     from advisor.engine.assemble import advise
     from advisor.engine.decide import decide, next_question
     from advisor.engine.decision import Decision
@@ -48,17 +49,21 @@ __all__ = [
     "Recommendation",
     "RuleBase",
     "RuleFileError",
+    "WhatIfData",
     "__version__",
     "advise",
     "decide",
     "explain",
     "load_rulebase",
     "next_question",
+    "what_if",
 ]
 
 _LAZY = {
     "explain": "advisor.analysis.explain",
     "Explanation": "advisor.analysis.models",
+    "what_if": "advisor.analysis.whatif",
+    "WhatIfData": "advisor.analysis.whatif",
     "advise": "advisor.engine.assemble",
     "decide": "advisor.engine.decide",
     "Decision": "advisor.engine.decision",

@@ -35,6 +35,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "advisor.cli.explain",
         "HOW: the rules and minimal answers behind each piece of advice",
     ),
+    "whatif": (
+        "advisor.cli.whatif",
+        "the minimal answer changes that add or remove each piece of advice",
+    ),
 }
 
 DESCRIPTION = """\
