@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from advisor.analysis.explain import explain
     from advisor.analysis.models import Explanation
     from advisor.analysis.whatif import WhatIfData, what_if
+    from advisor.analysis.why import WhyData, why
     from advisor.engine.assemble import advise
     from advisor.engine.decide import decide, next_question
     from advisor.engine.decision import Decision
@@ -50,6 +51,7 @@ __all__ = [
     "RuleBase",
     "RuleFileError",
     "WhatIfData",
+    "WhyData",
     "__version__",
     "advise",
     "decide",
@@ -57,6 +59,7 @@ __all__ = [
     "load_rulebase",
     "next_question",
     "what_if",
+    "why",
 ]
 
 _LAZY = {
@@ -64,6 +67,8 @@ _LAZY = {
     "Explanation": "advisor.analysis.models",
     "what_if": "advisor.analysis.whatif",
     "WhatIfData": "advisor.analysis.whatif",
+    "why": "advisor.analysis.why",
+    "WhyData": "advisor.analysis.why",
     "advise": "advisor.engine.assemble",
     "decide": "advisor.engine.decide",
     "Decision": "advisor.engine.decision",

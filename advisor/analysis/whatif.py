@@ -276,7 +276,7 @@ def _is_minimal(outcomes: _Outcomes, items: Items, key: str, present: bool) -> b
     return True
 
 
-def _class_range(question: Question, value: int, rulebase: RuleBase) -> tuple[int, int]:
+def class_range(question: Question, value: int, rulebase: RuleBase) -> tuple[int, int]:
     cuts = rulebase.domains.cuts.get(question.id, ())
     number_class = rulebase.domains.number_class(question.id, value)
     low_bound = question.minimum if question.minimum is not None else -(2**63)
@@ -289,7 +289,7 @@ def _class_range(question: Question, value: int, rulebase: RuleBase) -> tuple[in
     return max(low, low_bound), min(high, high_bound)
 
 
-def _range_words(question: Question, low: int, high: int) -> str:
+def range_words(question: Question, low: int, high: int) -> str:
     unit = f" {question.unit}" if question.unit else ""
     low_bound = question.minimum if question.minimum is not None else None
     high_bound = question.maximum if question.maximum is not None else None
@@ -320,7 +320,7 @@ def _merge(minimal: list[Items], decision: Decision, outcomes: _Outcomes) -> lis
     sets = [_change_set(items, {}, decision) for items in plain]
     for (rest, qid), values in groups.items():
         question = by_id[qid]
-        spans = sorted((*_class_range(question, v, rulebase), v) for v in values)
+        spans = sorted((*class_range(question, v, rulebase), v) for v in values)
         merged: list[list[int]] = []
         for low, high, value in spans:
             if merged and merged[-1][1] + 1 == low:
@@ -344,8 +344,8 @@ def _change_set(
         newly = qid not in decision.given and qid not in decision.answers
         low = high = None
         if question.kind == "int":
-            low, high = ranges.get(qid) or _class_range(question, value, rulebase)
-            words = _range_words(question, low, high)
+            low, high = ranges.get(qid) or class_range(question, value, rulebase)
+            words = range_words(question, low, high)
         else:
             words = f"{qid} = {question.format_value(value)}"
         if newly:
@@ -370,14 +370,14 @@ def _holds_within(
         question = rulebase.question_by_id[qid]
         if question.kind != "int" or qid not in decision.answers:
             continue
-        here = _class_range(question, decision.answers[qid], rulebase)
+        here = class_range(question, decision.answers[qid], rulebase)
         spans = [(here, True)]
         for alternative in alternatives[qid]:
             expansions = outcomes.complete(frozenset({(qid, alternative)}))
             keeps = bool(expansions) and all(
                 (key in (outcomes.of(items) or ())) == present for items in expansions
             )
-            spans.append((_class_range(question, alternative, rulebase), keeps))
+            spans.append((class_range(question, alternative, rulebase), keeps))
         spans.sort()
         at = spans.index((here, True))
         first = last = at
@@ -389,7 +389,7 @@ def _holds_within(
             continue  # no single change of this answer changes the element
         low, high = spans[first][0][0], spans[last][0][1]
         state = "stays" if present else "stays out"
-        found.append(Range(qid, low, high, f"{state} for any {_range_words(question, low, high)}"))
+        found.append(Range(qid, low, high, f"{state} for any {range_words(question, low, high)}"))
     return found
 
 

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "advisor.cli.whatif",
         "the minimal answer changes that add or remove each piece of advice",
     ),
+    "why": ("advisor.cli.why", "WHY a question is asked: what each of its answers would change"),
 }
 
 DESCRIPTION = """\
