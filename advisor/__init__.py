@@ -19,7 +19,7 @@ from advisor._version import __version__
 
 if TYPE_CHECKING:
     from advisor.analysis.explain import explain
-    from advisor.analysis.models import Explanation
+    from advisor.analysis.models import Explanation, Review
     from advisor.analysis.whatif import WhatIfData, what_if
     from advisor.analysis.why import WhyData, why
     from advisor.engine.assemble import advise
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from advisor.knowledge.questions import Question
     from advisor.knowledge.rulebase import RuleBase
     from advisor.models import Finding, Recommendation
+    from advisor.services.review import review
 
 __all__ = [
     "AdvisorError",
@@ -48,6 +49,7 @@ __all__ = [
     "MissingAnswersError",
     "Question",
     "Recommendation",
+    "Review",
     "RuleBase",
     "RuleFileError",
     "WhatIfData",
@@ -58,6 +60,7 @@ __all__ = [
     "explain",
     "load_rulebase",
     "next_question",
+    "review",
     "what_if",
     "why",
 ]
@@ -68,6 +71,8 @@ _LAZY = {
     "what_if": "advisor.analysis.whatif",
     "WhatIfData": "advisor.analysis.whatif",
     "why": "advisor.analysis.why",
+    "review": "advisor.services.review",
+    "Review": "advisor.analysis.models",
     "WhyData": "advisor.analysis.why",
     "advise": "advisor.engine.assemble",
     "decide": "advisor.engine.decide",

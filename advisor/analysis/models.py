@@ -62,3 +62,25 @@ class Explanation(_Model):
 
     def element(self, key: str) -> Element | None:
         return next((e for e in self.elements if e.key == key), None)
+
+
+class ReviewFinding(_Model):
+    """One difference between a proposed approach and the advice."""
+
+    id: str
+    severity: Literal["high", "medium", "low", "info"]
+    message: str
+    improvement: str
+    citations: tuple[str, ...]
+    question: str | None
+    """The answer the finding concerns (for locations), when there is one."""
+    rules: tuple[str, ...]
+
+
+class Review(_Model):
+    """A proposed approach checked against the advice."""
+
+    proposal: tuple[str, ...]
+    sub_choices: dict[str, tuple[str, ...]]
+    advised: tuple[str, ...]
+    findings: tuple[ReviewFinding, ...]
