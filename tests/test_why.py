@@ -88,3 +88,10 @@ def test_cli(run_cli: Callable[..., Any]) -> None:
     assert data["question"] == "latency_budget_ms" and data["reached"] is True
     bad = run_cli("why", "nope")
     assert bad.returncode == 2 and "unknown question 'nope'" in bad.stderr
+
+
+def test_can_change_agrees_with_the_decision_graph(rulebase: RuleBase) -> None:
+    from advisor.analysis.why import can_change
+
+    for question in rulebase.questions:
+        assert can_change(question.id, rulebase) == rulebase.graph.can_change(question.id)

@@ -99,6 +99,27 @@ def _suggestion(question: Question, rulebase: RuleBase) -> tuple[Any, str]:
     return rulebase.domains.representatives(question)[0], "first choice"
 
 
+def can_change(question_id: str, rulebase: RuleBase) -> tuple[list[str], list[str], list[str]]:
+    """`DecisionGraph.can_change` (the question's descendants in the decision graph: questions
+    whose gate reads it, transitively; the rules reading it or one of those; their
+    conclusions), walked over the same edges without building the networkx graph, whose import
+    alone would double the command's start-up. A test checks both agree on every question."""
+    from advisor.knowledge import conditions as cond
+
+    opened: list[str] = []
+    reached = {question_id}
+    for question in rulebase.questions:  # walk order: a gate reads only earlier questions
+        if question.id not in reached and cond.questions_in(question.asked_when) & reached:
+            reached.add(question.id)
+            opened.append(question.id)
+    rules = [r for r in rulebase.rules if cond.questions_in(r.when) & reached]
+    return (
+        [q.id for q in rulebase.questions if q.id in opened],
+        [r.id for r in rules],
+        sorted({r.then.key for r in rules}),
+    )
+
+
 def _keys(decision: Decision) -> set[str]:
     keys = set()
     for kind in decision.rulebase.vocabulary.kinds:
@@ -137,7 +158,7 @@ def why(
     reached = status is not None and status.status in ("asked", "defaulted")
     current = given[question_id]
     reference_keys = _keys(reference)
-    opens, rules, concluded = rulebase.graph.can_change(question_id)
+    opens, rules, concluded = can_change(question_id, rulebase)
     vocabulary = rulebase.vocabulary
     conclusions = [
         key for key in concluded if vocabulary.kind(key.partition(":")[0]).field is not None
