@@ -47,6 +47,7 @@ def main() -> int:
     bare = process(sys.executable, "-c", "pass")
     explain = process(ADVISOR, "explain", "--answers", example)
     why = process(ADVISOR, "why", "latency_budget_ms", "--answers", example)
+    recommend = process(ADVISOR, "recommend", "--answers", example)
     print("| figure | target | measured |")
     print("|---|---|---|")
     print(
@@ -55,6 +56,9 @@ def main() -> int:
     )
     print(f"| `advisor explain` vs `python -c pass` | 15x | {explain / bare:.1f}x |")
     print(f"| `advisor why` vs `python -c pass` | 15x | {why / bare:.1f}x |")
+    print(
+        f"| (reference) `advisor recommend` vs `python -c pass` | 10x | {recommend / bare:.1f}x |"
+    )
     return 0
 
 

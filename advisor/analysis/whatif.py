@@ -161,6 +161,8 @@ class _Outcomes:
         self.baseline = f"technique:{decision.techniques[0]}"
         self.cache: dict[Items, frozenset[str] | None] = {}
         self.missing: dict[Items, tuple[Question, ...]] = {}
+        self.asked: dict[Items, frozenset[str]] = {}
+        """Per assignment set: the questions the walk reaches (answered or still needed)."""
 
     def of(self, items: Items) -> frozenset[str] | None:
         found = self.cache.get(items, ())
@@ -172,6 +174,7 @@ class _Outcomes:
         answers = dict(self.base)
         answers.update(items)
         walked = walk_compiled(answers, self.plan)
+        self.asked[items] = frozenset(walked.effective) | {q.id for q in walked.missing}
         result: frozenset[str] | None
         if walked.missing:
             result = None
@@ -185,6 +188,17 @@ class _Outcomes:
             result = frozenset(keys)
         self.cache[items] = result
         return result
+
+    def ignores_one(self, items: Items) -> bool:
+        """Whether one assignment is not asked once the others are made: the set then decides
+        like its part without it, so it can never be minimal (a question's own answer never
+        opens its gate, which reads only earlier questions)."""
+        for item in items:
+            rest = items - {item}
+            self.of(rest)
+            if item[0] not in self.asked[rest]:
+                return True
+        return False
 
     def complete(self, items: Items, depth: int = 2) -> list[Items]:
         """`items`, or its expansions with each class of the questions it makes the walk ask."""
@@ -236,20 +250,30 @@ def what_if_decision(
     for size in range(1, max_changes + 1):
         for questions in itertools.combinations(varied, size):
             for values in itertools.product(*(alternatives[q] for q in questions)):
-                for items in outcomes.complete(frozenset(zip(questions, values, strict=True))):
+                chosen = frozenset(zip(questions, values, strict=True))
+                if size > 1 and outcomes.ignores_one(chosen):
+                    continue
+                for items in outcomes.complete(chosen):
                     if items not in seen:
                         seen.add(items)
                         candidates.append(items)
+    decided = [(items, outcomes.of(items) or frozenset()) for items in candidates]
+    singles = {
+        (qid, value): [outcomes.of(items) for items in outcomes.complete(frozenset({(qid, value)}))]
+        for qid in varied
+        if by_id[qid].kind == "int"
+        for value in alternatives[qid]
+    }
     elements = []
     for key, label in keys:
         present = key in base_outcome
         minimal = [
             items
-            for items in candidates
-            if _flips(outcomes, items, key, present) and _is_minimal(outcomes, items, key, present)
+            for items, outcome in decided
+            if (key in outcome) != present and _is_minimal(outcomes, items, key, present)
         ]
         sets = _merge(minimal, decision, outcomes)
-        holds = _holds_within(decision, outcomes, key, present, varied, alternatives)
+        holds = _holds_within(decision, singles, key, present, varied, alternatives)
         fixed_by: tuple[str, ...] = ()
         if not sets:
             fixed_by = _facts(decision, key, varied)
@@ -356,7 +380,7 @@ def _change_set(
 
 def _holds_within(
     decision: Decision,
-    outcomes: _Outcomes,
+    singles: Mapping[tuple[str, Any], list[frozenset[str] | None]],
     key: str,
     present: bool,
     varied: Sequence[str],
@@ -373,9 +397,9 @@ def _holds_within(
         here = class_range(question, decision.answers[qid], rulebase)
         spans = [(here, True)]
         for alternative in alternatives[qid]:
-            expansions = outcomes.complete(frozenset({(qid, alternative)}))
+            expansions = singles[(qid, alternative)]
             keeps = bool(expansions) and all(
-                (key in (outcomes.of(items) or ())) == present for items in expansions
+                (key in (found or ())) == present for found in expansions
             )
             spans.append((class_range(question, alternative, rulebase), keeps))
         spans.sort()
