@@ -99,6 +99,33 @@ def _suggestion(question: Question, rulebase: RuleBase) -> tuple[Any, str]:
     return rulebase.domains.representatives(question)[0], "first choice"
 
 
+def _merged(outcomes: list[ValueOutcome], question: Question) -> list[ValueOutcome]:
+    """Adjacent number classes with the same outcome and the same rules fired, as one range."""
+    from advisor.analysis.whatif import range_words
+
+    merged: list[ValueOutcome] = []
+    for outcome in outcomes:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.high is not None
+            and outcome.low == last.high + 1
+            and (last.techniques, last.added, last.removed, last.rules_fired)
+            == (outcome.techniques, outcome.added, outcome.removed, outcome.rules_fired)
+        ):
+            assert last.low is not None and outcome.high is not None
+            merged[-1] = dataclasses.replace(
+                last,
+                high=outcome.high,
+                words=range_words(question, last.low, outcome.high),
+                current=last.current or outcome.current,
+                value=last.value if last.current or not outcome.current else outcome.value,
+            )
+        else:
+            merged.append(outcome)
+    return merged
+
+
 def can_change(question_id: str, rulebase: RuleBase) -> tuple[list[str], list[str], list[str]]:
     """`DecisionGraph.can_change` (the question's descendants in the decision graph: questions
     whose gate reads it, transitively; the rules reading it or one of those; their
@@ -193,6 +220,8 @@ def why(
                 tuple(r for r in rules if r in fired),
             )
         )
+    if question.kind == "int":
+        outcomes = _merged(outcomes, question)
     every = set.intersection(*fired_by_value) if fired_by_value else set()
     some = set.union(*fired_by_value) if fired_by_value else set()
     live = tuple(r for r in rules if r in some - every)
