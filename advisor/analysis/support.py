@@ -8,8 +8,9 @@ not fire. This is an abductive explanation, decided with the answer-space diagra
 (`analysis.answer_space`): "some answers agree with S and the rule is not true" is one
 conjunction of the walk, the rule's diagram and a cube of S. A superset of a supporting set
 supports the rule too, so removing answers one at a time while S still supports it ends at a
-minimal set. Questions the rule does not read are removed first, then the others in reverse
-walk order, so the set kept is the rule's own reading of the answers wherever possible.
+minimal set. When the answers the rule reads already support it, the search starts from them;
+otherwise from all answers, removing the questions the rule does not read first, then the
+others in reverse walk order, so the set kept is the rule's own reading wherever possible.
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ def minimal_support(rule: Rule, answers: Mapping[str, Any], rulebase: RuleBase) 
     if base == space.false:
         return ()
     reads = cond.questions_in(rule.when)
-    order = [q.id for q in reversed(rulebase.questions)]
+    own = {k: v for k, v in kept.items() if k in reads}
+    if space.both(base, space.cube(own)) == space.false:
+        kept = own  # the rule's own reading suffices: minimise within it (fewer checks)
+    order = [q.id for q in reversed(rulebase.questions) if q.id in kept]
     for qid in [q for q in order if q not in reads] + [q for q in order if q in reads]:
         trial = {k: v for k, v in kept.items() if k != qid}
         if space.both(base, space.cube(trial)) == space.false:
