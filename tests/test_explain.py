@@ -97,8 +97,7 @@ def test_every_rule_named_fired_and_its_support_is_minimal_and_sufficient(
                 except advisor.MissingAnswersError:
                     continue
                 if any(
-                    (a.question in other.answers) != (a.status != "not_asked")
-                    for a in item.support
+                    (a.question in other.answers) != (a.status != "not_asked") for a in item.support
                 ):
                     continue  # the walk does not reach the support as it stands: not agreeing
                 assert item.id in {r.id for r in other.fired}, (item.id, trial)
@@ -171,3 +170,19 @@ def test_cli_bad_input_exits_2(run_cli: Callable[..., Any], tmp_path: Path) -> N
     result = run_cli("explain", "--answers", str(bad))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "bad.toml" in result.stderr
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_an_essential_element_no_change_of_plan_removes(path: Path) -> None:
+    """`essential` means a rule resting on facts alone carries it: what-if, searching changes of
+    the changeable answers independently, must find it fixed."""
+    answers = load_scenario(path)["answers"]
+    explanation = advisor.explain(answers)
+    what_if = advisor.what_if(answers)
+    for element in explanation.elements:
+        if element.strength == "essential":
+            found = what_if.element(element.key)
+            assert found is not None and found.present and found.fixed, element.key
+        if element.strength == "optional":
+            found = what_if.element(element.key)
+            assert found is not None and not found.fixed, element.key

@@ -154,3 +154,14 @@ def test_github_annotations(run_cli: Callable[..., Any], tmp_path: Path) -> None
     assert keyword.startswith("::warning file=")
     number = int(keyword.split("line=")[1].split(",")[0])
     assert answers.read_text().splitlines()[number - 1].strip().startswith('"data_shapes":')
+
+
+def test_a_proposal_finding_says_which_proposal_clears_it() -> None:
+    answers = load_scenario(SUPPORT)["answers"]
+    result = advisor.review(answers, ["rag", "fine_tuning"])
+    finding = next(
+        f for f in result.findings if f.id == "review.proposal.fine_tuning_does_not_add_knowledge"
+    )
+    assert finding.improvement.startswith("Propose prompt_engineering, rag instead")
+    cleared = advisor.review(answers, ["prompt_engineering", "rag"])
+    assert finding.id not in {f.id for f in cleared.findings}

@@ -1,16 +1,19 @@
 """Strength of each recommended technique and sub-choice: essential, recommended or optional.
 
-Derived from the element's support in the explanation (`analysis.explain`), with the reason:
+Derived from the element's support in the explanation (`analysis.explain`) and, for elements
+that answers the team can change carry, from what-if with one changed answer
+(`analysis.whatif`), with the reason:
 
 - `essential`: it needs no answer (the baseline, a rule that always fires), or some rule that
-  concluded it rests on facts alone (no answer in its minimal support is changeable), so
-  only a different problem removes it;
-- `optional`: every rule that concluded it rests on a changeable answer, and it hangs on one
-  such rule whose support holds a number within 25% of a threshold the rules use, or an answer
-  that was not given (the default was used): a small change of plan removes it;
-- `recommended`: otherwise (carried by changeable answers, by one or more independent rules).
+  concluded it rests on facts alone (no answer in its minimal support is changeable): no
+  change of plan removes it (what-if agrees; a test checks it);
+- `optional`: one changed answer removes it, and that answer was not given (the default was
+  used) or is a number within 25% of the threshold at which the element goes;
+- `recommended`: otherwise: carried by answers the team can change, by one or more independent
+  rules (rules are independent when their minimal supports differ); the reason says whether one
+  change removes it, and which.
 
-Rules are independent when their minimal supports differ. Findings get no strength.
+Findings get no strength.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from advisor.analysis.explain import Element, FiredRule
+    from advisor.analysis.explain import Element
+    from advisor.analysis.whatif import ChangeSet
     from advisor.engine.decision import Decision
 
 CLOSE = 0.25
@@ -28,45 +32,65 @@ CLOSE = 0.25
 
 def strengths(decision: Decision, elements: Sequence[Element]) -> dict[str, tuple[str, str]]:
     """Element key -> (strength, reason) for every element that is not a finding."""
+    from advisor.analysis.whatif import what_if_decision
+
     graded: dict[str, tuple[str, str]] = {}
+    open_: list[Element] = []
     for element in elements:
         if element.kind == "finding":
             continue
-        graded[element.key] = _grade(decision, element)
+        essential = _essential(element)
+        if essential is not None:
+            graded[element.key] = ("essential", essential)
+        else:
+            open_.append(element)
+    if not open_:
+        return graded
+    singles = what_if_decision(decision, [e.key for e in open_], max_changes=1)
+    for element in open_:
+        found = singles.element(element.key)
+        sets = list(found.change_sets) if found is not None else []
+        graded[element.key] = _grade(decision, element, sets)
     return graded
 
 
-def _grade(decision: Decision, element: Element) -> tuple[str, str]:
+def _essential(element: Element) -> str | None:
     if element.baseline or any(not rule.support for rule in element.rules):
-        return "essential", "always part of the advice, whatever the answers"
-    facts_only = [rule for rule in element.rules if not any(a.changeable for a in rule.support)]
-    if facts_only:
-        rule = facts_only[0]
-        facts = ", ".join(f"{a.question} = {a.words}" for a in rule.support)
-        return "essential", f"required by the facts of the problem ({facts}; rule {rule.id})"
+        return "always part of the advice, whatever the answers"
+    for rule in element.rules:
+        if not any(a.changeable for a in rule.support):
+            facts = ", ".join(f"{a.question} = {a.words}" for a in rule.support)
+            return f"required by the facts of the problem ({facts}; rule {rule.id})"
+    return None
+
+
+def _grade(decision: Decision, element: Element, sets: list[ChangeSet]) -> tuple[str, str]:
     independent = {tuple((a.question, str(a.value)) for a in r.support) for r in element.rules}
-    if len(independent) == 1:
-        rule = element.rules[0]
-        weak = _weak_point(decision, rule)
-        if weak is not None:
-            return "optional", f"{weak} (rule {rule.id})"
-    changeable = sorted({a.question for r in element.rules for a in r.support if a.changeable})
     count = len(independent)
     rules = "one rule" if count == 1 else f"{count} independent rules"
-    return "recommended", f"carried by {rules}, resting on answers the team can change: " + (
-        ", ".join(changeable)
-    )
+    changeable = sorted({a.question for r in element.rules for a in r.support if a.changeable})
+    carried = f"carried by {rules} on answers the team can change ({', '.join(changeable)})"
+    if not sets:
+        return "recommended", f"{carried}; no single changed answer removes it"
+    for change_set in sets:
+        weak = _weak(decision, change_set)
+        if weak is not None:
+            return "optional", f"{weak}: removed with {change_set.words}"
+    return "recommended", f"{carried}; removed with {sets[0].words}"
 
 
-def _weak_point(decision: Decision, rule: FiredRule) -> str | None:
-    """Why a single supporting rule is easily lost: a number close to a threshold, or a default."""
-    cuts = decision.rulebase.domains.cuts
-    for answer in rule.support:
-        if answer.status == "defaulted":
-            return f"rests on {answer.question} = {answer.words}, a default nobody answered"
-        if isinstance(answer.value, int) and not isinstance(answer.value, bool):
-            for cut in cuts.get(answer.question, ()):
-                if cut and abs(answer.value - cut) <= CLOSE * cut:
-                    words = f"{answer.question} = {answer.words}"
-                    return f"rests on {words}, close to the threshold {cut:,}"
+def _weak(decision: Decision, change_set: ChangeSet) -> str | None:
+    """Why one change is a small one: the answer is a default, or a number near the threshold."""
+    statuses = {s.id: s.status for s in decision.questions}
+    for change in change_set.changes:
+        if change.newly_asked:
+            continue
+        if statuses.get(change.question) == "defaulted":
+            return f"rests on {change.question}, a default nobody answered"
+        value = decision.answers.get(change.question)
+        if change.low is None or change.high is None or not isinstance(value, int):
+            continue
+        threshold = change.low if value < change.low else change.high
+        if threshold and abs(value - threshold) <= CLOSE * abs(threshold):
+            return f"{change.question} = {value:,} is close to the threshold {threshold:,}"
     return None

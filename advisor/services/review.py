@@ -151,14 +151,31 @@ def _proposal_findings(decision: Decision, given: Mapping[str, Any]) -> list[Rev
                 id=f"review.proposal.{merged.id}",
                 severity=merged.severity,
                 message=" ".join(reason_text(r, decision) for r in rules),
-                improvement="Change the proposal as the message says, or record why the "
-                "answers do not fit the project.",
+                improvement=_proposal_fix(decision, merged.id),
                 citations=tuple(dict.fromkeys(c for r in rules for c in r.cite)),
                 question=question,
                 rules=tuple(r.id for r in rules),
             )
         )
     return found
+
+
+def _proposal_fix(decision: Decision, finding_id: str) -> str:
+    """The smallest change of the proposal that clears the finding (from what-if), in words."""
+    from advisor.analysis.whatif import what_if_decision
+
+    data = what_if_decision(decision, [f"finding:{finding_id}"], max_changes=1)
+    advised = set(decision.techniques)
+    proposals = [
+        list(change_set.changes[0].value)
+        for change_set in (data.elements[0].change_sets if data.elements else ())
+        if [c.question for c in change_set.changes] == [PROPOSED]
+    ]
+    if proposals:  # the advised mix if it clears the finding, else the fullest proposal
+        best = max(proposals, key=lambda p: (set(p) == advised, len(set(p) & advised), len(p)))
+        words = ", ".join(best) if best else "nothing yet"
+        return f"Propose {words} instead: that clears this finding."
+    return "Change the proposal as the message says, or record why the answers do not fit."
 
 
 def _differences(
