@@ -41,6 +41,7 @@ _MAX_NEW = 2
 """At most this many newly reachable questions are enumerated for one candidate."""
 
 Items = frozenset[tuple[str, Any]]
+ALWAYS = "no answer: a rule concludes it whatever the answers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,8 +419,25 @@ def _holds_within(
 
 
 def _facts(decision: Decision, key: str, varied: Sequence[str]) -> tuple[str, ...]:
-    """The answers not varied that the rules concluding `key` (and their gates) read."""
+    """For an element of the advice, the facts among the minimal supporting answers of the rules
+    that concluded it; otherwise the answers not varied that the rules that could conclude it
+    (and their gates) read."""
     rulebase = decision.rulebase
+    fired = [rule for rule in decision.fired if rule.then.key == key]
+    if fired:  # present: the answers that support its rules (exact, minimal), facts only
+        from advisor.analysis.support import minimal_support
+
+        held: set[str] = set()
+        for rule in fired:
+            support = minimal_support(rule, decision.answers, rulebase)
+            if not support:
+                return (ALWAYS,)
+            held |= set(support)
+        return tuple(
+            f"{q.id} = {q.format_value(decision.answers.get(q.id))}"
+            for q in rulebase.questions
+            if q.id in held and q.id not in varied and q.id in decision.answers
+        )
     reads: set[str] = set()
     for rule in rulebase.rules:
         if rule.then.key == key:
@@ -454,10 +472,15 @@ def _element(
         words = f"{len(sets)} minimal change set(s) {action} {label}"
     else:
         state = "part of the advice" if present else "out of the advice"
-        facts = ", ".join(fixed_by) if fixed_by else "none (no rule reads an answer for it)"
+        facts = (
+            ", ".join(fixed_by)
+            if fixed_by
+            else "changeable answers only, which no change within the bound undoes"
+        )
         words = (
             f"{label} is fixed {state}: no change of at most {max_changes} changeable "
-            f"answer(s) {action}s it; the facts its rules read: {facts}"
+            f"answer(s) {action}s it; {'held by' if present else 'the facts its rules read'}: "
+            f"{facts}"
         )
     return ElementWhatIf(
         key, label, present, action, tuple(sets), tuple(holds), not sets, fixed_by, words
