@@ -162,6 +162,12 @@ class _Outcomes:
         self.baseline = f"technique:{decision.techniques[0]}"
         self.cache: dict[Items, frozenset[str] | None] = {}
         self.missing: dict[Items, tuple[Question, ...]] = {}
+        vocabulary = decision.rulebase.vocabulary
+        self.keys: dict[int, str | None] = {
+            id(rule): rule.then.key if vocabulary.kind(rule.then.kind).field is not None else None
+            for rule in decision.rulebase.rules
+        }
+        """Per rule (by identity): the element key it concludes; None for a note."""
         self.asked: dict[Items, frozenset[str]] = {}
         """Per assignment set: the questions the walk reaches (answered or still needed)."""
 
@@ -181,12 +187,9 @@ class _Outcomes:
             result = None
             self.missing[items] = tuple(walked.missing)
         else:
-            vocabulary = self.rulebase.vocabulary
-            keys = {self.baseline}
-            for rule in fired_rules(walked.effective, self.rulebase):
-                if vocabulary.kind(rule.then.kind).field is not None:
-                    keys.add(rule.then.key)
-            result = frozenset(keys)
+            keys = self.keys
+            concluded = {keys[id(rule)] for rule in fired_rules(walked.effective, self.rulebase)}
+            result = frozenset(k for k in concluded if k is not None) | {self.baseline}
         self.cache[items] = result
         return result
 
