@@ -53,40 +53,44 @@ def test_every_change_set_does_it_and_is_minimal(path: Path, rulebase: RuleBase)
     assert varied == {q.id for q in rulebase.questions if q.changeable}
     for element in data.elements:
         assert element.present == (element.key in base), element.key
-        assert element.fixed == (not element.change_sets)
-        for change_set in element.change_sets:
-            assert 1 <= len([c for c in change_set.changes if not c.newly_asked]) <= 2
-            for change in change_set.changes:
-                assert change.question in varied or change.newly_asked
-            # every number in a reported range does it: try both ends and the example
-            numbers = [c for c in change_set.changes if c.low is not None]
-            choices = [
-                sorted({c.low, c.high, c.value}) if c.low is not None else [c.value]
-                for c in change_set.changes
-            ]
-            assert len(numbers) <= len(change_set.changes)
-            for values in itertools.product(*choices):
-                assignment = {
-                    c.question: v for c, v in zip(change_set.changes, values, strict=True)
-                }
-                got = _keys(_applied(answers, assignment))
-                assert got is not None, (element.key, change_set.words)
-                assert (element.key in got) != element.present, (element.key, change_set.words)
-            # minimal: no strict subset of the assignments (with the example values) does it
-            example = {c.question: c.value for c in change_set.changes}
-            for size in range(1, len(example)):
-                for subset in itertools.combinations(sorted(example), size):
-                    got = _keys(_applied(answers, {q: example[q] for q in subset}))
-                    if got is not None:
-                        assert (element.key in got) == element.present, (
-                            element.key,
-                            change_set.words,
-                            subset,
-                        )
-        for held in element.holds_within:
-            for value in {held.low, held.high}:
-                got = _keys(_applied(answers, {held.question: value}))
-                assert got is not None and (element.key in got) == element.present
+        _check(answers, element, data.varied, data.max_changes)
+
+
+def _check(answers: dict[str, Any], element: Any, varied: Any, max_changes: int) -> None:
+    """Every change set of `element` does it (each number range at both ends and its example)
+    and no strict subset of its assignments does; each stated range keeps the element."""
+    assert element.fixed == (not element.change_sets)
+    for change_set in element.change_sets:
+        assert 1 <= len([c for c in change_set.changes if not c.newly_asked]) <= max_changes
+        for change in change_set.changes:
+            assert change.question in varied or change.newly_asked
+        # every number in a reported range does it: try both ends and the example
+        numbers = [c for c in change_set.changes if c.low is not None]
+        choices = [
+            sorted({c.low, c.high, c.value}) if c.low is not None else [c.value]
+            for c in change_set.changes
+        ]
+        assert len(numbers) <= len(change_set.changes)
+        for values in itertools.product(*choices):
+            assignment = {c.question: v for c, v in zip(change_set.changes, values, strict=True)}
+            got = _keys(_applied(answers, assignment))
+            assert got is not None, (element.key, change_set.words)
+            assert (element.key in got) != element.present, (element.key, change_set.words)
+        # minimal: no strict subset of the assignments (with the example values) does it
+        example = {c.question: c.value for c in change_set.changes}
+        for size in range(1, len(example)):
+            for subset in itertools.combinations(sorted(example), size):
+                got = _keys(_applied(answers, {q: example[q] for q in subset}))
+                if got is not None:
+                    assert (element.key in got) == element.present, (
+                        element.key,
+                        change_set.words,
+                        subset,
+                    )
+    for held in element.holds_within:
+        for value in {held.low, held.high}:
+            got = _keys(_applied(answers, {held.question: value}))
+            assert got is not None and (element.key in got) == element.present
 
 
 @pytest.mark.parametrize("path", FILES[::6], ids=[p.stem for p in FILES[::6]])
@@ -153,3 +157,17 @@ def test_cli(run_cli: Callable[..., Any]) -> None:
     assert bad.returncode == 2 and "unknown --target 'nope'" in bad.stderr
     bad = run_cli("whatif", "--answers", example, "--vary", "nope")
     assert bad.returncode == 2 and "unknown question 'nope'" in bad.stderr
+
+
+def test_three_changes_on_request() -> None:
+    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml")[
+        "answers"
+    ]
+    assert advisor.what_if(answers, "fine_tuning").elements[0].fixed
+    data = advisor.what_if(answers, "fine_tuning", max_changes=3)
+    (element,) = data.elements
+    assert element.change_sets and not element.fixed
+    assert all(len(s.changes) == 3 for s in element.change_sets)
+    _check(answers, element, data.varied, 3)
+    with pytest.raises(advisor.AdvisorError, match="max_changes"):
+        advisor.what_if(answers, max_changes=4)
