@@ -76,17 +76,18 @@ def _check(answers: dict[str, Any], element: Any, varied: Any, max_changes: int)
             got = _keys(_applied(answers, assignment))
             assert got is not None, (element.key, change_set.words)
             assert (element.key in got) != element.present, (element.key, change_set.words)
-        # minimal: no strict subset of the assignments (with the example values) does it
-        example = {c.question: c.value for c in change_set.changes}
-        for size in range(1, len(example)):
-            for subset in itertools.combinations(sorted(example), size):
-                got = _keys(_applied(answers, {q: example[q] for q in subset}))
-                if got is not None:
-                    assert (element.key in got) == element.present, (
-                        element.key,
-                        change_set.words,
-                        subset,
-                    )
+        # minimal: no strict subset of the assignments does it (numbers: at each tried value)
+        tried = {c.question: choice for c, choice in zip(change_set.changes, choices, strict=True)}
+        for size in range(1, len(tried)):
+            for subset in itertools.combinations(sorted(tried), size):
+                for values in itertools.product(*(tried[q] for q in subset)):
+                    got = _keys(_applied(answers, dict(zip(subset, values, strict=True))))
+                    if got is not None:
+                        assert (element.key in got) == element.present, (
+                            element.key,
+                            change_set.words,
+                            subset,
+                        )
     for held in element.holds_within:
         for value in {held.low, held.high}:
             got = _keys(_applied(answers, {held.question: value}))
