@@ -94,6 +94,16 @@ def test_cli_exit_codes(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     assert "Traceback" not in usage.stderr
     none = run_cli("review", "--answers", str(support))
     assert none.returncode == 2 and "no proposal" in none.stderr
+    kind = run_cli("review", "--answers", str(support), "--proposal", "rag", "--sub", "nope=x")
+    assert kind.returncode == 2 and "unknown sub-choice kind 'nope'" in kind.stderr
+    shape = run_cli("review", "--answers", str(support), "--proposal", "rag", "--sub", "tactic")
+    assert shape.returncode == 2 and "expected KIND=LIST" in shape.stderr
+    partial = tmp_path / "partial.json"
+    partial.write_text('{"knowledge": "general"}', encoding="utf-8")
+    for command in (["review", "--proposal", "rag"], ["whatif"], ["explain"]):
+        missing = run_cli(command[0], "--answers", str(partial), *command[1:])
+        assert missing.returncode == 2, (command, missing.stderr)
+        assert "missing answer" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_sarif_is_valid_and_points_at_the_answer(
