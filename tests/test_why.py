@@ -56,6 +56,9 @@ def test_each_answer_gives_the_stated_outcome(path: Path, rulebase: RuleBase) ->
             fired = {r.id for r in decision.fired}
             for rule in data.rules:
                 firing.setdefault(rule, set()).add(rule in fired)
+        assert set(data.live_conclusions) == {
+            key for o in data.values for key in (*o.added, *o.removed)
+        }
         if not data.assumed:
             live = {rule for rule, seen in firing.items() if len(seen) == 2}
             assert live == set(data.live_rules), question.id

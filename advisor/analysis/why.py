@@ -62,6 +62,8 @@ class WhyData:
     """From the decision graph: all the question can change at all."""
     live_rules: tuple[str, ...]
     """Of those rules, the ones whose firing depends on the question, given the other answers."""
+    live_conclusions: tuple[str, ...]
+    """The elements of the advice some answer to the question adds or removes."""
     values: tuple[ValueOutcome, ...]
     assumed: tuple[str, ...]
     """Unanswered questions filled in to decide (`id = answer (suggested|default)`)."""
@@ -237,6 +239,7 @@ def why(
         tuple(rules),
         tuple(conclusions),
         live,
+        tuple(sorted({key for o in outcomes for key in (*o.added, *o.removed)})),
         tuple(outcomes),
         tuple(assumed[q.id] for q in rulebase.questions if q.id in assumed),
     )

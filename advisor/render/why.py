@@ -40,6 +40,8 @@ def render(data: WhyData, fmt: str) -> str:
     )
     if data.live_rules:
         lines += wrap(f"Given the other answers, it decides: {', '.join(data.live_rules)}.")
+        if data.live_conclusions:
+            lines += wrap(f"Its answer can change: {', '.join(data.live_conclusions)}.")
     else:
         lines += wrap("Given the other answers, no rule depends on it.")
     lines.append("")
