@@ -172,3 +172,12 @@ def test_three_changes_on_request() -> None:
     _check(answers, element, data.varied, 3)
     with pytest.raises(advisor.AdvisorError, match="max_changes"):
         advisor.what_if(answers, max_changes=4)
+
+
+def test_changeable_must_be_true_or_false(rules_copy: tuple[Path, Path]) -> None:
+    rules, kb = rules_copy
+    path = rules / "questions.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("changeable = true", 'changeable = "yes"', 1), encoding="utf-8")
+    with pytest.raises(advisor.RuleFileError, match="'changeable' must be true or false"):
+        advisor.load_rulebase(rules, kb)
