@@ -175,3 +175,16 @@ def test_a_proposal_finding_says_which_proposal_clears_it() -> None:
     assert finding.improvement.startswith("Propose prompt_engineering, rag instead")
     cleared = advisor.review(answers, ["prompt_engineering", "rag"])
     assert finding.id not in {f.id for f in cleared.findings}
+
+
+def test_json_and_markdown_formats(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    answers = _write_answers(tmp_path, SUPPORT)
+    args = ["review", "--answers", str(answers), "--proposal", "rag,fine_tuning"]
+    data = json.loads(run_cli(*args, "--format", "json").stdout)
+    library = advisor.review(json.loads(answers.read_text()), ["rag", "fine_tuning"])
+    assert advisor.Review.model_validate(data) == library
+    markdown = run_cli(*args, "--format", "markdown").stdout
+    assert markdown.startswith("# Review of the proposed approach")
+    assert "## HIGH: `review.proposal.fine_tuning_does_not_add_knowledge`" in markdown
+    clean = run_cli("review", "--answers", str(answers), "--proposal", "rag", "--format", "github")
+    assert clean.returncode == 0 and clean.stdout == ""  # nothing to annotate

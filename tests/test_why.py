@@ -98,3 +98,16 @@ def test_can_change_agrees_with_the_decision_graph(rulebase: RuleBase) -> None:
 
     for question in rulebase.questions:
         assert can_change(question.id, rulebase) == rulebase.graph.can_change(question.id)
+
+
+def test_markdown_formats_of_why_and_whatif(run_cli: Callable[..., Any]) -> None:
+    example = str(ROOT / "examples/support-bot.toml")
+    why = run_cli("why", "labelled_examples", "--answers", example, "--format", "markdown")
+    assert why.returncode == 0, why.stderr
+    assert why.stdout.startswith("# Why we ask labelled_examples:")
+    assert "## Each answer" in why.stdout
+    whatif = run_cli("whatif", "--answers", example, "--target", "reranker", "--format", "markdown")
+    assert whatif.returncode == 0, whatif.stderr
+    assert whatif.stdout.startswith("# What would change the advice")
+    assert "## a re-ranker (reranker; in the advice)" in whatif.stdout
+    assert "- removed with latency_budget_ms at most 999 ms" in whatif.stdout
