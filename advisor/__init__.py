@@ -18,6 +18,10 @@ from typing import TYPE_CHECKING, Any
 from advisor._version import __version__
 
 if TYPE_CHECKING:
+    from advisor.analysis.explain import explain
+    from advisor.analysis.models import Explanation, Review
+    from advisor.analysis.whatif import WhatIfData, what_if
+    from advisor.analysis.why import WhyData, why
     from advisor.engine.assemble import advise
     from advisor.engine.decide import decide, next_question
     from advisor.engine.decision import Decision
@@ -32,27 +36,44 @@ if TYPE_CHECKING:
     from advisor.knowledge.questions import Question
     from advisor.knowledge.rulebase import RuleBase
     from advisor.models import Finding, Recommendation
+    from advisor.services.review import review
 
 __all__ = [
     "AdvisorError",
     "Answers",
     "AnswersError",
     "Decision",
+    "Explanation",
     "Finding",
     "KnowledgeBaseError",
     "MissingAnswersError",
     "Question",
     "Recommendation",
+    "Review",
     "RuleBase",
     "RuleFileError",
+    "WhatIfData",
+    "WhyData",
     "__version__",
     "advise",
     "decide",
+    "explain",
     "load_rulebase",
     "next_question",
+    "review",
+    "what_if",
+    "why",
 ]
 
 _LAZY = {
+    "explain": "advisor.analysis.explain",
+    "Explanation": "advisor.analysis.models",
+    "what_if": "advisor.analysis.whatif",
+    "WhatIfData": "advisor.analysis.whatif",
+    "why": "advisor.analysis.why",
+    "review": "advisor.services.review",
+    "Review": "advisor.analysis.models",
+    "WhyData": "advisor.analysis.why",
     "advise": "advisor.engine.assemble",
     "decide": "advisor.engine.decide",
     "Decision": "advisor.engine.decision",

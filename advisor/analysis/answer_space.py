@@ -229,6 +229,17 @@ class Diagrams:
         children = tuple(_T if holds(value) else _F for value in self.space.answers[var])
         return self._make(var, children)
 
+    def cube(self, allowed: dict[str, Callable[[Any], bool]]) -> int:
+        """The two-valued diagram of "every question in `allowed` has an answer its predicate
+        accepts" (UNREACHED included), built in one pass from the bottom variable up."""
+        at = _T
+        for var in sorted((self.position[qid] for qid in allowed), reverse=True):
+            holds = allowed[self.space.questions[var].id]
+            at = self._make(
+                var, tuple(at if holds(value) else _F for value in self.space.answers[var])
+            )
+        return at
+
     @property
     def true(self) -> int:
         return _T

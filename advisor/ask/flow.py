@@ -18,10 +18,19 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor.ask.widgets import BACK, ask_question, describe, project_field, select, text_field
+from advisor.ask.widgets import (
+    BACK,
+    ask_question,
+    describe,
+    project_field,
+    select,
+    text_field,
+    why_key,
+)
 from advisor.errors import OutputError
 from advisor.services.answer_files import SessionFiles, answers_header, answers_text, partial_header
 from advisor.services.files import write_file
@@ -123,20 +132,38 @@ class Session:
             number, total = interview.progress()
             if question.id in interview.answers:
                 number = interview.answered().index(question) + 1
-            value = ask_question(
-                question,
-                interview.default_for(question),
-                number=number,
-                total=total,
-                can_back=interview.can_go_back or question.id in interview.answers,
-                term=self.term,
-            )
+            with why_key(partial(self.show_why, question)):
+                value = ask_question(
+                    question,
+                    interview.default_for(question),
+                    number=number,
+                    total=total,
+                    can_back=interview.can_go_back or question.id in interview.answers,
+                    term=self.term,
+                )
             if value == BACK:
                 if question.id not in interview.answers:  # at review, Back keeps the answer
                     self.back()
                 continue
             interview.answer(question, value)
             self.transcript(question, value)
+
+    def show_why(self, question: Question) -> None:
+        """WHY for the open question (F1): what it can change and each answer's outcome, given
+        the answers so far (`advisor.analysis.why`)."""
+        from advisor.analysis.why import why
+        from advisor.errors import AdvisorError
+        from advisor.render.why import render
+
+        try:
+            text = render(
+                why(question.id, self.interview.plain_answers(), self.interview.rulebase), "text"
+            )
+        except AdvisorError as exc:
+            text = f"WHY is not available here: {exc}"
+        for line in text.rstrip().splitlines():
+            self.term.say(self.term.paint(line, "dim") if line.startswith("  ") else line)
+        self.term.say()
 
     def intro(self) -> None:
         number, total = self.interview.progress()
@@ -149,8 +176,8 @@ class Session:
             else f"About {total} questions about your LLM application; each says why it matters. "
         )
         text += (
-            "Choose with the arrow keys and Enter; Esc or '← Back' goes back; Ctrl-C stops and "
-            "keeps your answers."
+            "Choose with the arrow keys and Enter; Esc or '← Back' goes back; F1 shows what the "
+            "question can change; Ctrl-C stops and keeps your answers."
         )
         for line in term.wrap(text):
             term.say(term.paint(line, "dim"))

@@ -4,7 +4,8 @@ Each prompt shows the question, its progress and its "why we ask" line, and pre-
 sensible default; prompts erase themselves when done (the flow prints a one-line transcript of
 the answer instead, and can take it back off the screen when the user goes back). Every prompt
 returns the answer, or `BACK` (the "Back" choice or the Esc key); Ctrl-C raises
-KeyboardInterrupt and Ctrl-D EOFError, at any prompt, so the caller can save and stop.
+KeyboardInterrupt and Ctrl-D EOFError, at any prompt, so the caller can save and stop. F1 shows
+WHY for the open question (`why_key`) above the prompt, which keeps what is being typed.
 
 `WIDGETS` maps each question kind to its `Widget` (the prompt, and the answer in words); a new
 question kind is one more entry there.
@@ -12,7 +13,8 @@ question kind is one more entry there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
     from advisor.knowledge.questions import Question
 
 BACK = "\x00back"
+_WHY: list[Callable[[], None]] = []
+"""What F1 shows for the open question (innermost last), set by the flow with `why_key`."""
 _CUSTOM = "\x00custom"
 BACK_TITLE = "← Back"
 STYLE = {
@@ -49,6 +53,17 @@ class Widget:
     """(question, default, why line, can go back, terminal) -> the answer, or BACK."""
     words: Callable[[Question, Any], str]
     """An answer in words, for the transcript and the review."""
+
+
+@contextmanager
+def why_key(show: Callable[[], None]) -> Iterator[None]:
+    """While open, F1 at any prompt runs `show` (it prints WHY for the question being asked)
+    above the prompt, then the prompt is drawn again with its answer as typed."""
+    _WHY.append(show)
+    try:
+        yield
+    finally:
+        _WHY.pop()
 
 
 def ask_question(
@@ -270,6 +285,13 @@ def _keys(can_back: bool) -> Any:
     def _back(event: Any) -> None:
         if can_back:
             event.app.exit(result=BACK)
+
+    @keys.add("f1")
+    def _why(event: Any) -> None:
+        if _WHY:
+            from prompt_toolkit.application import run_in_terminal
+
+            run_in_terminal(_WHY[-1])
 
     return keys
 

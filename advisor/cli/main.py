@@ -1,9 +1,10 @@
 """`advisor` console script: argument parsing, one error handler, exit codes.
 
 One exit-code scheme for every command: 0 nothing to report; 1 the command found something
-(`check`: a stale record; `lint`: an error); 2 bad input or usage (answers, rule or
-knowledge-base files; the message says which file, where, and how to fix it); 3 an internal
-error (a bug: please report it); 130 interrupted. A crash can never read as a result.
+(`check`: a stale record; `lint`: an error; `review`: a finding at or above --fail-on); 2 bad
+input or usage (answers, rule or knowledge-base files; the message says which file, where, and
+how to fix it); 3 an internal error (a bug: please report it); 130 interrupted. A crash can
+never read as a result.
 Each subcommand lives in its own module under `advisor.cli` and is imported only when it runs,
 so `advisor --version` and `--help` stay fast.
 """
@@ -31,6 +32,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("advisor.cli.check", "re-evaluate decision records with the current rules"),
     "questions": ("advisor.cli.questions", "list the questions (markdown table or JSON)"),
     "lint": ("advisor.cli.lint", "check the rule base over the whole answer space"),
+    "explain": (
+        "advisor.cli.explain",
+        "HOW: the rules and minimal answers behind each piece of advice",
+    ),
+    "whatif": (
+        "advisor.cli.whatif",
+        "the minimal answer changes that add or remove each piece of advice",
+    ),
+    "review": ("advisor.cli.review", "check a proposed approach against the advice (CI gate)"),
+    "why": ("advisor.cli.why", "WHY a question is asked: what each of its answers would change"),
 }
 
 DESCRIPTION = """\

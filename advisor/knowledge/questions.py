@@ -18,7 +18,7 @@ from advisor.knowledge.tomlfile import id_lines, place, read_toml, table_problem
 KINDS: tuple[cond.QuestionKind, ...] = ("choice", "set", "bool", "int")
 _QUESTION_KEYS = {
     "id", "type", "text", "why", "choices", "asked_when", "default", "suggest",
-    "min", "max", "presets", "unit", "min_choices", "see",
+    "min", "max", "presets", "unit", "min_choices", "see", "changeable",
 }  # fmt: skip
 _CHOICE_KEYS = {"value", "label", "help", "word"}
 
@@ -66,6 +66,9 @@ class Question:
     min_choices: int = 0
     see: tuple[str, ...] = ()
     source: str = ""
+    changeable: bool = False
+    """Whether the team can choose this answer (a budget, a proposal) rather than a fact of the
+    problem: what-if varies changeable answers only, unless the caller widens the set."""
     values: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -208,6 +211,9 @@ def _build_question(entry: Any, where: str, path: str) -> Question:
     see = entry.get("see", [])
     if not isinstance(see, list) or not all(isinstance(ref, str) for ref in see):
         raise fail("'see' must be a list of 'kb/<file>.md#<anchor>' strings")
+    changeable = entry.get("changeable", False)
+    if not isinstance(changeable, bool):
+        raise fail("'changeable' must be true or false")
     question = Question(
         id=qid,
         kind=kind,
@@ -225,6 +231,7 @@ def _build_question(entry: Any, where: str, path: str) -> Question:
         min_choices=min_choices,
         see=tuple(see),
         source=f"{path}: {where}",
+        changeable=changeable,
     )
     for key in ("default", "suggest"):
         if key in entry and not _valid_value(question, entry[key]):

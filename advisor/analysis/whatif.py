@@ -1,0 +1,507 @@
+"""What-if: for each outcome element, every minimal set of answer changes that adds or removes it.
+
+Exact over the finite answer space, within a bound on the number of answers changed
+(`max_changes`, default 2, at most 3). Each question's answers are split into the classes the
+rules can tell apart (`knowledge.domains`: number questions at the thresholds the rules use), so
+one representative per class stands for every answer of its class. Only changeable questions
+(`changeable = true` in questions.toml) are varied, plus any the caller names.
+
+Candidate change sets are every choice of at most `max_changes` varied questions, each set to
+another class. A change that makes a question reachable that has no answer (nor a default)
+asks for it: the candidate is expanded with each class of that question, marked `newly_asked`.
+A change set *does it* when deciding the changed answers gives the element the other presence;
+it is *minimal* when no strict subset of its assignments that is a complete set of answers does
+it. Classes of one number question that do it with the same other assignments and are
+adjacent are merged into one range ("at least 50"). For each element and number question, the
+range of that answer in which the element keeps its presence is given too, and an element that
+no candidate flips is reported fixed, with the facts that hold it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from advisor.analysis.support import class_key
+from advisor.errors import UsageError
+from advisor.knowledge import conditions as cond
+from advisor.knowledge.answers import plain_answer
+from advisor.vocabulary import BASELINE
+
+if TYPE_CHECKING:
+    from advisor.engine.decision import Decision
+    from advisor.knowledge.questions import Question
+    from advisor.knowledge.rulebase import RuleBase
+
+MAX_CHANGES = 3
+_MAX_NEW = 2
+"""At most this many newly reachable questions are enumerated for one candidate."""
+
+Items = frozenset[tuple[str, Any]]
+ALWAYS = "no answer: a rule concludes it whatever the answers"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One answer set to a new value; a number is a range of values that all do the same."""
+
+    question: str
+    value: Any
+    """A representative answer (plain data), applied by the tests."""
+    low: int | None
+    high: int | None
+    """For a number question: the inclusive range of answers this change stands for."""
+    words: str
+    newly_asked: bool
+    """The question was not asked before: the change set makes the walk ask it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSet:
+    changes: tuple[Change, ...]
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Where the element keeps its present state, as far as one number answer goes."""
+
+    question: str
+    low: int
+    high: int
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
+class ElementWhatIf:
+    key: str
+    label: str
+    present: bool
+    action: str
+    """`remove` for an element of the advice, `add` for one that is not."""
+    change_sets: tuple[ChangeSet, ...]
+    holds_within: tuple[Range, ...]
+    fixed: bool
+    fixed_by: tuple[str, ...]
+    """When fixed: the facts (question = answer in words) that hold it."""
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIfData:
+    varied: tuple[str, ...]
+    max_changes: int
+    elements: tuple[ElementWhatIf, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def element(self, key: str) -> ElementWhatIf | None:
+        return next((e for e in self.elements if e.key == key), None)
+
+
+def universe(rulebase: RuleBase) -> list[tuple[str, str]]:
+    """Every element some rule can conclude, as (key, label), in vocabulary order."""
+    vocabulary = rulebase.vocabulary
+    keys: dict[str, str] = {}
+    for kind in vocabulary.kinds:
+        if kind.field is None:
+            continue
+        if kind.name == "technique":
+            keys[f"technique:{BASELINE}"] = kind.words(BASELINE)
+        concluded = [r.then for r in rulebase.rules if r.then.kind == kind.name]
+        ordered = sorted(
+            {c.value for c in concluded},
+            key=lambda v: kind.values.index(v) if kind.values and v in kind.values else 0,
+        )
+        for value in ordered:
+            key = kind.name if kind.values == () else f"{kind.name}:{value}"
+            keys[key] = kind.words(value) if value else kind.words("")
+    return list(keys.items())
+
+
+def parse_targets(targets: Iterable[str], rulebase: RuleBase) -> list[str]:
+    """`fine_tuning`, `retriever:keyword`, `reranker`, `finding:ID` -> element keys."""
+    known = [key for key, _ in universe(rulebase)]
+    found = []
+    for target in targets:
+        key = target if target in known else f"technique:{target}"
+        if key not in known:
+            shown = ", ".join(k.removeprefix("technique:") for k in known[:8])
+            raise UsageError(
+                f"unknown --target '{target}': name a technique, 'kind:value' or 'finding:ID' "
+                f"that a rule can conclude (for example {shown})"
+            )
+        found.append(key)
+    return found
+
+
+def varied_questions(rulebase: RuleBase, vary: Iterable[str] = ()) -> tuple[str, ...]:
+    extra = list(vary)
+    unknown = [q for q in extra if q not in rulebase.question_by_id]
+    if unknown:
+        raise UsageError(
+            f"unknown question '{unknown[0]}' to vary; the questions are: "
+            + ", ".join(q.id for q in rulebase.questions)
+        )
+    return tuple(q.id for q in rulebase.questions if q.changeable or q.id in extra)
+
+
+class _Outcomes:
+    """Outcome (element keys) of the base answers with some assignments, cached."""
+
+    def __init__(self, decision: Decision) -> None:
+        from advisor.engine.compile import compiled
+
+        self.rulebase = decision.rulebase
+        self.plan = compiled(decision.rulebase)
+        self.base = dict(decision.given)
+        self.baseline = f"technique:{decision.techniques[0]}"
+        self.cache: dict[Items, frozenset[str] | None] = {}
+        self.missing: dict[Items, tuple[Question, ...]] = {}
+        vocabulary = decision.rulebase.vocabulary
+        self.keys: dict[int, str | None] = {
+            id(rule): rule.then.key if vocabulary.kind(rule.then.kind).field is not None else None
+            for rule in decision.rulebase.rules
+        }
+        """Per rule (by identity): the element key it concludes; None for a note."""
+        self.asked: dict[Items, frozenset[str]] = {}
+        """Per assignment set: the questions the walk reaches (answered or still needed)."""
+
+    def of(self, items: Items) -> frozenset[str] | None:
+        found = self.cache.get(items, ())
+        if found != ():
+            return found  # type: ignore[return-value]
+        from advisor.engine.decide import fired_rules
+        from advisor.engine.walk import walk_compiled
+
+        answers = dict(self.base)
+        answers.update(items)
+        walked = walk_compiled(answers, self.plan)
+        self.asked[items] = frozenset(walked.effective) | {q.id for q in walked.missing}
+        result: frozenset[str] | None
+        if walked.missing:
+            result = None
+            self.missing[items] = tuple(walked.missing)
+        else:
+            keys = self.keys
+            concluded = {keys[id(rule)] for rule in fired_rules(walked.effective, self.rulebase)}
+            result = frozenset(k for k in concluded if k is not None) | {self.baseline}
+        self.cache[items] = result
+        return result
+
+    def ignores_one(self, items: Items) -> bool:
+        """Whether one assignment is not asked once the others are made: the set then decides
+        like its part without it, so it can never be minimal (a question's own answer never
+        opens its gate, which reads only earlier questions)."""
+        for item in items:
+            rest = items - {item}
+            self.of(rest)
+            if item[0] not in self.asked[rest]:
+                return True
+        return False
+
+    def complete(self, items: Items, depth: int = 2) -> list[Items]:
+        """`items`, or its expansions with each class of the questions it makes the walk ask."""
+        if self.of(items) is not None:
+            return [items]
+        missing = self.missing[items]
+        asked = {q for q, _ in items}
+        if depth == 0 or len(missing) > _MAX_NEW or any(q.id in asked for q in missing):
+            return []
+        domains = self.rulebase.domains
+        found: list[Items] = []
+        for values in itertools.product(*(domains.representatives(q) for q in missing)):
+            grown = items | {(q.id, v) for q, v in zip(missing, values, strict=True)}
+            found.extend(self.complete(frozenset(grown), depth - 1))
+        return found
+
+
+def what_if_decision(
+    decision: Decision,
+    targets: Sequence[str] | None = None,
+    vary: Iterable[str] = (),
+    max_changes: int = 2,
+) -> WhatIfData:
+    """What-if for `decision`'s answers: see the module docstring."""
+    if not 1 <= max_changes <= MAX_CHANGES:
+        raise UsageError(f"max_changes must be between 1 and {MAX_CHANGES}, not {max_changes}")
+    rulebase = decision.rulebase
+    by_id = rulebase.question_by_id
+    domains = rulebase.domains
+    varied = varied_questions(rulebase, vary)
+    keys = universe(rulebase)
+    if targets is not None:
+        wanted = parse_targets(targets, rulebase)
+        keys = [(k, label) for k, label in keys if k in wanted]
+    outcomes = _Outcomes(decision)
+    base_outcome = outcomes.of(frozenset())
+    assert base_outcome is not None  # the decision exists: the answers are complete
+    current = {q: _current(decision, q) for q in varied}
+    alternatives = {
+        q: [
+            v
+            for v in domains.representatives(by_id[q])
+            if class_key(by_id[q], v, domains) != class_key(by_id[q], current[q], domains)
+        ]
+        for q in varied
+    }
+    candidates: list[Items] = []
+    seen: set[Items] = set()
+    for size in range(1, max_changes + 1):
+        for questions in itertools.combinations(varied, size):
+            for values in itertools.product(*(alternatives[q] for q in questions)):
+                chosen = frozenset(zip(questions, values, strict=True))
+                if size > 1 and outcomes.ignores_one(chosen):
+                    continue
+                for items in outcomes.complete(chosen):
+                    if items not in seen:
+                        seen.add(items)
+                        candidates.append(items)
+    decided = [(items, outcomes.of(items) or frozenset()) for items in candidates]
+    singles = {
+        (qid, value): [outcomes.of(items) for items in outcomes.complete(frozenset({(qid, value)}))]
+        for qid in varied
+        if by_id[qid].kind == "int"
+        for value in alternatives[qid]
+    }
+    elements = []
+    for key, label in keys:
+        present = key in base_outcome
+        minimal = [
+            items
+            for items, outcome in decided
+            if (key in outcome) != present and _is_minimal(outcomes, items, key, present)
+        ]
+        sets = _merge(minimal, decision, outcomes)
+        holds = _holds_within(decision, singles, key, present, varied, alternatives)
+        fixed_by: tuple[str, ...] = ()
+        if not sets:
+            fixed_by = _facts(decision, key, varied)
+        elements.append(_element(key, label, present, sets, holds, fixed_by, max_changes, decision))
+    return WhatIfData(varied, max_changes, tuple(elements))
+
+
+def _current(decision: Decision, qid: str) -> Any:
+    value = decision.given.get(qid)
+    return decision.answers.get(qid) if value is None else value
+
+
+def _flips(outcomes: _Outcomes, items: Items, key: str, present: bool) -> bool:
+    found = outcomes.of(items)
+    return found is not None and (key in found) != present
+
+
+def _is_minimal(outcomes: _Outcomes, items: Items, key: str, present: bool) -> bool:
+    members = sorted(items, key=repr)
+    for size in range(1, len(members)):
+        for subset in itertools.combinations(members, size):
+            if _flips(outcomes, frozenset(subset), key, present):
+                return False
+    return True
+
+
+def class_range(question: Question, value: int, rulebase: RuleBase) -> tuple[int, int]:
+    cuts = rulebase.domains.cuts.get(question.id, ())
+    number_class = rulebase.domains.number_class(question.id, value)
+    low_bound = question.minimum if question.minimum is not None else -(2**63)
+    high_bound = question.maximum if question.maximum is not None else 2**63
+    at, exact = divmod(number_class, 2)
+    if exact:
+        return cuts[at], cuts[at]
+    low = cuts[at - 1] + 1 if at > 0 else low_bound
+    high = cuts[at] - 1 if at < len(cuts) else high_bound
+    return max(low, low_bound), min(high, high_bound)
+
+
+def range_words(question: Question, low: int, high: int) -> str:
+    unit = f" {question.unit}" if question.unit else ""
+    low_bound = question.minimum if question.minimum is not None else None
+    high_bound = question.maximum if question.maximum is not None else None
+    if low == high:
+        return f"{question.id} = {low:,}{unit}"
+    if high == high_bound:
+        return f"{question.id} at least {low:,}{unit}"
+    if low == low_bound:
+        return f"{question.id} at most {high:,}{unit}"
+    return f"{question.id} from {low:,} to {high:,}{unit}"
+
+
+def _merge(minimal: list[Items], decision: Decision, outcomes: _Outcomes) -> list[ChangeSet]:
+    """Change sets in words; adjacent classes of one number question merged into a range."""
+    rulebase = decision.rulebase
+    by_id = rulebase.question_by_id
+    groups: dict[tuple[Items, str], list[int]] = {}
+    plain: list[Items] = []
+    for items in minimal:
+        numbers = sorted(q for q, _ in items if by_id[q].kind == "int")
+        if not numbers:
+            plain.append(items)
+            continue
+        qid = numbers[0]
+        value = next(v for q, v in items if q == qid)
+        rest = frozenset((q, v) for q, v in items if q != qid)
+        groups.setdefault((rest, qid), []).append(value)
+    sets = [_change_set(items, {}, decision) for items in plain]
+    for (rest, qid), values in groups.items():
+        question = by_id[qid]
+        spans = sorted((*class_range(question, v, rulebase), v) for v in values)
+        merged: list[list[int]] = []
+        for low, high, value in spans:
+            if merged and merged[-1][1] + 1 == low:
+                merged[-1][1] = high
+            else:
+                merged.append([low, high, value])
+        for low, high, value in merged:
+            items = rest | {(qid, value)}
+            sets.append(_change_set(items, {qid: (low, high)}, decision))
+    return sorted(sets, key=lambda s: (len(s.changes), s.words))
+
+
+def _change_set(
+    items: Items, ranges: Mapping[str, tuple[int, int]], decision: Decision
+) -> ChangeSet:
+    rulebase = decision.rulebase
+    order = {q.id: n for n, q in enumerate(rulebase.questions)}
+    changes = []
+    for qid, value in sorted(items, key=lambda item: order[item[0]]):
+        question = rulebase.question_by_id[qid]
+        newly = qid not in decision.given and qid not in decision.answers
+        low = high = None
+        if question.kind == "int":
+            low, high = ranges.get(qid) or class_range(question, value, rulebase)
+            words = range_words(question, low, high)
+        else:
+            words = f"{qid} = {question.format_value(value)}"
+        if newly:
+            words += " (newly asked)"
+        changes.append(Change(qid, plain_answer(value, question), low, high, words, newly))
+    return ChangeSet(tuple(changes), " and ".join(c.words for c in changes))
+
+
+def _holds_within(
+    decision: Decision,
+    singles: Mapping[tuple[str, Any], list[frozenset[str] | None]],
+    key: str,
+    present: bool,
+    varied: Sequence[str],
+    alternatives: Mapping[str, list[Any]],
+) -> list[Range]:
+    """For each varied number question: the range around the current answer in which one
+    change of that answer alone keeps the element's presence (reported when it is bounded)."""
+    rulebase = decision.rulebase
+    found = []
+    for qid in varied:
+        question = rulebase.question_by_id[qid]
+        if question.kind != "int" or qid not in decision.answers:
+            continue
+        here = class_range(question, decision.answers[qid], rulebase)
+        spans = [(here, True)]
+        for alternative in alternatives[qid]:
+            expansions = singles[(qid, alternative)]
+            keeps = bool(expansions) and all(
+                (key in (found or ())) == present for found in expansions
+            )
+            spans.append((class_range(question, alternative, rulebase), keeps))
+        spans.sort()
+        at = spans.index((here, True))
+        first = last = at
+        while first > 0 and spans[first - 1][1]:
+            first -= 1
+        while last < len(spans) - 1 and spans[last + 1][1]:
+            last += 1
+        if first == 0 and last == len(spans) - 1:
+            continue  # no single change of this answer changes the element
+        low, high = spans[first][0][0], spans[last][0][1]
+        state = "stays" if present else "stays out"
+        found.append(Range(qid, low, high, f"{state} for any {range_words(question, low, high)}"))
+    return found
+
+
+def _facts(decision: Decision, key: str, varied: Sequence[str]) -> tuple[str, ...]:
+    """For an element of the advice, the facts among the minimal supporting answers of the rules
+    that concluded it; otherwise the answers not varied that the rules that could conclude it
+    (and their gates) read."""
+    rulebase = decision.rulebase
+    fired = [rule for rule in decision.fired if rule.then.key == key]
+    if fired:  # present: the answers that support its rules (exact, minimal), facts only
+        from advisor.analysis.support import minimal_support
+
+        held: set[str] = set()
+        for rule in fired:
+            support = minimal_support(rule, decision.answers, rulebase)
+            if not support:
+                return (ALWAYS,)
+            held |= set(support)
+        return tuple(
+            f"{q.id} = {q.format_value(decision.answers.get(q.id))}"
+            for q in rulebase.questions
+            if q.id in held and q.id not in varied and q.id in decision.answers
+        )
+    reads: set[str] = set()
+    for rule in rulebase.rules:
+        if rule.then.key == key:
+            reads |= cond.questions_in(rule.when)
+    todo = list(reads)
+    while todo:
+        for source in cond.questions_in(rulebase.question_by_id[todo.pop()].asked_when):
+            if source not in reads:
+                reads.add(source)
+                todo.append(source)
+    facts = []
+    for question in rulebase.questions:
+        if question.id in reads and question.id not in varied:
+            value = decision.answers.get(question.id)
+            shown = "not asked" if value is None else question.format_value(value)
+            facts.append(f"{question.id} = {shown}")
+    return tuple(facts)
+
+
+def _element(
+    key: str,
+    label: str,
+    present: bool,
+    sets: list[ChangeSet],
+    holds: list[Range],
+    fixed_by: tuple[str, ...],
+    max_changes: int,
+    decision: Decision,
+) -> ElementWhatIf:
+    action = "remove" if present else "add"
+    if sets:
+        words = f"{len(sets)} minimal change set(s) {action} {label}"
+    else:
+        state = "part of the advice" if present else "out of the advice"
+        facts = (
+            ", ".join(fixed_by)
+            if fixed_by
+            else "changeable answers only, which no change within the bound undoes"
+        )
+        words = (
+            f"{label} is fixed {state}: no change of at most {max_changes} changeable "
+            f"answer(s) {action}s it; {'held by' if present else 'the facts its rules read'}: "
+            f"{facts}"
+        )
+    return ElementWhatIf(
+        key, label, present, action, tuple(sets), tuple(holds), not sets, fixed_by, words
+    )
+
+
+def what_if(
+    answers: Mapping[str, Any] | Any,
+    target: str | Sequence[str] | None = None,
+    *,
+    vary: Iterable[str] = (),
+    max_changes: int = 2,
+    rulebase: RuleBase | None = None,
+) -> WhatIfData:
+    """What-if for `answers`: per outcome element (or only `target`: `fine_tuning`,
+    `retriever:keyword`, `finding:ID` ...), every minimal set of at most `max_changes` changes
+    of changeable answers (plus `vary`) that adds or removes it. Errors as `advisor.decide`."""
+    from advisor.engine.decide import decide
+
+    targets = [target] if isinstance(target, str) else target
+    return what_if_decision(decide(answers, rulebase), targets, vary, max_changes)

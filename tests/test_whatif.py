@@ -1,0 +1,183 @@
+"""What-if (`advisor.what_if`, `advisor whatif`): every reported change set really adds or removes
+its element, and no strict subset of it does, on every scenario; fixed elements and ranges hold."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import advisor
+from advisor.knowledge.answers import plain_answer
+from advisor.knowledge.rulebase import RuleBase
+from tests.test_scenarios import FILES, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _keys(answers: dict[str, Any]) -> frozenset[str] | None:
+    """The outcome's element keys, or None when the answers are incomplete."""
+    try:
+        decision = advisor.decide(answers)
+    except advisor.MissingAnswersError:
+        return None
+    vocabulary = decision.rulebase.vocabulary
+    keys = set()
+    for kind in vocabulary.kinds:
+        if kind.field is None or kind.merge == "by_id":
+            continue
+        for value in decision.conclusions.get(kind.name, ()):
+            keys.add(kind.name if kind.values == () else f"{kind.name}:{value}")
+    keys |= {f"finding:{f.id}" for f in decision.findings}
+    return frozenset(keys)
+
+
+def _applied(answers: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    trial = dict(answers)
+    trial.update(changes)
+    return trial
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_every_change_set_does_it_and_is_minimal(path: Path, rulebase: RuleBase) -> None:
+    answers = load_scenario(path)["answers"]
+    base = _keys(answers)
+    assert base is not None
+    data = advisor.what_if(answers)
+    assert data.max_changes == 2
+    varied = set(data.varied)
+    assert varied == {q.id for q in rulebase.questions if q.changeable}
+    for element in data.elements:
+        assert element.present == (element.key in base), element.key
+        _check(answers, element, data.varied, data.max_changes)
+
+
+def _check(answers: dict[str, Any], element: Any, varied: Any, max_changes: int) -> None:
+    """Every change set of `element` does it (each number range at both ends and its example)
+    and no strict subset of its assignments does; each stated range keeps the element."""
+    assert element.fixed == (not element.change_sets)
+    for change_set in element.change_sets:
+        assert 1 <= len([c for c in change_set.changes if not c.newly_asked]) <= max_changes
+        for change in change_set.changes:
+            assert change.question in varied or change.newly_asked
+        # every number in a reported range does it: try both ends and the example
+        numbers = [c for c in change_set.changes if c.low is not None]
+        choices = [
+            sorted({c.low, c.high, c.value}) if c.low is not None else [c.value]
+            for c in change_set.changes
+        ]
+        assert len(numbers) <= len(change_set.changes)
+        for values in itertools.product(*choices):
+            assignment = {c.question: v for c, v in zip(change_set.changes, values, strict=True)}
+            got = _keys(_applied(answers, assignment))
+            assert got is not None, (element.key, change_set.words)
+            assert (element.key in got) != element.present, (element.key, change_set.words)
+        # minimal: no strict subset of the assignments does it (numbers: at each tried value)
+        tried = {c.question: choice for c, choice in zip(change_set.changes, choices, strict=True)}
+        for size in range(1, len(tried)):
+            for subset in itertools.combinations(sorted(tried), size):
+                for values in itertools.product(*(tried[q] for q in subset)):
+                    got = _keys(_applied(answers, dict(zip(subset, values, strict=True))))
+                    if got is not None:
+                        assert (element.key in got) == element.present, (
+                            element.key,
+                            change_set.words,
+                            subset,
+                        )
+    for held in element.holds_within:
+        for value in {held.low, held.high}:
+            got = _keys(_applied(answers, {held.question: value}))
+            assert got is not None and (element.key in got) == element.present
+
+
+@pytest.mark.parametrize("path", FILES[::6], ids=[p.stem for p in FILES[::6]])
+def test_fixed_elements_resist_every_single_change(path: Path, rulebase: RuleBase) -> None:
+    answers = load_scenario(path)["answers"]
+    data = advisor.what_if(answers)
+    fixed = [e for e in data.elements if e.fixed]
+    for qid in data.varied:
+        question = rulebase.question_by_id[qid]
+        for value in rulebase.domains.representatives(question):
+            got = _keys(_applied(answers, {qid: plain_answer(value, question)}))
+            if got is None:
+                continue
+            for element in fixed:
+                assert (element.key in got) == element.present, (element.key, qid, value)
+
+
+def test_thresholds_and_ranges_in_words() -> None:
+    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml")[
+        "answers"
+    ]
+    data = advisor.what_if(answers, "retriever:vector")
+    assert [e.key for e in data.elements] == ["retriever:vector"]
+    (element,) = data.elements
+    assert element.present
+    words = [s.words for s in element.change_sets]
+    assert "latency_budget_ms at most 299 ms" in words
+    assert any(
+        r.words == "stays for any latency_budget_ms at least 300 ms" for r in element.holds_within
+    )
+
+
+def test_varying_a_fact_on_request() -> None:
+    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml")[
+        "answers"
+    ]
+    fixed = advisor.what_if(answers, "technique:rag")
+    assert fixed.elements[0].fixed and "knowledge" in " ".join(fixed.elements[0].fixed_by)
+    widened = advisor.what_if(answers, "technique:rag", vary=["knowledge"])
+    assert "knowledge" in widened.varied
+    assert "knowledge = general" in [s.words for s in widened.elements[0].change_sets]
+
+
+def test_a_change_that_opens_a_question_asks_for_it() -> None:
+    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml")[
+        "answers"
+    ]
+    answers = {k: v for k, v in answers.items() if k != "model_access"}
+    data = advisor.what_if(answers, "finding:fine_tuning_unavailable")
+    sets = data.elements[0].change_sets
+    assert sets
+    assert all(any(c.newly_asked and c.question == "model_access" for c in s.changes) for s in sets)
+
+
+def test_cli(run_cli: Callable[..., Any]) -> None:
+    example = str(ROOT / "examples/support-bot.toml")
+    result = run_cli("whatif", "--answers", example, "--target", "reranker", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [e["key"] for e in data["elements"]] == ["reranker"]
+    text = run_cli("whatif", "--answers", example, "--target", "reranker")
+    assert "removed with latency_budget_ms at most 999 ms" in text.stdout
+    bad = run_cli("whatif", "--answers", example, "--target", "nope")
+    assert bad.returncode == 2 and "unknown --target 'nope'" in bad.stderr
+    bad = run_cli("whatif", "--answers", example, "--vary", "nope")
+    assert bad.returncode == 2 and "unknown question 'nope'" in bad.stderr
+
+
+def test_three_changes_on_request() -> None:
+    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml")[
+        "answers"
+    ]
+    assert advisor.what_if(answers, "fine_tuning").elements[0].fixed
+    data = advisor.what_if(answers, "fine_tuning", max_changes=3)
+    (element,) = data.elements
+    assert element.change_sets and not element.fixed
+    assert all(len(s.changes) == 3 for s in element.change_sets)
+    _check(answers, element, data.varied, 3)
+    with pytest.raises(advisor.AdvisorError, match="max_changes"):
+        advisor.what_if(answers, max_changes=4)
+
+
+def test_changeable_must_be_true_or_false(rules_copy: tuple[Path, Path]) -> None:
+    rules, kb = rules_copy
+    path = rules / "questions.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("changeable = true", 'changeable = "yes"', 1), encoding="utf-8")
+    with pytest.raises(advisor.RuleFileError, match="'changeable' must be true or false"):
+        advisor.load_rulebase(rules, kb)

@@ -1,0 +1,113 @@
+"""WHY (`advisor.why`, `advisor why`): what a question can change, and the outcome of each of its
+answers, checked against the engine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import advisor
+from advisor.knowledge.rulebase import RuleBase
+from tests.test_scenarios import FILES, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = [
+    p
+    for p in FILES
+    if p.stem in ("support_bot_docs_and_part_numbers", "companion_persona_open_weights")
+]
+
+
+def _keys(decision: advisor.Decision) -> set[str]:
+    keys = set()
+    for kind in decision.rulebase.vocabulary.kinds:
+        if kind.field is None or kind.merge == "by_id":
+            continue
+        for value in decision.conclusions.get(kind.name, ()):
+            keys.add(kind.name if kind.values == () else f"{kind.name}:{value}")
+    return keys | {f"finding:{f.id}" for f in decision.findings}
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_each_answer_gives_the_stated_outcome(path: Path, rulebase: RuleBase) -> None:
+    answers = load_scenario(path)["answers"]
+    reference = advisor.decide(answers)
+    for question in rulebase.questions:
+        data = advisor.why(question.id, answers)
+        assert set(data.live_rules) <= set(data.rules)
+        assert sum(v.current for v in data.values) == 1
+        firing: dict[str, set[bool]] = {}
+        for outcome in data.values:
+            trial = dict(answers)
+            trial[question.id] = outcome.value
+            try:
+                decision = advisor.decide(trial)
+            except advisor.MissingAnswersError:
+                assert data.assumed  # the walk needed more: why() filled it in and said so
+                continue
+            keys = _keys(decision)
+            assert decision.techniques == outcome.techniques
+            assert sorted(keys - _keys(reference)) == list(outcome.added), outcome.words
+            assert sorted(_keys(reference) - keys) == list(outcome.removed), outcome.words
+            fired = {r.id for r in decision.fired}
+            for rule in data.rules:
+                firing.setdefault(rule, set()).add(rule in fired)
+        assert set(data.live_conclusions) == {
+            key for o in data.values for key in (*o.added, *o.removed)
+        }
+        if not data.assumed:
+            live = {rule for rule, seen in firing.items() if len(seen) == 2}
+            assert live == set(data.live_rules), question.id
+
+
+def test_partial_answers_are_filled_and_said() -> None:
+    data = advisor.why("latency_budget_ms", {"knowledge": "general"})
+    assert any(a.startswith("behavior = ") and a.endswith("(suggested)") for a in data.assumed)
+    assert not any(a.startswith("data_shapes") for a in data.assumed)  # never asked here
+    assert data.reached
+
+
+def test_a_question_not_asked_is_said(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    answers = tmp_path / "general.json"
+    answers.write_text(json.dumps({**load_scenario(CASES[0])["answers"], "knowledge": "general"}))
+    result = run_cli("why", "data_shapes", "--answers", str(answers))
+    assert result.returncode == 0, result.stderr
+    assert "with these answers it is not asked" in result.stdout
+    assert "Given the other answers, no rule depends on it." in result.stdout
+
+
+def test_cli(run_cli: Callable[..., Any]) -> None:
+    example = str(ROOT / "examples/support-bot.toml")
+    result = run_cli("why", "latency_budget_ms", "--answers", example)
+    assert result.returncode == 0, result.stderr
+    assert "latency_budget_ms at most 299 ms: adds" in result.stdout
+    data = json.loads(
+        run_cli("why", "latency_budget_ms", "--answers", example, "--format", "json").stdout
+    )
+    assert data["question"] == "latency_budget_ms" and data["reached"] is True
+    bad = run_cli("why", "nope")
+    assert bad.returncode == 2 and "unknown question 'nope'" in bad.stderr
+
+
+def test_can_change_agrees_with_the_decision_graph(rulebase: RuleBase) -> None:
+    from advisor.analysis.why import can_change
+
+    for question in rulebase.questions:
+        assert can_change(question.id, rulebase) == rulebase.graph.can_change(question.id)
+
+
+def test_markdown_formats_of_why_and_whatif(run_cli: Callable[..., Any]) -> None:
+    example = str(ROOT / "examples/support-bot.toml")
+    why = run_cli("why", "labelled_examples", "--answers", example, "--format", "markdown")
+    assert why.returncode == 0, why.stderr
+    assert why.stdout.startswith("# Why we ask labelled_examples:")
+    assert "## Each answer" in why.stdout
+    whatif = run_cli("whatif", "--answers", example, "--target", "reranker", "--format", "markdown")
+    assert whatif.returncode == 0, whatif.stderr
+    assert whatif.stdout.startswith("# What would change the advice")
+    assert "## a re-ranker (reranker; in the advice)" in whatif.stdout
+    assert "- removed with latency_budget_ms at most 999 ms" in whatif.stdout
