@@ -110,4 +110,4 @@ def test_markdown_formats_of_why_and_whatif(run_cli: Callable[..., Any]) -> None
     assert whatif.returncode == 0, whatif.stderr
     assert whatif.stdout.startswith("# What would change the advice")
     assert "## a re-ranker (reranker; in the advice)" in whatif.stdout
-    assert "- removed with latency_budget_ms at most 999 ms" in whatif.stdout
+    assert "- removed with latency_budget_ms from 1,000 to 1,359 ms" in whatif.stdout

@@ -1,5 +1,6 @@
 """HOW: for every technique, sub-choice and finding of a Decision, the rules that fired for it,
 the minimal answers that made each rule true, and the kb sections behind it, as plain data.
+A finding the latency ledger raised rests on the budget it was compared with.
 
 Built on the Decision alone (the rules that fired and the answers used); the minimal supporting
 answers come from `analysis.support` (exact, over the answer space). Kinds are read from the
@@ -10,13 +11,18 @@ recommended element (`analysis.strength`) is attached when the caller asks for i
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from advisor.analysis.support import minimal_support
 from advisor.knowledge.answers import plain_answer
+from advisor.knowledge.ledger import BUDGET_QUESTION, MEASURE_QUESTION
 from advisor.knowledge.rules import PLACEHOLDER
+
+LEDGER_READS = (BUDGET_QUESTION, MEASURE_QUESTION)
+"""What a finding of the latency ledger rests on: the budget and what it bounds (the stages it
+sums are the other elements of the outcome)."""
 
 if TYPE_CHECKING:
     from advisor.analysis.models import Explanation
@@ -134,12 +140,17 @@ def explain_decision(decision: Decision, *, with_strength: bool = False) -> Expl
     by_id = rulebase.question_by_id
     statuses = {s.id: s.status for s in decision.questions}
     supports: dict[str, FiredRule] = {}
+    ledger_rules = {r.id for r in decision.ledger.findings} if decision.ledger else set()
 
     def fired(rule: Rule) -> FiredRule:
         found = supports.get(rule.id)
         if found is None:
             answers = []
-            for qid in minimal_support(rule, decision.answers, rulebase):
+            if rule.id in ledger_rules:  # raised by the latency ledger's sum, not a condition
+                reads: Iterable[str] = [q for q in LEDGER_READS if q in decision.answers]
+            else:
+                reads = minimal_support(rule, decision.answers, rulebase)
+            for qid in reads:
                 question = by_id[qid]
                 value = decision.answers.get(qid)
                 status = statuses.get(qid, "skipped")

@@ -5,7 +5,8 @@ that answers the team can change carry, from what-if with one changed answer
 (`analysis.whatif`), with the reason:
 
 - `essential`: it needs no answer (the baseline, a rule that always fires), or some rule that
-  concluded it rests on facts alone (no answer in its minimal support is changeable): no
+  concluded it rests on facts alone (no answer in its minimal support is changeable) and the
+  latency ledger cannot drop it (a stage with a drop rank can go when the budget shrinks): no
   change of plan removes it (what-if agrees; a test checks it);
 - `optional`: one changed answer removes it, and that answer was not given (the default was
   used) or is a number within 25% of the threshold at which the element goes;
@@ -36,10 +37,12 @@ def strengths(decision: Decision, elements: Sequence[Element]) -> dict[str, tupl
 
     graded: dict[str, tuple[str, str]] = {}
     open_: list[Element] = []
+    ledger = decision.rulebase.ledger
+    droppable = {s.conclusion for s in ledger.stages if s.drop is not None} if ledger else set()
     for element in elements:
         if element.kind == "finding":
             continue
-        essential = _essential(element)
+        essential = None if element.key in droppable else _essential(element)
         if essential is not None:
             graded[element.key] = ("essential", essential)
         else:
@@ -69,7 +72,10 @@ def _grade(decision: Decision, element: Element, sets: list[ChangeSet]) -> tuple
     count = len(independent)
     rules = "one rule" if count == 1 else f"{count} independent rules"
     changeable = sorted({a.question for r in element.rules for a in r.support if a.changeable})
-    carried = f"carried by {rules} on answers the team can change ({', '.join(changeable)})"
+    if changeable:
+        carried = f"carried by {rules} on answers the team can change ({', '.join(changeable)})"
+    else:
+        carried = f"carried by {rules} on the facts, kept while the latency budget holds it"
     if not sets:
         return "recommended", f"{carried}; no single changed answer removes it"
     for change_set in sets:

@@ -15,6 +15,12 @@ it. Classes of one number question that do it with the same other assignments an
 adjacent are merged into one range ("at least 50"). For each element and number question, the
 range of that answer in which the element keeps its presence is given too, and an element that
 no candidate flips is reported fixed, with the facts that hold it.
+
+The latency ledger is part of every outcome (stages dropped to fit the budget leave it, its
+findings join it). Its outcome changes where the budget crosses one of the totals its drops
+pass through, which depend on the stages the other answers plan, so a class of budgets is split
+further at those totals for each candidate: a budget change stands for a range within which
+both the rules and the ledger give the same outcome.
 """
 
 from __future__ import annotations
@@ -26,15 +32,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from advisor.analysis.support import class_key
+from advisor.engine.ledger import total
 from advisor.errors import UsageError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.answers import plain_answer
+from advisor.knowledge.ledger import BUDGET_QUESTION, Stage
 from advisor.vocabulary import BASELINE
 
 if TYPE_CHECKING:
     from advisor.engine.decision import Decision
     from advisor.knowledge.questions import Question
     from advisor.knowledge.rulebase import RuleBase
+    from advisor.knowledge.rules import Rule
 
 MAX_CHANGES = 3
 _MAX_NEW = 2
@@ -170,6 +179,10 @@ class _Outcomes:
         """Per rule (by identity): the element key it concludes; None for a note."""
         self.asked: dict[Items, frozenset[str]] = {}
         """Per assignment set: the questions the walk reaches (answered or still needed)."""
+        self.planned: dict[Items, tuple[Stage, ...]] = {}
+        """Per assignment set: the latency stages its plan holds before the ledger drops any."""
+        self.ranges: dict[tuple[Items, int], tuple[int, int]] = {}
+        """Per (other assignments, budget): the budgets the ledger treats alike around it."""
 
     def of(self, items: Items) -> frozenset[str] | None:
         found = self.cache.get(items, ())
@@ -188,10 +201,71 @@ class _Outcomes:
             self.missing[items] = tuple(walked.missing)
         else:
             keys = self.keys
-            concluded = {keys[id(rule)] for rule in fired_rules(walked.effective, self.rulebase)}
+            fired = fired_rules(walked.effective, self.rulebase)
+            concluded = {keys[id(rule)] for rule in fired}
             result = frozenset(k for k in concluded if k is not None) | {self.baseline}
+            result = self._with_ledger(items, walked.effective, fired, result)
         self.cache[items] = result
         return result
+
+    def _with_ledger(
+        self, items: Items, effective: Mapping[str, Any], fired: list[Rule], found: frozenset[str]
+    ) -> frozenset[str]:
+        """The outcome once the latency ledger has dropped what the budget cannot hold."""
+        from advisor.engine.ledger import ledger_evaluators, plan_ledger
+
+        rules = self.rulebase.ledger
+        if rules is None:
+            return found
+        conclusions: dict[str, tuple[str, ...]] = {}
+        for rule in fired:
+            conclusions[rule.then.kind] = (*conclusions.get(rule.then.kind, ()), rule.then.value)
+        ledger = plan_ledger(rules, effective, conclusions, ledger_evaluators(self.rulebase))
+        if ledger is None:
+            return found
+        self.planned[items] = (*ledger.kept, *ledger.dropped)
+        dropped = {stage.conclusion for stage in ledger.dropped}
+        raised = {f"finding:{rule.then.value}" for rule in ledger.findings}
+        return frozenset(k for k in found if k not in dropped) | raised
+
+    def budget_ranges(self, rest: Items, value: int) -> list[tuple[int, int, int]]:
+        """The class of budget `value` (with the other assignments `rest`) split where the
+        ledger's outcome changes, with `rest` or any part of it (so a change set's minimality
+        holds across each part): (low, high, representative) per part, lowest first."""
+        question = self.rulebase.question_by_id[BUDGET_QUESTION]
+        low, high = class_range(question, value, self.rulebase)
+        cuts: set[int] = set()
+        members = sorted(rest, key=repr)
+        for size in range(len(members) + 1):
+            for part in itertools.combinations(members, size):
+                cuts |= self._ledger_totals(frozenset(part) | {(BUDGET_QUESTION, value)})
+        edges = sorted(c for c in cuts if low < c <= high)  # a part starts at each total
+        starts = [low, *edges]
+        parts = []
+        for n, start in enumerate(starts):
+            end = starts[n + 1] - 1 if n + 1 < len(starts) else high
+            parts.append((start, end, start))
+            self.ranges[(rest, start)] = (start, end)
+        return parts
+
+    def _ledger_totals(self, items: Items) -> set[int]:
+        """The totals the ledger's drops pass through for the stages `items` plan."""
+        self.of(items)
+        stages = list(self.planned.get(items, ()))
+        found: set[int] = set()
+        if self.rulebase.ledger is not None and stages:
+            found.add(total(stages))
+            for stage in self.rulebase.ledger.drop_order:
+                if stage in stages:
+                    stages.remove(stage)
+                    found.add(total(stages))
+        return found
+
+    def range_of(self, rest: Items, qid: str, value: int) -> tuple[int, int]:
+        """The range of answers a number change stands for."""
+        question = self.rulebase.question_by_id[qid]
+        found = self.ranges.get((rest, value)) if qid == BUDGET_QUESTION else None
+        return found or class_range(question, value, self.rulebase)
 
     def ignores_one(self, items: Items) -> bool:
         """Whether one assignment is not asked once the others are made: the set then decides
@@ -241,14 +315,19 @@ def what_if_decision(
     base_outcome = outcomes.of(frozenset())
     assert base_outcome is not None  # the decision exists: the answers are complete
     current = {q: _current(decision, q) for q in varied}
+    budget = current.get(BUDGET_QUESTION) if rulebase.ledger is not None else None
     alternatives = {
         q: [
             v
             for v in domains.representatives(by_id[q])
-            if class_key(by_id[q], v, domains) != class_key(by_id[q], current[q], domains)
+            if (q == BUDGET_QUESTION
+            and budget is not None)  # the ledger may split its class
+            or class_key(by_id[q], v, domains) != class_key(by_id[q], current[q], domains)
         ]
         for q in varied
     }
+    if budget is not None and BUDGET_QUESTION in alternatives:
+        alternatives[BUDGET_QUESTION] = _budget_parts(outcomes, frozenset(), budget)
     candidates: list[Items] = []
     seen: set[Items] = set()
     for size in range(1, max_changes + 1):
@@ -257,10 +336,11 @@ def what_if_decision(
                 chosen = frozenset(zip(questions, values, strict=True))
                 if size > 1 and outcomes.ignores_one(chosen):
                     continue
-                for items in outcomes.complete(chosen):
-                    if items not in seen:
-                        seen.add(items)
-                        candidates.append(items)
+                for refined in _refine_budget(outcomes, chosen, budget):
+                    for items in outcomes.complete(refined):
+                        if items not in seen:
+                            seen.add(items)
+                            candidates.append(items)
     decided = [(items, outcomes.of(items) or frozenset()) for items in candidates]
     singles = {
         (qid, value): [outcomes.of(items) for items in outcomes.complete(frozenset({(qid, value)}))]
@@ -277,12 +357,38 @@ def what_if_decision(
             if (key in outcome) != present and _is_minimal(outcomes, items, key, present)
         ]
         sets = _merge(minimal, decision, outcomes)
-        holds = _holds_within(decision, singles, key, present, varied, alternatives)
+        holds = _holds_within(decision, outcomes, singles, key, present, varied, alternatives)
         fixed_by: tuple[str, ...] = ()
         if not sets:
             fixed_by = _facts(decision, key, varied)
         elements.append(_element(key, label, present, sets, holds, fixed_by, max_changes, decision))
     return WhatIfData(varied, max_changes, tuple(elements))
+
+
+def _budget_parts(outcomes: _Outcomes, rest: Items, budget: int | None) -> list[Any]:
+    """A representative of every part of every class of budgets (with the other assignments
+    `rest`), the part holding the current budget left out when nothing else changes."""
+    question = outcomes.rulebase.question_by_id[BUDGET_QUESTION]
+    found = []
+    for value in outcomes.rulebase.domains.representatives(question):
+        for low, high, representative in outcomes.budget_ranges(rest, value):
+            if rest or budget is None or not low <= budget <= high:
+                found.append(representative)
+    return found
+
+
+def _refine_budget(outcomes: _Outcomes, chosen: Items, budget: int | None) -> list[Items]:
+    """`chosen`, with a budget change replaced by one per part of its class that the ledger
+    tells apart given the other changes (a single budget change is already a part)."""
+    value = next((v for q, v in chosen if q == BUDGET_QUESTION), None)
+    if value is None or budget is None or len(chosen) == 1:
+        return [chosen]
+    rest = frozenset(item for item in chosen if item[0] != BUDGET_QUESTION)
+    return [
+        rest | {(BUDGET_QUESTION, representative)}
+        for low, high, representative in outcomes.budget_ranges(rest, value)
+        if not low <= budget <= high
+    ]
 
 
 def _current(decision: Decision, qid: str) -> Any:
@@ -345,10 +451,9 @@ def _merge(minimal: list[Items], decision: Decision, outcomes: _Outcomes) -> lis
         value = next(v for q, v in items if q == qid)
         rest = frozenset((q, v) for q, v in items if q != qid)
         groups.setdefault((rest, qid), []).append(value)
-    sets = [_change_set(items, {}, decision) for items in plain]
+    sets = [_change_set(items, {}, decision, outcomes) for items in plain]
     for (rest, qid), values in groups.items():
-        question = by_id[qid]
-        spans = sorted((*class_range(question, v, rulebase), v) for v in values)
+        spans = sorted((*outcomes.range_of(rest, qid, v), v) for v in values)
         merged: list[list[int]] = []
         for low, high, value in spans:
             if merged and merged[-1][1] + 1 == low:
@@ -357,12 +462,12 @@ def _merge(minimal: list[Items], decision: Decision, outcomes: _Outcomes) -> lis
                 merged.append([low, high, value])
         for low, high, value in merged:
             items = rest | {(qid, value)}
-            sets.append(_change_set(items, {qid: (low, high)}, decision))
+            sets.append(_change_set(items, {qid: (low, high)}, decision, outcomes))
     return sorted(sets, key=lambda s: (len(s.changes), s.words))
 
 
 def _change_set(
-    items: Items, ranges: Mapping[str, tuple[int, int]], decision: Decision
+    items: Items, ranges: Mapping[str, tuple[int, int]], decision: Decision, outcomes: _Outcomes
 ) -> ChangeSet:
     rulebase = decision.rulebase
     order = {q.id: n for n, q in enumerate(rulebase.questions)}
@@ -372,7 +477,8 @@ def _change_set(
         newly = qid not in decision.given and qid not in decision.answers
         low = high = None
         if question.kind == "int":
-            low, high = ranges.get(qid) or class_range(question, value, rulebase)
+            rest = frozenset(item for item in items if item[0] != qid)
+            low, high = ranges.get(qid) or outcomes.range_of(rest, qid, value)
             words = range_words(question, low, high)
         else:
             words = f"{qid} = {question.format_value(value)}"
@@ -384,6 +490,7 @@ def _change_set(
 
 def _holds_within(
     decision: Decision,
+    outcomes: _Outcomes,
     singles: Mapping[tuple[str, Any], list[frozenset[str] | None]],
     key: str,
     present: bool,
@@ -398,14 +505,14 @@ def _holds_within(
         question = rulebase.question_by_id[qid]
         if question.kind != "int" or qid not in decision.answers:
             continue
-        here = class_range(question, decision.answers[qid], rulebase)
+        here = _here(outcomes, qid, decision.answers[qid])
         spans = [(here, True)]
         for alternative in alternatives[qid]:
             expansions = singles[(qid, alternative)]
             keeps = bool(expansions) and all(
                 (key in (found or ())) == present for found in expansions
             )
-            spans.append((class_range(question, alternative, rulebase), keeps))
+            spans.append((outcomes.range_of(frozenset(), qid, alternative), keeps))
         spans.sort()
         at = spans.index((here, True))
         first = last = at
@@ -419,6 +526,15 @@ def _holds_within(
         state = "stays" if present else "stays out"
         found.append(Range(qid, low, high, f"{state} for any {range_words(question, low, high)}"))
     return found
+
+
+def _here(outcomes: _Outcomes, qid: str, value: int) -> tuple[int, int]:
+    """The range of answers the current one stands for (a part of its class, for a budget)."""
+    if qid == BUDGET_QUESTION and outcomes.rulebase.ledger is not None:
+        for low, high, _ in outcomes.budget_ranges(frozenset(), value):
+            if low <= value <= high:
+                return low, high
+    return class_range(outcomes.rulebase.question_by_id[qid], value, outcomes.rulebase)
 
 
 def _facts(decision: Decision, key: str, varied: Sequence[str]) -> tuple[str, ...]:

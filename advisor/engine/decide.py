@@ -49,11 +49,14 @@ def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
     rules = rulebase.rules
     conclusions, findings = _conclude(positions, plan, rules)
     fired = tuple([rules[i] for i in positions])
+    overruled: tuple[Rule, ...] = ()
     ledger = None
     if rulebase.ledger is not None:
         ledger = plan_ledger(rulebase.ledger, effective, conclusions, ledger_evaluators(rulebase))
         if ledger is not None and ledger.findings:
-            conclusions, fired, findings = apply_ledger(ledger, conclusions, fired, findings)
+            conclusions, kept, findings = apply_ledger(ledger, conclusions, fired, findings)
+            overruled = tuple(rule for rule in fired if rule not in kept)
+            fired = kept
     return Decision(
         rulebase=rulebase,
         answers=MappingProxyType(effective),
@@ -63,6 +66,7 @@ def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
         conclusions=MappingProxyType(conclusions),
         findings=findings,
         ledger=ledger,
+        overruled=overruled,
     )
 
 

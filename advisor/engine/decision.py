@@ -72,8 +72,11 @@ class Decision:
     """Most severe first, then in the order their first rule fired."""
     ledger: Ledger | None = None
     """The latency ledger: the planned stages, their sum against the budget, what was dropped
-    to fit it (its conclusions and the rules that gave them are left out of `conclusions` and
-    `fired`). None when the rule base has no ledger."""
+    to fit it (its conclusions are left out of `conclusions`, and the rules that gave them move
+    from `fired` to `overruled`). None when the rule base has no ledger."""
+    overruled: tuple[Rule, ...] = ()
+    """Rules whose condition held but whose conclusion the latency ledger dropped, in rule
+    order: the rules that fired are `fired` and these together."""
 
     @property
     def techniques(self) -> tuple[str, ...]:
