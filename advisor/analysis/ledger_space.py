@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from advisor.analysis.answer_space import TRUE, UNREACHED, Diagrams
-from advisor.engine.ledger import fit, total
+from advisor.engine.ledger import breakpoints, fit, total
 from advisor.knowledge.ledger import BUDGET_QUESTION, LedgerRules, Stage
 
 if TYPE_CHECKING:
@@ -103,15 +103,8 @@ class LedgerSpace:
     def outcomes(self, stages: tuple[Stage, ...], low: int, high: int) -> Iterator[tuple[int, int]]:
         """(budget, typical total of the kept stages) at every budget in [low, high] where the
         ledger's outcome for `stages` can change."""
-        totals = []
-        kept = list(stages)
-        totals.append(total(kept))
-        for stage in self.rules.drop_order:
-            if stage in kept:
-                kept.remove(stage)
-                totals.append(total(kept))
         candidates = {low, high}
-        for value in totals:
+        for value in breakpoints(stages):
             candidates.update(v for v in (value, value - 1) if low <= v <= high)
         for budget in sorted(candidates):
             kept = list(stages)

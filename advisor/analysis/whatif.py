@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from advisor.analysis.support import class_key
-from advisor.engine.ledger import total
+from advisor.engine.ledger import breakpoints
 from advisor.errors import UsageError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.answers import plain_answer
@@ -251,15 +251,7 @@ class _Outcomes:
     def _ledger_totals(self, items: Items) -> set[int]:
         """The totals the ledger's drops pass through for the stages `items` plan."""
         self.of(items)
-        stages = list(self.planned.get(items, ()))
-        found: set[int] = set()
-        if self.rulebase.ledger is not None and stages:
-            found.add(total(stages))
-            for stage in self.rulebase.ledger.drop_order:
-                if stage in stages:
-                    stages.remove(stage)
-                    found.add(total(stages))
-        return found
+        return breakpoints(self.planned.get(items, ()))
 
     def range_of(self, rest: Items, qid: str, value: int) -> tuple[int, int]:
         """The range of answers a number change stands for."""
@@ -320,8 +312,7 @@ def what_if_decision(
         q: [
             v
             for v in domains.representatives(by_id[q])
-            if (q == BUDGET_QUESTION
-            and budget is not None)  # the ledger may split its class
+            if (q == BUDGET_QUESTION and budget is not None)  # the ledger may split its class
             or class_key(by_id[q], v, domains) != class_key(by_id[q], current[q], domains)
         ]
         for q in varied

@@ -3,7 +3,8 @@
 After the rules fire, every stage of `rules/latency.toml` whose conclusion was concluded (and
 whose `when` holds) is planned. The ledger adds the stages' typical milliseconds (a parallel
 group costs its slowest member) and, while the total exceeds the budget, drops optional stages in
-their documented order, removing the conclusion each stands for. What was dropped, and a plan
+their documented order, then puts back any dropped stage that still fits (the last dropped
+first), removing the conclusion of each stage left dropped. What was dropped, and a plan
 that still does not fit, become findings whose messages carry the ledger's numbers. The result
 is a function of the conclusions, the budget and the stages' conditions only, so `advisor lint`
 can prove properties of it over the whole answer space (`analysis.lint`).
@@ -11,6 +12,7 @@ can prove properties of it over the whole answer space (`analysis.lint`).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -83,8 +85,11 @@ def planned(
 
 
 def fit(stages: list[Stage], rules: LedgerRules, budget: int) -> tuple[list[Stage], list[int]]:
-    """Drop optional stages in their documented order until the typical total fits the budget:
-    the dropped stages, and the total at the moment each was dropped."""
+    """Drop optional stages in their documented order until the typical total fits the budget,
+    then put back every dropped stage that still fits, the last dropped first (a stage dropped
+    on the way to fitting a costlier one is not lost for nothing): the stages left dropped, and
+    the total of the plan at the moment each was dropped."""
+    order = {id(stage): n for n, stage in enumerate(stages)}
     dropped: list[Stage] = []
     totals: list[int] = []
     current = total(stages)
@@ -96,7 +101,25 @@ def fit(stages: list[Stage], rules: LedgerRules, budget: int) -> tuple[list[Stag
             stages.remove(stage)
             dropped.append(stage)
             current = total(stages)
+    for stage in reversed(list(dropped)):
+        if total([*stages, stage]) <= budget:
+            at = dropped.index(stage)
+            del dropped[at], totals[at]
+            stages.append(stage)
+    stages.sort(key=lambda stage: order[id(stage)])
     return dropped, totals
+
+
+def breakpoints(stages: Iterable[Stage]) -> set[int]:
+    """Every budget at which the ledger's outcome for `stages` can change: the total of the
+    required stages with each subset of the optional ones (a plan has a few optional stages)."""
+    required = [s for s in stages if s.drop is None]
+    optional = [s for s in stages if s.drop is not None]
+    found = set()
+    for size in range(len(optional) + 1):
+        for chosen in itertools.combinations(optional, size):
+            found.add(total([*required, *chosen]))
+    return found
 
 
 def plan_ledger(
