@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from advisor.analysis.support import class_key
-from advisor.engine.ledger import breakpoints
+from advisor.engine.ledger import breakpoints, total
 from advisor.errors import UsageError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.answers import plain_answer
@@ -183,6 +183,8 @@ class _Outcomes:
         """Per assignment set: the latency stages its plan holds before the ledger drops any."""
         self.ranges: dict[tuple[Items, int], tuple[int, int]] = {}
         """Per (other assignments, budget): the budgets the ledger treats alike around it."""
+        self.parts: dict[tuple[Items, int], list[tuple[int, int, int]]] = {}
+        """Per (other assignments, class of budgets): its parts (`budget_ranges`)."""
 
     def of(self, items: Items) -> frozenset[str] | None:
         found = self.cache.get(items, ())
@@ -211,28 +213,35 @@ class _Outcomes:
     def _with_ledger(
         self, items: Items, effective: Mapping[str, Any], fired: list[Rule], found: frozenset[str]
     ) -> frozenset[str]:
-        """The outcome once the latency ledger has dropped what the budget cannot hold."""
-        from advisor.engine.ledger import ledger_evaluators, plan_ledger
+        """The outcome once the latency ledger has dropped what the budget cannot hold (the
+        ledger's own steps, without the wording of its findings: only their ids count here)."""
+        from advisor.engine.ledger import fit, ledger_evaluators, planned
 
         rules = self.rulebase.ledger
-        if rules is None:
+        budget = effective.get(BUDGET_QUESTION)
+        if rules is None or not isinstance(budget, int):
             return found
         conclusions: dict[str, tuple[str, ...]] = {}
         for rule in fired:
             conclusions[rule.then.kind] = (*conclusions.get(rule.then.kind, ()), rule.then.value)
-        ledger = plan_ledger(rules, effective, conclusions, ledger_evaluators(self.rulebase))
-        if ledger is None:
-            return found
-        self.planned[items] = (*ledger.kept, *ledger.dropped)
-        dropped = {stage.conclusion for stage in ledger.dropped}
-        raised = {f"finding:{rule.then.value}" for rule in ledger.findings}
-        return frozenset(k for k in found if k not in dropped) | raised
+        stages = planned(rules, effective, conclusions, ledger_evaluators(self.rulebase))
+        self.planned[items] = tuple(stages)
+        dropped, _ = fit(stages, rules, budget)
+        raised = {f"finding:{stage.finding}" for stage in dropped}
+        if rules.finding is not None and total(stages) > budget:
+            raised.add(f"finding:{rules.finding}")
+        gone = {stage.conclusion for stage in dropped}
+        return frozenset(k for k in found if k not in gone) | raised
 
     def budget_ranges(self, rest: Items, value: int) -> list[tuple[int, int, int]]:
         """The class of budget `value` (with the other assignments `rest`) split where the
         ledger's outcome changes, with `rest` or any part of it (so a change set's minimality
         holds across each part): (low, high, representative) per part, lowest first."""
         question = self.rulebase.question_by_id[BUDGET_QUESTION]
+        key = (rest, self.rulebase.domains.number_class(BUDGET_QUESTION, value))
+        known = self.parts.get(key)
+        if known is not None:
+            return known
         low, high = class_range(question, value, self.rulebase)
         cuts: set[int] = set()
         members = sorted(rest, key=repr)
@@ -246,6 +255,7 @@ class _Outcomes:
             end = starts[n + 1] - 1 if n + 1 < len(starts) else high
             parts.append((start, end, start))
             self.ranges[(rest, start)] = (start, end)
+        self.parts[key] = parts
         return parts
 
     def _ledger_totals(self, items: Items) -> set[int]:
