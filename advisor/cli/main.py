@@ -46,7 +46,7 @@ examples:
 
 
 def _global_options(parser: argparse.ArgumentParser, default: Any) -> None:
-    """--rules and --kb, accepted before the subcommand and after it (`advisor check --rules
+    """--rules, --kb and --pack, accepted before the subcommand and after it (`advisor check --rules
     DIR`). On a subcommand the default is SUPPRESS, so a value given before it is kept."""
     group = parser.add_argument_group("rule base options (before or after the command)")
     group.add_argument(
@@ -60,6 +60,15 @@ def _global_options(parser: argparse.ArgumentParser, default: Any) -> None:
         metavar="DIR",
         default=default,
         help="use the knowledge base in DIR instead of the shipped one",
+    )
+    group.add_argument(
+        "--pack",
+        metavar="DIR",
+        action="append",
+        default=default,
+        dest="packs",
+        help="layer the rule pack in DIR over the rules (repeatable, applied in order; "
+        "default: $ADVISOR_PACKS, else [tool.llm-advisor] packs in ./pyproject.toml)",
     )
 
 

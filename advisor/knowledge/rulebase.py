@@ -22,10 +22,20 @@ from advisor.vocabulary import DEFAULT, Vocabulary
 
 if TYPE_CHECKING:
     from advisor.knowledge.graph import DecisionGraph
+    from advisor.knowledge.packs import PackLayer
 
 QUESTIONS_FILE = "questions.toml"
 RULESET_FILE = "ruleset.toml"
 VOCABULARY_FILE = "vocabulary.toml"
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """A rule pack in force (`advisor.knowledge.packs`): its name, version and folder."""
+
+    name: str
+    version: str
+    path: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,10 @@ class RuleBase:
     """The latency ledger's stages (`rules/latency.toml`); None: the rule base has none."""
     index_table: dict[str, dict[Any, int]] | None = None
     """The rule index's finite tables when read from the disk cache (None: build them)."""
+    packs: tuple[PackInfo, ...] = ()
+    """The rule packs layered over the rules, in order (`advisor.knowledge.packs`)."""
+    layers: tuple[PackLayer, ...] = ()
+    """What each pack added and changed (for lint); empty without packs."""
     domains: Domains = field(init=False)
     question_by_id: dict[str, Question] = field(init=False)
     compiled_gates: tuple[tuple[Question, cond.Evaluator], ...] = field(init=False)
