@@ -728,7 +728,8 @@ def _more_information(w: _Writer) -> list[str]:
         f'"{inline(w.rulebase.name)}" {inline(rec["rules_version"])}{_packs_words(w)}. The '
         "answers are embedded at the end of this file: `advisor check` reports whether newer "
         "rules still give the same advice, and "
-        "`advisor recommend --from-record FILE --format markdown --output FILE` regenerates the record, "
+        "`advisor recommend --from-record FILE --format markdown --output FILE` regenerates the "
+        "record, "
         "keeping its status and decision-makers. Revisit the decision "
         "when an answer changes, for example new data sources, a tighter latency budget or "
         "another model.",
