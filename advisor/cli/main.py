@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("advisor.cli.check", "re-evaluate decision records with the current rules"),
     "questions": ("advisor.cli.questions", "list the questions (markdown table or JSON)"),
     "lint": ("advisor.cli.lint", "check the rule base over the whole answer space"),
+    "test": ("advisor.cli.test", "run scenario files against the rules in force (and packs)"),
 }
 
 DESCRIPTION = """\
