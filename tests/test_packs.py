@@ -292,3 +292,49 @@ def test_a_malformed_scenario_exits_2(tmp_path: Path, run_cli: Callable[..., Any
     result = run_cli("test", str(bad))
     assert result.returncode == 2
     assert "bad.toml: [expect]: unknown [expect] key(s) ['technique']" in result.stderr
+
+
+# --------------------------------------------------------------------------- lint
+
+
+def lint_json(run_cli: Callable[..., Any], pack: Path) -> tuple[int, list[dict[str, Any]]]:
+    result = run_cli("--pack", str(pack), "lint", "--format", "json")
+    assert result.returncode in (0, 1), result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_lint_proves_the_example_pack_clean(run_cli: Callable[..., Any]) -> None:
+    code, found = lint_json(run_cli, EXAMPLE)
+    assert (code, found) == (0, [])
+
+
+def test_lint_reports_what_only_packs_can_get_wrong(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    pack = make_pack(
+        tmp_path / "p",
+        '[[override]]\nrule = "use_batch_api"\nseverity = "info"\n\n'
+        '[[disable]]\nrule = "fine_tuning_for_behaviour"\n\n'
+        '[[rule]]\nid = "eu_data"\nwhen = "knowledge != general"\nthen = "finding:eu_data"\n'
+        'severity = "low"\nbecause = "EU data."\ncite = ["kb/acme.md#data-residency"]\n',
+    )
+    (pack / "rules" / "questions.toml").write_text(
+        '[[question]]\nid = "region"\ntype = "bool"\ntext = "EU?"\nwhy = "Law."\ndefault = true\n'
+    )
+    (pack / "kb").mkdir()
+    (pack / "kb" / "acme.md").write_text(
+        "# Acme policy\n\nLast reviewed: 2026-12-01\n\n## Data residency\n\nEU only.\n\n"
+        "## Retention\n\nThirty days.\n"
+    )
+    code, found = lint_json(run_cli, pack)
+    assert code == 1
+    by_code = {d["code"]: d for d in found}
+    unchanged = by_code["pack-override-unchanged"]
+    assert unchanged["rule"] == "use_batch_api" and unchanged["file"].endswith("policy.toml")
+    needed = by_code["pack-disabled-needed"]
+    assert needed["severity"] == "error" and needed["line"] == 6
+    assert "the only rule concluding 'technique:fine_tuning'" in needed["message"]
+    assert by_code["pack-unread-question"]["rule"] == "region"
+    uncited = by_code["pack-uncited-section"]
+    assert "kb/acme.md#retention" in uncited["message"] and uncited["line"] == 9
+    assert "kb/acme.md#data-residency" not in json.dumps(found)
