@@ -338,3 +338,22 @@ def test_lint_reports_what_only_packs_can_get_wrong(
     uncited = by_code["pack-uncited-section"]
     assert "kb/acme.md#retention" in uncited["message"] and uncited["line"] == 9
     assert "kb/acme.md#data-residency" not in json.dumps(found)
+
+
+def test_a_layered_rule_base_comes_from_the_cache_and_follows_edits(tmp_path: Path) -> None:
+    from advisor.knowledge import cache
+
+    pack = tmp_path / "on-premises"
+    shutil.copytree(EXAMPLE, pack)
+    first = layer(default_rulebase(), [pack])
+    entries = set(cache.cache_dir().glob("rulebase-*.json"))  # type: ignore[union-attr]
+    second = layer(default_rulebase(), [pack])
+    assert second is not first and set(cache.cache_dir().glob("rulebase-*.json")) == entries  # type: ignore[union-attr]
+    assert [r.id for r in second.rules] == [r.id for r in first.rules]
+    assert second.layers == first.layers and second.packs == first.packs
+    assert second.digest == first.digest
+    policy = pack / "rules" / "policy.toml"
+    policy.write_text(policy.read_text().replace('severity = "high"', 'severity = "low"', 1))
+    third = layer(default_rulebase(), [pack])
+    assert third.digest != first.digest
+    assert {r.id: r.severity for r in third.rules}["hosted_model_not_allowed"] == "low"

@@ -28,8 +28,9 @@ from advisor.errors import ConditionError, KnowledgeBaseError, RuleFileError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.files import DataError, Unreadable, parse_toml, read_text
 from advisor.knowledge.kb import Section, parse_page
+from advisor.knowledge.pack_info import Change, PackInfo, PackLayer
 from advisor.knowledge.questions import Question, shapes_of
-from advisor.knowledge.rulebase import QUESTIONS_FILE, PackInfo, RuleBase
+from advisor.knowledge.rulebase import QUESTIONS_FILE, RuleBase
 from advisor.knowledge.rules import Rule, RuleFile, load_rules
 from advisor.vocabulary import SEVERITIES
 
@@ -47,38 +48,36 @@ _REFUSED_FILES = {
 }
 
 
-@dataclass(frozen=True)
-class Change:
-    """One explicit change a pack made to the base, for `advisor lint`."""
-
-    action: str  # "override" | "disable" | "severity"
-    target: str  # a rule id, a finding id or a kb section ref
-    source: str  # "file: place"
-    changed: bool  # False: an override that changes nothing
-    before: Rule | None = None  # the rule as it was (override, disable)
-
-
-@dataclass(frozen=True)
-class PackLayer:
-    """What one pack added and changed (kept on the layered rule base for lint)."""
-
-    info: PackInfo
-    questions: tuple[str, ...]
-    rules: tuple[str, ...]
-    sections: tuple[str, ...]
-    changes: tuple[Change, ...]
-
-
 def layer(base: RuleBase, folders: Sequence[Path | str]) -> RuleBase:
-    """`base` with the packs in `folders` applied in order (later packs over earlier ones)."""
+    """`base` with the packs in `folders` applied in order (later packs over earlier ones).
+
+    The result is kept in the disk cache (`advisor.knowledge.cache`) under a digest of the
+    base's and every pack file's bytes, so a warm run reads one entry instead of parsing the
+    packs' rules and kb pages again.
+    """
     if not folders:
         return base
+    packs = [read_pack(Path(folder)) for folder in folders]
+    digest = hashlib.sha256(base.digest.encode())
+    for pack in packs:
+        digest.update(f"\0pack\0{pack.info.name}\0{pack.requires}\0".encode())
+        for path, text in sorted(pack.texts.items()):
+            digest.update(f"\0{path.relative_to(pack.root)}\0".encode() + text.encode())
+    where = "|".join(f"{p.info.path}={p.root.resolve()}" for p in packs)
+    filed_under = Path(f"{base.kb_dir}|packs|{where}")
+    from advisor.knowledge import cache
+
+    cached = cache.load(digest.hexdigest(), base.rules_dir, filed_under)
+    if cached is not None:
+        return cached
     result = base
     layers: list[PackLayer] = []
-    for folder in folders:
-        result, added = _apply(result, Path(folder))
+    for pack in packs:
+        result, added = _apply(result, pack)
         layers.append(added)
-    return replace_rulebase(result, layers=tuple(layers))
+    result = replace_rulebase(result, layers=tuple(layers), digest=digest.hexdigest())
+    cache.store(result, filed_under)
+    return result
 
 
 def replace_rulebase(base: RuleBase, **changes: Any) -> RuleBase:
@@ -253,8 +252,7 @@ def _close(name: str, known: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _apply(base: RuleBase, folder: Path) -> tuple[RuleBase, PackLayer]:
-    pack = read_pack(folder)
+def _apply(base: RuleBase, pack: _Pack) -> tuple[RuleBase, PackLayer]:
     meta_path = str(pack.root / PACK_FILE)
     for other in base.packs:
         if other.name == pack.info.name:
@@ -351,17 +349,12 @@ def _apply(base: RuleBase, folder: Path) -> tuple[RuleBase, PackLayer]:
 
     _check_citations(rules, tuple(questions), kb, None)
     ordered = _walk_order(tuple(questions), rules) if added_questions else tuple(questions)
-    digest = hashlib.sha256(f"{base.digest}\0{pack.info.name}\0".encode())
-    for path, text in sorted(pack.texts.items()):
-        digest.update(f"\0{path.relative_to(pack.root)}\0".encode() + text.encode())
-    digest.update(repr(sorted((k, v) for k, v in {"r": pack.requires}.items())).encode())
     result = replace_rulebase(
         base,
         questions=ordered,
         rules=tuple(rules),
         definitions=definitions,
         kb=kb,
-        digest=digest.hexdigest(),
         packs=(*base.packs, pack.info),
     )
     own = {r.id for r in new_rules}

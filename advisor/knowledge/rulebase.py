@@ -16,26 +16,17 @@ from advisor.knowledge.domains import Domains, domains_of
 from advisor.knowledge.index import RuleIndex
 from advisor.knowledge.kb import Section
 from advisor.knowledge.ledger import LedgerRules
+from advisor.knowledge.pack_info import PackInfo, PackLayer
 from advisor.knowledge.questions import Question, shapes_of
 from advisor.knowledge.rules import Rule
 from advisor.vocabulary import DEFAULT, Vocabulary
 
 if TYPE_CHECKING:
     from advisor.knowledge.graph import DecisionGraph
-    from advisor.knowledge.packs import PackLayer
 
 QUESTIONS_FILE = "questions.toml"
 RULESET_FILE = "ruleset.toml"
 VOCABULARY_FILE = "vocabulary.toml"
-
-
-@dataclass(frozen=True)
-class PackInfo:
-    """A rule pack in force (`advisor.knowledge.packs`): its name, version and folder."""
-
-    name: str
-    version: str
-    path: str
 
 
 @dataclass(frozen=True)

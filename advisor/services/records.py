@@ -33,7 +33,7 @@ from advisor.vocabulary import DEFAULT, TECHNIQUES, Vocabulary
 
 if TYPE_CHECKING:
     from advisor.engine.decision import Decision
-    from advisor.knowledge.rulebase import PackInfo
+    from advisor.knowledge.pack_info import PackInfo
 
 MARKER = "llm-advisor:record"
 FORMAT = 1
@@ -402,7 +402,7 @@ def parse_record(text: str, source: str = "<record>") -> Record | None:
 
 def _recorded_packs(value: Any, fail: Any) -> tuple[PackInfo, ...]:
     """The embedded record's `packs` list: objects with string name, version and path."""
-    from advisor.knowledge.rulebase import PackInfo
+    from advisor.knowledge.pack_info import PackInfo
 
     packs = []
     if not isinstance(value, list):
