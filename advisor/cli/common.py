@@ -16,14 +16,23 @@ if TYPE_CHECKING:
 def load_rulebase_from(args: argparse.Namespace, packs: list[str] | None = None) -> RuleBase:
     """The rule base named by --rules/--kb (or the shipped one), with the packs in force
     (`packs`, else `selected_packs(args)`) layered over it."""
-    from advisor.knowledge.loader import default_rulebase, load_rulebase
-    from advisor.knowledge.packs import layer
+    from pathlib import Path
 
-    if args.rules is None and args.kb is None:
-        base = default_rulebase()
-    else:
-        base = load_rulebase(args.rules, args.kb)
-    return layer(base, selected_packs(args) if packs is None else packs)
+    from advisor.knowledge import resources
+    from advisor.knowledge.loader import default_rulebase, load_rulebase
+
+    folders = selected_packs(args) if packs is None else packs
+    shipped = args.rules is None and args.kb is None
+    if not folders:
+        return default_rulebase() if shipped else load_rulebase(args.rules, args.kb)
+    from advisor.knowledge.packs import load_layered
+
+    return load_layered(
+        Path(args.rules) if args.rules is not None else resources.rules_dir(),
+        Path(args.kb) if args.kb is not None else resources.kb_dir(),
+        folders,
+        load_base=lambda: default_rulebase() if shipped else load_rulebase(args.rules, args.kb),
+    )
 
 
 def selected_packs(args: argparse.Namespace) -> list[str]:

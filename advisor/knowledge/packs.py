@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -57,26 +57,50 @@ def layer(base: RuleBase, folders: Sequence[Path | str]) -> RuleBase:
     """
     if not folders:
         return base
+    return load_layered(base.rules_dir, base.kb_dir, folders, base=base)
+
+
+def load_layered(
+    rules_dir: Path,
+    kb_dir: Path,
+    folders: Sequence[Path | str],
+    *,
+    base: RuleBase | None = None,
+    load_base: Callable[[], RuleBase] | None = None,
+) -> RuleBase:
+    """The rule base of `rules_dir` and `kb_dir` with the packs applied. A warm disk cache
+    answers from the layered entry alone, without reading the base's own entry; otherwise the
+    base is `base`, else `load_base()`, and the result is stored."""
     packs = [read_pack(Path(folder)) for folder in folders]
-    digest = hashlib.sha256(base.digest.encode())
+    if base is not None:
+        base_digest = base.digest
+    else:
+        from advisor.knowledge.loader import content_digest
+
+        base_digest = content_digest(rules_dir, kb_dir)
+    digest = hashlib.sha256(base_digest.encode())
     for pack in packs:
         digest.update(f"\0pack\0{pack.info.name}\0{pack.requires}\0".encode())
         for path, text in sorted(pack.texts.items()):
             digest.update(f"\0{path.relative_to(pack.root)}\0".encode() + text.encode())
     where = "|".join(f"{p.info.path}={p.root.resolve()}" for p in packs)
-    filed_under = Path(f"{base.kb_dir}|packs|{where}")
+    filed_under = Path(f"{kb_dir}|packs|{where}")
     from advisor.knowledge import cache
 
-    cached = cache.load(digest.hexdigest(), base.rules_dir, filed_under)
+    cached = cache.load(digest.hexdigest(), rules_dir, filed_under)
     if cached is not None:
         return cached
+    if base is None:
+        assert load_base is not None
+        base = load_base()
     result = base
     layers: list[PackLayer] = []
     for pack in packs:
         result, added = _apply(result, pack)
         layers.append(added)
     result = replace_rulebase(result, layers=tuple(layers), digest=digest.hexdigest())
-    cache.store(result, filed_under)
+    if base.digest == base_digest:
+        cache.store(result, filed_under)
     return result
 
 
