@@ -68,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"advisor: error: {exc}", file=sys.stderr)
             continue
         counts[verdict] += 1
+        if rulebase.packs and not record.packs:
+            names = ", ".join(f"{p.name} {p.version}" for p in rulebase.packs)
+            lines.append(f"note: made without the rule packs in force ({names}): checked without")
         print(f"{path}: {lines[0]}")
         for line in lines[1:]:
             print(f"  {line}")

@@ -60,6 +60,10 @@ def layer(base: RuleBase, folders: Sequence[Path | str]) -> RuleBase:
     return load_layered(base.rules_dir, base.kb_dir, folders, base=base)
 
 
+layer_packs = layer
+"""The public name (`advisor.layer_packs`)."""
+
+
 def load_layered(
     rules_dir: Path,
     kb_dir: Path,
