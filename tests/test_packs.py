@@ -357,3 +357,27 @@ def test_a_layered_rule_base_comes_from_the_cache_and_follows_edits(tmp_path: Pa
     third = layer(default_rulebase(), [pack])
     assert third.digest != first.digest
     assert {r.id: r.severity for r in third.rules}["hosted_model_not_allowed"] == "low"
+
+
+@pytest.mark.parametrize("ref", ["kb/../secret.md#key", "/etc/passwd", "../kb/rag.md#x"])
+def test_a_citation_cannot_point_outside(
+    tmp_path: Path, run_cli: Callable[..., Any], ref: str
+) -> None:
+    rule = RULE.format(id="acme", finding="acme", severity="low").replace(
+        "kb/rag.md#when-retrieval-is-the-answer", ref
+    )
+    pack = make_pack(tmp_path / "p", rule)
+    refused(
+        run_cli, pack, "policy.toml", f"citation '{ref}' must look like 'kb/<file>.md#<anchor>'"
+    )
+
+
+def test_pack_toml_leaving_the_folder_is_refused(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    pack = make_pack(tmp_path / "p")
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_bytes((pack / "pack.toml").read_bytes())
+    (pack / "pack.toml").unlink()
+    (pack / "pack.toml").symlink_to(elsewhere)
+    refused(run_cli, pack, "pack.toml", "outside")
