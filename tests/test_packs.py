@@ -381,3 +381,29 @@ def test_pack_toml_leaving_the_folder_is_refused(
     (pack / "pack.toml").unlink()
     (pack / "pack.toml").symlink_to(elsewhere)
     refused(run_cli, pack, "pack.toml", "outside")
+
+
+def test_check_names_a_new_pack_version_and_a_changed_outcome(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    pack = tmp_path / "on-premises"
+    shutil.copytree(EXAMPLE, pack)
+    answers = answers_file(tmp_path)
+    record = tmp_path / "0001.md"
+    made = run_cli("--pack", str(pack), "recommend", "--answers", str(answers), "--format",
+                   "markdown", "--output", str(record), "--date", "2026-12-06")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    meta = pack / "pack.toml"
+    meta.write_text(meta.read_text().replace('version = "1.0.0"', 'version = "1.1.0"'))
+    policy = pack / "rules" / "policy.toml"
+    policy.write_text(policy.read_text().replace('severity = "medium"', 'severity = "low"', 1))
+    check = run_cli("check", str(record))
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "stale (rules 2.0.0, pack on-premises 1.0.0 -> 1.1.0)" in check.stdout
+    assert "use_the_approved_vector_store" in check.stdout
+    assert f"regenerate: advisor --pack {pack} recommend --from-record" in check.stdout
+    again = run_cli("recommend", "--from-record", str(record), "--format", "markdown",
+                    "--output", str(record), "--date", "2026-12-06")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert 'packs: ["on-premises 1.1.0"]' in record.read_text(encoding="utf-8")
+    assert run_cli("check", str(record)).returncode == 0

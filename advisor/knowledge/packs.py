@@ -571,8 +571,12 @@ def _override(
     for key in _OVERRIDE_FIELDS:
         if key in entry:
             fields[key] = entry[key]
-    if "then" in entry and not str(entry["then"]).startswith("finding:"):
-        fields.pop("severity", None) if "severity" not in entry else None
+    if (
+        "then" in entry
+        and "severity" not in entry
+        and not str(entry["then"]).startswith("finding:")
+    ):
+        fields.pop("severity", None)  # the old finding's severity does not carry over
     from advisor.knowledge.rules import _build_rule
 
     new = _build_rule(fields, str(path), where, shapes, definitions, old.order, base.vocabulary, {})
