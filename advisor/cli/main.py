@@ -3,8 +3,7 @@
 One exit-code scheme for every command: 0 nothing to report; 1 the command found something
 (`check`: a stale record; `lint`: an error; `test`: a mismatch); 2 bad input or usage
 (answers, rule or knowledge-base files; the message says which file, where, and how to fix it);
-3 an internal
-error (a bug: please report it); 130 interrupted. A crash can never read as a result.
+3 an internal error (a bug: please report it); 130 interrupted. A crash can never read as a result.
 Each subcommand lives in its own module under `advisor.cli` and is imported only when it runs,
 so `advisor --version` and `--help` stay fast.
 """
