@@ -8,7 +8,8 @@ Public API (imported lazily, so `import advisor` and `advisor --version` stay fa
     rec.model_dump_json()     # the JSON that `advisor recommend --format json` prints
 
 `Answers` is generated from `rules/questions.toml`; `load_rulebase(rules_dir, kb_dir)` loads
-another rule base (for example an organisation's rule pack) to pass as `rulebase=`.
+another rule base, and `layer_packs(rulebase, [pack_dir, ...])` layers an organisation's rule
+packs over one, to pass as `rulebase=`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         RuleFileError,
     )
     from advisor.knowledge.loader import load_rulebase
+    from advisor.knowledge.packs import layer_packs
     from advisor.knowledge.questions import Question
     from advisor.knowledge.rulebase import RuleBase
     from advisor.models import Finding, Recommendation
@@ -58,6 +60,7 @@ __all__ = [
     "advise",
     "decide",
     "explain",
+    "layer_packs",
     "load_rulebase",
     "next_question",
     "review",
@@ -88,6 +91,7 @@ _LAZY = {
     "Question": "advisor.knowledge.questions",
     "RuleBase": "advisor.knowledge.rulebase",
     "load_rulebase": "advisor.knowledge.loader",
+    "layer_packs": "advisor.knowledge.packs",
 }
 
 

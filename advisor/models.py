@@ -144,6 +144,17 @@ class TraceStep(_Model):
     detail: str = ""
 
 
+class PackRef(_Model):
+    """A rule pack in force when the advice was given."""
+
+    name: str
+    version: str
+
+
+def _no_packs(value: tuple[PackRef, ...]) -> bool:
+    return not value
+
+
 class Recommendation(_Model):
     """The advice: techniques to adopt (in order), their sub-choices, findings, sources, trace."""
 
@@ -169,6 +180,11 @@ class Recommendation(_Model):
     )
     rules_version: str
     advisor_version: str
+    packs: tuple[PackRef, ...] = Field(
+        default=(),
+        exclude_if=_no_packs,
+        description="The rule packs layered over the rules, in order (left out when none).",
+    )
 
 
 PART_NAMES = (
@@ -182,6 +198,7 @@ PART_NAMES = (
     "Finding",
     "Source",
     "TraceStep",
+    "PackRef",
     "Recommendation",
 )
 """The models `engine.assemble` builds a Recommendation from, by name."""

@@ -50,6 +50,8 @@ TARGETS = {
     "advise growth": (12.0, "x"),
     "advise large": (1e-3, "s"),
     "memory": (8.0, "KiB"),
+    "packs json": (1.2, "x without packs"),
+    "packs lint": (5.0, "s"),
 }
 
 
@@ -372,6 +374,14 @@ def _processes(
             processes.child_env(scratch, ADVISOR_NO_CACHE="1"),
         ),
         processes.Command("advisor lint", (script, "lint"), env),
+        processes.Command(
+            "advisor recommend --format json, two rule packs",
+            (script, *_two_packs(scratch), "recommend", "--answers", answers, "--format", "json"),
+            env,
+        ),
+        processes.Command(
+            "advisor lint, example pack", (script, *_two_packs(scratch)[:2], "lint"), env
+        ),
     ]
     notes = [
         f"{runs} runs each after a warm-up, interleaved; bytecode cached (as after `pip install`); "
@@ -410,6 +420,21 @@ def _processes(
             f"{milli(run.json)} / {milli(bare)}",
         )
     )
+    with_packs = results["advisor recommend --format json, two rule packs"][0].median
+    met.append(
+        _target(
+            "`advisor recommend --format json` with two rule packs (warm cache) vs without",
+            with_packs / run.json,
+            "packs json",
+            f"{milli(with_packs)} / {milli(run.json)}",
+        )
+    )
+    pack_lint = results["advisor lint, example pack"][0].median
+    met.append(
+        _target(
+            "`advisor lint` over the shipped rules and the example pack", pack_lint, "packs lint"
+        )
+    )
     if question in results:
         shown = results[question][0].median
         met.append(
@@ -424,6 +449,24 @@ def _processes(
         met.append(["`advisor ask`: first question on screen", "20x", "not measured", "skipped"])
     notes.append(f"Bare interpreter here: {milli(bare)}.")
     return rows, notes
+
+
+def _two_packs(scratch: Path) -> list[str]:
+    """`--pack` options for the example pack and a small second pack written to `scratch`."""
+    second = scratch / "second-pack"
+    if not second.exists():
+        (second / "rules").mkdir(parents=True)
+        (second / "pack.toml").write_text(
+            'name = "second"\nversion = "1.0.0"\nrequires = ">=2.0"\n', encoding="utf-8"
+        )
+        (second / "rules" / "extra.toml").write_text(
+            '[[rule]]\nid = "second_note"\nwhen = "knowledge != general"\n'
+            'then = "finding:second_note"\nseverity = "info"\nbecause = "A second pack."\n'
+            'cite = ["kb/rag.md#when-retrieval-is-the-answer"]\n',
+            encoding="utf-8",
+        )
+    example = ROOT / "examples" / "packs" / "on-premises"
+    return ["--pack", str(example), "--pack", str(second)]
 
 
 def _environment() -> list[str]:

@@ -1,16 +1,14 @@
 """Scenario suite: one TOML file per public case in tests/scenarios/, answers -> expected advice.
 
-Each file holds `description`, `source` (the public page the case is drawn from), `[answers]` and
-`[expect]`. Expected lists are exact (`techniques`, `tactics`, `retrievers`, `purposes`,
-`findings`); `findings_include` / `findings_exclude` check part of the findings; `cites` lists kb
-sections that must be among the recommendation's citations. A typo in a key fails loudly.
+The format and the checks live in the library (`advisor.services.scenarios`), which `advisor
+test` runs too: each scenario here goes through the same `check_scenario`, and the whole folder
+through the real `advisor test` command once.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,63 +16,19 @@ from typing import Any
 import pytest
 
 import advisor
+from advisor.engine.assemble import plain
+from advisor.engine.decide import decide
 from advisor.knowledge.rulebase import RuleBase
-from advisor.models import Recommendation
+from advisor.services.scenarios import (
+    ScenarioError,
+    check_scenario,
+    citations,
+    load_scenario,
+    report,
+)
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.toml"))
-TOP_KEYS = {"description", "source", "answers", "expect"}
-LIST_KEYS = {
-    "techniques",
-    "tactics",
-    "retrievers",
-    "purposes",
-    "methods",
-    "evaluation",
-    "dropped_stages",
-    "findings",
-    "findings_include",
-    "findings_exclude",
-    "cites",
-}
-EXPECT_KEYS = LIST_KEYS | {"reranker", "latency_fits"}
-
-
-def load_scenario(path: Path) -> dict[str, Any]:
-    """Read one scenario and check its own shape, so a misspelt key cannot pass silently."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    unknown = set(data) - TOP_KEYS
-    assert not unknown, f"{path.name}: unknown key(s) {sorted(unknown)}; allowed {sorted(TOP_KEYS)}"
-    missing = TOP_KEYS - set(data)
-    assert not missing, f"{path.name}: missing key(s) {sorted(missing)}"
-    assert isinstance(data["description"], str) and data["description"].strip()
-    assert isinstance(data["source"], str) and data["source"].startswith("https://"), (
-        f"{path.name}: 'source' must be a public https link"
-    )
-    expect = data["expect"]
-    unknown = set(expect) - EXPECT_KEYS
-    assert not unknown, (
-        f"{path.name}: unknown [expect] key(s) {sorted(unknown)}; allowed {sorted(EXPECT_KEYS)}"
-    )
-    assert "techniques" in expect, f"{path.name}: [expect] needs 'techniques'"
-    assert expect.get("cites"), f"{path.name}: [expect] needs at least one 'cites' entry"
-    for key in LIST_KEYS & set(expect):
-        value = expect[key]
-        assert isinstance(value, list) and all(isinstance(v, str) for v in value), (
-            f"{path.name}: [expect] {key} must be a list of strings"
-        )
-    for key in ("reranker", "latency_fits"):
-        if key in expect:
-            assert isinstance(expect[key], bool), f"{path.name}: [expect] {key} is true/false"
-    return data
-
-
-def citations_of(rec: Recommendation) -> list[str]:
-    refs = [c for f in rec.findings for c in f.citations]
-    for plan in (rec.prompt_engineering, rec.rag, rec.fine_tuning, rec.evaluation):
-        if plan is not None:
-            refs += [c for item in plan.rationale for c in item.citations]
-    return refs
 
 
 def test_there_are_enough_scenarios() -> None:
@@ -98,53 +52,28 @@ def test_a_malformed_scenario_fails_loudly(tmp_path: Path, text: str, message: s
         f'knowledge = "general"\n[expect]\ntechniques = []\n{cites}{text}\n',
         encoding="utf-8",
     )
-    with pytest.raises(AssertionError, match=re.escape(message)):
+    with pytest.raises(ScenarioError, match=re.escape(message)) as caught:
         load_scenario(path)
+    assert str(path) in str(caught.value)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_scenario(path: Path, rulebase: RuleBase) -> None:
     scenario = load_scenario(path)
-    expect = scenario["expect"]
-    rec = advisor.advise(scenario["answers"])
-    got_findings = {f.id for f in rec.findings}
-
-    assert list(rec.techniques) == expect["techniques"]
-    if "tactics" in expect:
-        assert list(rec.prompt_engineering.tactics) == expect["tactics"]
-    if any(k in expect for k in ("retrievers", "reranker")):
-        assert rec.rag is not None, "the scenario expects retrieval details but got no RAG"
-        if "retrievers" in expect:
-            assert list(rec.rag.retrievers) == expect["retrievers"]
-        if "reranker" in expect:
-            assert rec.rag.reranker is expect["reranker"]
-    if "purposes" in expect:
-        assert rec.fine_tuning is not None, "the scenario expects fine-tuning purposes"
-        assert list(rec.fine_tuning.purposes) == expect["purposes"]
-    if "methods" in expect:
-        assert rec.fine_tuning is not None, "the scenario expects fine-tuning methods"
-        assert list(rec.fine_tuning.methods) == expect["methods"]
-    if "evaluation" in expect:
-        assert list(rec.evaluation.methods) == expect["evaluation"]
-    if "dropped_stages" in expect or "latency_fits" in expect:
-        assert rec.latency is not None, "the scenario expects a latency ledger"
-        if "dropped_stages" in expect:
-            assert [s.id for s in rec.latency.dropped] == expect["dropped_stages"]
-        if "latency_fits" in expect:
-            assert rec.latency.fits is expect["latency_fits"]
-    if "findings" in expect:
-        assert got_findings == set(expect["findings"])
-    assert set(expect.get("findings_include", [])) <= got_findings
-    assert not set(expect.get("findings_exclude", [])) & got_findings
-
-    cited = citations_of(rec)
-    for ref in expect["cites"]:
-        assert ref in rulebase.kb, f"[expect] cites '{ref}', which is no kb section"
-        assert ref in cited, f"'{ref}' is not cited; cited: {sorted(set(cited))}"
-    for ref in cited:
+    mismatches = check_scenario(scenario, rulebase)
+    assert not mismatches, "\n".join(report(scenario, mismatches))
+    data = plain(decide(scenario.answers, rulebase))
+    for ref in citations(data):
         assert ref in rulebase.kb, f"citation '{ref}' does not resolve to a kb section"
-    for source in rec.sources:
-        assert source.excerpt, f"{source.ref} has no excerpt to quote"
+    for source in data["sources"]:
+        assert source["excerpt"], f"{source['ref']} has no excerpt to quote"
+
+
+def test_the_suite_passes_through_advisor_test(run_cli: Callable[..., Any]) -> None:
+    result = run_cli("test", str(SCENARIOS))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(FILES)} scenarios (rules " in result.stdout
+    assert f"{len(FILES)} passed, 0 failed, 0 malformed" in result.stdout
 
 
 # --------------------------------------------------------------------------- the real CLI
@@ -185,12 +114,12 @@ def test_console_script_json_matches_the_library(
 ) -> None:
     for name in CLI_CASES:
         scenario = load_scenario(SCENARIOS / f"{name}.toml")
-        path = _write_answers(tmp_path / f"{name}.json", scenario["answers"])
+        path = _write_answers(tmp_path / f"{name}.json", scenario.answers)
         result = run_cli("recommend", "--answers", str(path), "--format", "json")
         assert result.returncode == 0, result.stderr
         data = json.loads(result.stdout)
-        rec = advisor.advise(scenario["answers"])
-        assert data["techniques"] == scenario["expect"]["techniques"]
+        rec = advisor.advise(scenario.answers)
+        assert data["techniques"] == scenario.expect["techniques"]
         assert data["techniques"] == list(rec.techniques)
         assert [f["id"] for f in data["findings"]] == [f.id for f in rec.findings]
         assert data["trace"] == json.loads(rec.model_dump_json())["trace"]
@@ -203,7 +132,7 @@ def test_text_rationale_is_specific_to_the_answers(
     texts: dict[str, str] = {}
     for name in CLI_CASES:
         scenario = load_scenario(SCENARIOS / f"{name}.toml")
-        path = _write_answers(tmp_path / f"{name}.json", scenario["answers"])
+        path = _write_answers(tmp_path / f"{name}.json", scenario.answers)
         result = run_cli("recommend", "--answers", str(path))
         assert result.returncode == 0, result.stderr
         texts[name] = result.stdout

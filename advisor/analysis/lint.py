@@ -32,6 +32,8 @@ Checks (code, severity):
   budgets and every budget at which the ledger's greedy drops change the outcome.
 - `ledger-unplanned-stage` (warning): no answers plan the stage (no rule concludes what it is
   `for`, or its `when` never holds with it), so its figures are never used.
+- with rule packs, the checks of `advisor.analysis.pack_lint` (an override that changes nothing,
+  a disabled rule others need, a pack question no rule reads, a pack kb section nothing cites).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.analysis.answer_space import NOT_TRUE, TRUE, UNKNOWN, UNREACHED, Diagrams, describe
+from advisor.analysis.pack_lint import pack_diagnostics
 from advisor.knowledge import conditions as cond
 from advisor.vocabulary import TECHNIQUES
 
@@ -120,6 +123,10 @@ def lint(rulebase: RuleBase) -> Report:
         *checker.unread_questions(),
         *checker.severities(),
         *checker.ledger(),
+        *(
+            Diagnostic(code, severity, message, *_place(source), target)
+            for code, severity, message, source, target in pack_diagnostics(rulebase)
+        ),
     ]
     return Report(
         diagnostics=tuple(diagnostics),

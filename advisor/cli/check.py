@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         (file or sys.stdout).write(visible(line) + "\n")
 
     rulebase = load_rulebase_from(args)
+    under = _PackBases(args, rulebase)
     files, missing = _collect(args.paths)
     counts = {"current": 0, "stale": 0, "unreadable": 0, "skipped": 0}
     for name in missing:
@@ -61,12 +62,15 @@ def run(args: argparse.Namespace) -> int:
                 counts["skipped"] += 1
                 print(f"{path}: skipped (status: {record.status})")
                 continue
-            verdict, lines = _check(record, rulebase, args)
+            verdict, lines = _check(record, under.rulebase_for(record), args)
         except AdvisorError as exc:  # this record only: every other one is still checked
             counts["unreadable"] += 1
             print(f"advisor: error: {exc}", file=sys.stderr)
             continue
         counts[verdict] += 1
+        if rulebase.packs and not record.packs:
+            names = ", ".join(f"{p.name} {p.version}" for p in rulebase.packs)
+            lines.append(f"note: made without the rule packs in force ({names}): checked without")
         print(f"{path}: {lines[0]}")
         for line in lines[1:]:
             print(f"  {line}")
@@ -83,6 +87,26 @@ def run(args: argparse.Namespace) -> int:
     if counts["unreadable"] or missing:
         return 2
     return 1 if counts["stale"] else 0
+
+
+class _PackBases:
+    """The rule base each record is checked with: the rules in force with the packs the record
+    was made under (found among the packs in force by name, else at the recorded folder)."""
+
+    def __init__(self, args: argparse.Namespace, in_force: RuleBase) -> None:
+        self.args = args
+        self.in_force = in_force
+        self.bases: dict[tuple[str, ...], RuleBase] = {
+            tuple(p.path for p in in_force.packs): in_force
+        }
+
+    def rulebase_for(self, record: Record) -> RuleBase:
+        from advisor.cli.common import load_rulebase_from, record_packs
+
+        key = tuple(record_packs(record, self.in_force))
+        if key not in self.bases:
+            self.bases[key] = load_rulebase_from(self.args, list(key))
+        return self.bases[key]
 
 
 def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
@@ -132,20 +156,26 @@ def _check(record: Record, rulebase: RuleBase, args: argparse.Namespace) -> tupl
             f"note: recorded with the rule base '{record.rules}', checked with '{rulebase.name}'"
         )
     changes = compare(record.outcome, Outcome.of(current), rulebase.vocabulary)
+    regenerate = _regenerate_command(record.source, args, [p.path for p in rulebase.packs])
     versions = f"rules {record.rules_version}"
     if record.rules_version != rulebase.version:
         versions += f" -> {rulebase.version}"
+    recorded = {p.name: p.version for p in record.packs}
+    for pack in rulebase.packs:
+        versions += f", pack {pack.name} {recorded.get(pack.name, '?')}"
+        if recorded.get(pack.name) != pack.version:
+            versions += f" -> {pack.version}"
     if not changes:
         return "current", [f"current ({versions})", *notes]
     return "stale", [
         f"stale ({versions})",
         *changes,
         *notes,
-        f"regenerate: {_regenerate_command(record.source, args)}",
+        f"regenerate: {regenerate}",
     ]
 
 
-def _regenerate_command(source: str, args: argparse.Namespace) -> str:
+def _regenerate_command(source: str, args: argparse.Namespace, packs: list[str]) -> str:
     import shlex
 
     words = ["advisor"]
@@ -153,5 +183,7 @@ def _regenerate_command(source: str, args: argparse.Namespace) -> str:
         value = getattr(args, option, None)
         if value is not None:
             words += [f"--{option}", str(value)]
+    for pack in packs:
+        words += ["--pack", pack]
     words += ["recommend", "--from-record", source, "--format", "markdown", "--output", source]
     return shlex.join(words)

@@ -1,10 +1,10 @@
 """`advisor` console script: argument parsing, one error handler, exit codes.
 
 One exit-code scheme for every command: 0 nothing to report; 1 the command found something
-(`check`: a stale record; `lint`: an error; `review`: a finding at or above --fail-on); 2 bad
-input or usage (answers, rule or knowledge-base files; the message says which file, where, and
-how to fix it); 3 an internal error (a bug: please report it); 130 interrupted. A crash can
-never read as a result.
+(`check`: a stale record; `lint`: an error; `review`: a finding at or above --fail-on; `test`:
+a mismatch); 2 bad input or usage (answers, rule or knowledge-base files; the message says which
+file, where, and how to fix it); 3 an internal error (a bug: please report it); 130 interrupted. A
+crash can never read as a result.
 Each subcommand lives in its own module under `advisor.cli` and is imported only when it runs,
 so `advisor --version` and `--help` stay fast.
 """
@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "review": ("advisor.cli.review", "check a proposed approach against the advice (CI gate)"),
     "why": ("advisor.cli.why", "WHY a question is asked: what each of its answers would change"),
+    "test": ("advisor.cli.test", "run scenario files against the rules in force (and packs)"),
 }
 
 DESCRIPTION = """\
@@ -57,7 +58,7 @@ examples:
 
 
 def _global_options(parser: argparse.ArgumentParser, default: Any) -> None:
-    """--rules and --kb, accepted before the subcommand and after it (`advisor check --rules
+    """--rules, --kb and --pack, accepted before the subcommand and after it (`advisor check --rules
     DIR`). On a subcommand the default is SUPPRESS, so a value given before it is kept."""
     group = parser.add_argument_group("rule base options (before or after the command)")
     group.add_argument(
@@ -71,6 +72,15 @@ def _global_options(parser: argparse.ArgumentParser, default: Any) -> None:
         metavar="DIR",
         default=default,
         help="use the knowledge base in DIR instead of the shipped one",
+    )
+    group.add_argument(
+        "--pack",
+        metavar="DIR",
+        action="append",
+        default=default,
+        dest="packs",
+        help="layer the rule pack in DIR over the rules (repeatable, applied in order; "
+        "default: $ADVISOR_PACKS, else [tool.llm-advisor] packs in ./pyproject.toml)",
     )
 
 

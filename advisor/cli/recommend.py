@@ -60,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
                 warn(f"{option} applies to --format markdown only; {ignored}")
     rulebase = load_rulebase_from(args)
     record = _read_record(args)
+    if record is not None and record.packs:  # regenerated under the packs it was made with
+        from advisor.cli.common import record_packs
+
+        rulebase = load_rulebase_from(args, record_packs(record, rulebase))
     layers = answer_layers(args, rulebase, record=record)
     with layers.attributed():
         decision = decide(layers.given(), rulebase)

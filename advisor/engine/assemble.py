@@ -214,6 +214,10 @@ def assemble(decision: Decision, parts: _Parts) -> Any:
     fields["answers"] = used_answers(decision)
     fields["rules_version"] = decision.rulebase.version
     fields["advisor_version"] = __version__
+    if decision.rulebase.packs:  # only with packs: the output without them is unchanged
+        fields["packs"] = tuple(
+            make("PackRef", {"name": p.name, "version": p.version}) for p in decision.rulebase.packs
+        )
     return make("Recommendation", fields)
 
 
@@ -325,8 +329,10 @@ def _model_maker() -> Make:
             return cls(**fields)
         return cls.model_construct(names, **fields)
 
-    for name, cls in classes.items():
-        fields_sets[name] = frozenset(cls.model_fields)
+    for name, cls in classes.items():  # a field left out when empty (packs) is set when given
+        fields_sets[name] = frozenset(
+            n for n, f in cls.model_fields.items() if getattr(f, "exclude_if", None) is None
+        )
 
     return make
 

@@ -39,6 +39,7 @@ from advisor.knowledge import conditions as cond
 from advisor.knowledge.files import Unreadable, read_bytes
 from advisor.knowledge.kb import Section
 from advisor.knowledge.ledger import LedgerRules, Stage
+from advisor.knowledge.pack_info import Change, PackInfo, PackLayer
 from advisor.knowledge.questions import Choice, Preset, Question
 from advisor.knowledge.rules import Conclusion, Rule
 from advisor.vocabulary import Kind, Vocabulary
@@ -60,6 +61,8 @@ _CODE = (
     "tomlfile",
     "index",
     "domains",
+    "packs",
+    "pack_info",
     "../vocabulary",
 )
 _NODES: dict[str, type] = {
@@ -90,6 +93,9 @@ _RECORDS: dict[str, type] = {
         Vocabulary,
         Stage,
         LedgerRules,
+        PackInfo,
+        PackLayer,
+        Change,
     )
 }
 
@@ -214,12 +220,12 @@ def _signing_key(*, create: bool) -> bytes | None:
     return key
 
 
-def store(rulebase: RuleBase) -> None:
-    """Write the entry for `rulebase` (atomically); any failure is ignored."""
+def store(rulebase: RuleBase, kb_dir: Path | None = None) -> None:
+    """Write the entry for `rulebase` (atomically); any failure is ignored. `kb_dir`: the kb
+    folder the entry is filed under when it is not the rule base's own (rule packs)."""
     folder = cache_dir()
-    path = (
-        entry_path(folder, rulebase.digest, rulebase.rules_dir, rulebase.kb_dir) if folder else None
-    )
+    kb = rulebase.kb_dir if kb_dir is None else kb_dir
+    path = entry_path(folder, rulebase.digest, rulebase.rules_dir, kb) if folder else None
     if folder is None or path is None:
         return
     key = _signing_key(create=True)

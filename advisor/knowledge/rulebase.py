@@ -16,6 +16,7 @@ from advisor.knowledge.domains import Domains, domains_of
 from advisor.knowledge.index import RuleIndex
 from advisor.knowledge.kb import Section
 from advisor.knowledge.ledger import LedgerRules
+from advisor.knowledge.pack_info import PackInfo, PackLayer
 from advisor.knowledge.questions import Question, shapes_of
 from advisor.knowledge.rules import Rule
 from advisor.vocabulary import DEFAULT, Vocabulary
@@ -46,6 +47,10 @@ class RuleBase:
     """The latency ledger's stages (`rules/latency.toml`); None: the rule base has none."""
     index_table: dict[str, dict[Any, int]] | None = None
     """The rule index's finite tables when read from the disk cache (None: build them)."""
+    packs: tuple[PackInfo, ...] = ()
+    """The rule packs layered over the rules, in order (`advisor.knowledge.packs`)."""
+    layers: tuple[PackLayer, ...] = ()
+    """What each pack added and changed (for lint); empty without packs."""
     domains: Domains = field(init=False)
     question_by_id: dict[str, Question] = field(init=False)
     compiled_gates: tuple[tuple[Question, cond.Evaluator], ...] = field(init=False)

@@ -141,6 +141,9 @@ def _render(data: Mapping[str, Any], vocabulary: Vocabulary, width: int) -> str:
             lines.extend(_wrap(width, source["excerpt"], "      "))
     lines.append("")
     lines.append(f"rules {data['rules_version']}, advisor {data['advisor_version']}")
+    if data.get("packs"):
+        packs = ", ".join(f"{p['name']} {p['version']}" for p in data["packs"])
+        lines.append(f"rule packs: {packs}")
     return "\n".join(lines) + "\n"
 
 

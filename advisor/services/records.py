@@ -33,6 +33,7 @@ from advisor.vocabulary import DEFAULT, TECHNIQUES, Vocabulary
 
 if TYPE_CHECKING:
     from advisor.engine.decision import Decision
+    from advisor.knowledge.pack_info import PackInfo
 
 MARKER = "llm-advisor:record"
 FORMAT = 1
@@ -212,6 +213,8 @@ class Record:
     rules_version: str
     kb_base_url: str | None
     front_matter: tuple[FrontMatterEntry, ...]
+    packs: tuple[PackInfo, ...] = ()
+    """The rule packs the record was made under (name, version, folder), in order."""
 
     @property
     def status(self) -> str | None:
@@ -246,6 +249,11 @@ def embed(decision: Decision, kb_base_url: str | None = None) -> str:
     }
     if kb_base_url:
         data["kb_base_url"] = kb_base_url
+    if rulebase.packs:  # only under packs: a record made without them is unchanged
+        data["packs"] = [
+            {"name": p.name, "version": p.version, "path": Path(p.path).as_posix()}
+            for p in rulebase.packs
+        ]
     text = _dump(data)
     for char, escape in _HTML_SAFE.items():
         text = text.replace(char, escape)  # only string contents can hold these characters
@@ -382,6 +390,7 @@ def parse_record(text: str, source: str = "<record>") -> Record | None:
     return Record(
         source=source,
         answers=answers,
+        packs=_recorded_packs(data.get("packs", []), fail),
         outcome=Outcome.from_json(
             data.get("outcome"), lambda m: fail(f"the embedded record: {m}; {_RESTORE_HINT}")
         ),
@@ -389,6 +398,26 @@ def parse_record(text: str, source: str = "<record>") -> Record | None:
         front_matter=parse_front_matter(text, source),
         **strings,
     )
+
+
+def _recorded_packs(value: Any, fail: Any) -> tuple[PackInfo, ...]:
+    """The embedded record's `packs` list: objects with string name, version and path."""
+    from advisor.knowledge.pack_info import PackInfo
+
+    packs = []
+    if not isinstance(value, list):
+        raise fail(f"the embedded record's 'packs' must be a list; {_RESTORE_HINT}")
+    for item in value:
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) and not has_surrogate(item[k])
+            for k in ("name", "version", "path")
+        ):
+            raise fail(
+                "each entry of the embedded record's 'packs' needs string 'name', 'version' "
+                f"and 'path'; {_RESTORE_HINT}"
+            )
+        packs.append(PackInfo(item["name"], item["version"], item["path"]))
+    return tuple(packs)
 
 
 _FENCE = re.compile(r"(`{3,}|~{3,})")

@@ -1,0 +1,68 @@
+"""Which rule packs are in force: `--pack` > `$ADVISOR_PACKS` > `./pyproject.toml`.
+
+The first of the three that names any pack wins, whole (they are not merged):
+- the command line's `--pack DIR`, repeatable, applied in the order given;
+- the `ADVISOR_PACKS` environment variable, folders separated by `os.pathsep` (`:`; `;` on
+  Windows); set it to the empty string to turn off the packs of a pyproject.toml;
+- `packs = ["dir", ...]` in the `[tool.llm-advisor]` table of `pyproject.toml` in the current
+  folder, each path relative to that file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from advisor.errors import RuleFileError
+from advisor.knowledge.files import DataError, Unreadable, parse_toml, read_text
+
+ENV = "ADVISOR_PACKS"
+PYPROJECT = "pyproject.toml"
+
+
+@dataclass(frozen=True)
+class PackSelection:
+    """The pack folders in force and where they were named ("--pack", the variable, a file)."""
+
+    folders: list[str]
+    origin: str
+
+
+def packs_in_force(
+    cli: list[str] | None, environ: dict[str, str] | None = None, cwd: Path | None = None
+) -> PackSelection:
+    """The packs named by the command line, else the environment, else ./pyproject.toml."""
+    env = os.environ if environ is None else environ
+    if cli:
+        return PackSelection(list(cli), "--pack")
+    if ENV in env:
+        return PackSelection([p for p in env[ENV].split(os.pathsep) if p], f"${ENV}")
+    folder = Path(".") if cwd is None else cwd
+    return PackSelection(pyproject_packs(folder / PYPROJECT), PYPROJECT)
+
+
+def pyproject_packs(path: Path) -> list[str]:
+    """`[tool.llm-advisor] packs` of a pyproject.toml (paths made relative to the current
+    folder's view of that file), or [] when it has none or there is no such file."""
+    import tomllib
+
+    if not path.is_file():
+        return []
+    try:
+        data = parse_toml(read_text(path))
+    except (Unreadable, DataError, tomllib.TOMLDecodeError) as exc:
+        raise RuleFileError(str(path), "", f"cannot read it ({exc}); fix the file") from None
+    tool = data.get("tool", {})
+    table = tool.get("llm-advisor", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise RuleFileError(str(path), "[tool.llm-advisor]", "must be a table")
+    packs = table.get("packs", [])
+    if not isinstance(packs, list) or not all(isinstance(p, str) and p for p in packs):
+        raise RuleFileError(
+            str(path),
+            "[tool.llm-advisor] packs",
+            'must be a list of pack folders, e.g. packs = ["policy/on-premises"]',
+        )
+    base = path.parent
+    return [p if Path(p).is_absolute() else str(base / p) for p in packs]
