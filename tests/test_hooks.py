@@ -100,6 +100,15 @@ def test_try_repo_runs_the_check_and_lint_hooks(
                       "--all-files")  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr
     assert "stale" in done.stdout
+    # the review hook: fine-tuning proposed for documentation knowledge fails, retrieval passes
+    answers = (ROOT / "examples" / "support-bot.toml").read_text(encoding="utf-8")
+    for proposal, code in (('["fine_tuning"]', 1), ('["prompt_engineering", "rag"]', 0)):
+        (repo / "advisor-answers.toml").write_text(f"proposed = {proposal}\n{answers}")
+        git(repo, "add", "advisor-answers.toml")  # pre-commit looks at tracked files
+        done = pre_commit(repo, pre_commit_home, "try-repo", str(copy), "advisor-review",
+                          "--ref", rev, "--all-files")  # fmt: skip
+        assert done.returncode == code, done.stdout + done.stderr
+    assert "review.proposal.fine_tuning_does_not_add_knowledge" not in done.stdout
     # a broken pack fails the lint hook, naming the file
     policy = repo / "policy" / "on-premises" / "rules" / "policy.toml"
     policy.write_text(policy.read_text() + '\n[[disable]]\nrule = "no_such_rule"\n')
