@@ -29,9 +29,10 @@ def test_a_wrong_mask_is_found(rules_copy: tuple[Path, Path]) -> None:
     index = rulebase.rule_index
     target = next(q for q in index.questions if q.kind == "choice")
     value = next(v for v in target.values)
-    position = next(p for p, _ in target.entries)
+    term = next(t for t, _ in target.entries)
+    position = index.term_rule[term]
     mask = target.mask(value)
-    target.masks[value] = mask ^ (1 << position)  # the index now gets this rule wrong
+    target.masks[value] = mask ^ (1 << term)  # the index now gets this rule wrong
     mismatches = index_mismatches(rulebase)
     assert [m.rule for m in mismatches] == [rulebase.rules[position].id]
     witness = mismatches[0].answers

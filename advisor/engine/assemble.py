@@ -11,6 +11,7 @@ pydantic. Which plans and sub-choices exist comes from the vocabulary, never fro
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from advisor._version import __version__
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 Make = Callable[[str, dict[str, Any]], Any]
 """Builds one part of the result from its fields (a model name such as "Finding")."""
+Token = int | tuple[int, tuple[Any, ...]]
+"""What a rule's reason is made from: its position, and the answers its placeholders name."""
 
 PLAN_MODELS = {
     "prompt_engineering": "PromptEngineeringPlan",
@@ -43,19 +46,29 @@ _DETAIL = {
 }
 
 
+KEPT = 4096
+"""The most entries each cache of assembled parts keeps: answers that vary without end (a
+number in a reason's words) make their parts per call once a cache is full."""
+
+
 class _Parts:
     """What assembly needs from one rule base, worked out once per kind of output (models or
     plain data): each rule's section and its reason when it has no placeholder, each fired
     rule's trace step, each cited source, and the trace step of every shared question status.
-    The parts are immutable (frozen models of tuples, or plain data that is only serialised),
-    so they are shared by every result."""
+    Parts that depend on the answers (a plan, a finding, a reason in words, the trace step of
+    a number) are kept once made, keyed by what they are made from. Every part is immutable
+    (frozen models of tuples, or plain data that is only serialised), so it is shared by every
+    result."""
 
     def __init__(self, rulebase: RuleBase, make: Make) -> None:
         self.make = make
         vocabulary = rulebase.vocabulary
+        self.rules = rulebase.rules
         self.section: list[str | None] = []
         self.fired_step: list[Any] = []
         self.reason: list[Any] = []
+        self.named: list[tuple[str, ...]] = []
+        """Per rule, the question ids its reason names (`rules.PLACEHOLDER`)."""
         for rule in rulebase.rules:
             kind = vocabulary.kind(rule.then.kind)
             self.section.append(None if kind.merge == "by_id" else kind.section(rule.then.value))
@@ -71,6 +84,7 @@ class _Parts:
                 )
             )
             self.reason.append(None if "{" in rule.because else self.rationale(rule, rule.because))
+            self.named.append(tuple(PLACEHOLDER.split(rule.because)[1::2]))
         self.source = {
             ref: make(
                 "Source",
@@ -98,9 +112,77 @@ class _Parts:
             )
             for technique in SECTIONS
         }
+        self.plans: dict[tuple[Any, ...], tuple[Any, tuple[str, ...]]] = {}
+        self.findings: dict[tuple[Any, ...], tuple[Any, tuple[str, ...]]] = {}
+        self.worded: dict[Token, Any] = {}
+        self.steps: dict[tuple[str, str, type, Any], Any] = {}
 
     def rationale(self, rule: Rule, text: str) -> Any:
         return self.make("RationaleItem", {"text": text, "citations": rule.cite, "rule": rule.id})
+
+    def reason_item(self, token: Token, decision: Decision, words: dict[str, str]) -> Any:
+        """The reason of a rule: its shared item (token: its position), or its item in words
+        (token: its position and the answers its placeholders name)."""
+        if isinstance(token, int):
+            return self.reason[token]
+        found = self.worded.get(token)
+        if found is None:
+            rule = self.rules[token[0]]
+            found = self.rationale(rule, _text(rule, decision, words))
+            _keep(self.worded, token, found)
+        return found
+
+    def token(self, order: int, answers: Mapping[str, Any]) -> Token:
+        """What the reason of the rule at `order` is made from (see `reason_item`)."""
+        if self.reason[order] is not None:
+            return order
+        return order, tuple([answers.get(name) for name in self.named[order]])
+
+    def plan(
+        self, technique: str, tokens: tuple[Token, ...], decision: Decision, words: dict[str, str]
+    ) -> tuple[Any, tuple[str, ...]]:
+        """A technique's plan from its reasons' tokens and sub-choices, and the sources it
+        cites in order of first citation."""
+        sub_choices = self.sub_choices[technique]
+        conclusions = decision.conclusions
+        chosen = tuple([conclusions.get(name, ()) for name, _, _, _ in sub_choices])
+        key = (technique, tokens, chosen)
+        found = self.plans.get(key)
+        if found is None:
+            plan: dict[str, Any] = {}
+            extensions: dict[str, Any] = {}
+            for (_, field, flag, shipped), values in zip(sub_choices, chosen, strict=True):
+                (plan if shipped else extensions)[field] = bool(values) if flag else values
+            items = tuple([self.reason_item(token, decision, words) for token in tokens])
+            plan["rationale"] = items
+            if extensions:
+                plan.update(extensions)
+            cited = tuple(dict.fromkeys(ref for item in items for ref in _citations(item)))
+            found = (self.make(PLAN_MODELS[technique], plan), cited)
+            _keep(self.plans, key, found)
+        return found
+
+    def finding(
+        self, finding: MergedFinding, decision: Decision, words: dict[str, str]
+    ) -> tuple[Any, tuple[str, ...]]:
+        """A merged finding's part, and the sources it cites."""
+        orders = tuple([rule.order for rule in finding.rules])
+        answers = decision.answers
+        named = tuple([answers.get(name) for order in orders for name in self.named[order]])
+        key = (finding.id, finding.severity, orders, named)
+        found = self.findings.get(key)
+        if found is None:
+            citations = finding.citations
+            fields = {
+                "id": finding.id,
+                "severity": finding.severity,
+                "message": finding_message(decision, finding, words),
+                "citations": citations,
+                "rules": tuple(rule.id for rule in finding.rules),
+            }
+            found = (self.make("Finding", fields), citations)
+            _keep(self.findings, key, found)
+        return found
 
     def step(self, status: QuestionStatus) -> Any:
         question = self.questions[status.id]
@@ -116,7 +198,18 @@ class _Parts:
         found = self.status_step.get(id(status))
         if found is not None and found[0] is status:
             return found[1]
-        return self.step(status)
+        value = status.value
+        key = (status.id, status.status, type(value), value)  # True == 1, but not the same
+        step = self.steps.get(key)
+        if step is None:
+            step = self.step(status)
+            _keep(self.steps, key, step)
+        return step
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) < KEPT:
+        cache[key] = value
 
 
 def _citations(item: Any) -> tuple[str, ...]:
@@ -134,69 +227,43 @@ def _parts(rulebase: RuleBase, flavour: str, make: Make) -> _Parts:
 
 def assemble(decision: Decision, parts: _Parts) -> Any:
     """The Recommendation for `decision`, each part made by `parts.make` (or shared)."""
-    make = parts.make
     rules = decision.fired
     techniques = decision.techniques
-    conclusions = decision.conclusions
+    answers = decision.answers
     words: dict[str, str] = {}
-    by_section: dict[str | None, list[Any]] = {}
-    cited: dict[str, None] = {}
-    section_of, reason_of = parts.section, parts.reason
+    tokens: dict[str | None, list[Token]] = {}
+    section_of, token = parts.section, parts.token
     for rule in rules:
-        section = section_of[rule.order]
+        order = rule.order
+        section = section_of[order]
         if section is None or (section not in techniques and section not in _ALWAYS):
             continue
-        item = reason_of[rule.order]
-        if item is None:
-            item = parts.rationale(rule, _text(rule, decision, words))
-        by_section.setdefault(section, []).append(item)
+        tokens.setdefault(section, []).append(token(order, answers))
     fields: dict[str, Any] = {"techniques": techniques}
+    cited: list[tuple[str, ...]] = []  # sources in order of first citation: plans, findings
     for technique in SECTIONS:
         if technique not in techniques and technique not in _ALWAYS:
             fields[technique] = None
             continue
-        plan: dict[str, Any] = {}
-        extensions: dict[str, Any] = {}
-        for name, field, flag, shipped in parts.sub_choices[technique]:
-            values = conclusions.get(name, ())
-            (plan if shipped else extensions)[field] = bool(values) if flag else values
-        items = tuple(by_section.get(technique, ()))
-        for item in items:  # sources in order of first citation: plans in order, then findings
-            for ref in _citations(item):
-                cited[ref] = None
-        plan["rationale"] = items
-        if extensions:
-            plan.update(extensions)
-        fields[technique] = make(PLAN_MODELS[technique], plan)
+        plan, refs = parts.plan(technique, tuple(tokens.get(technique, ())), decision, words)
+        fields[technique] = plan
+        cited.append(refs)
     findings = []
-    for finding in decision.findings:
-        citations = finding.citations
-        for ref in citations:
-            cited[ref] = None
-        findings.append(
-            make(
-                "Finding",
-                {
-                    "id": finding.id,
-                    "severity": finding.severity,
-                    "message": finding_message(decision, finding, words),
-                    "citations": citations,
-                    "rules": tuple(rule.id for rule in finding.rules),
-                },
-            )
-        )
+    for merged in decision.findings:
+        finding, refs = parts.finding(merged, decision, words)
+        findings.append(finding)
+        cited.append(refs)
     fields["findings"] = tuple(findings)
-    source = parts.source
-    fields["sources"] = tuple(source[ref] for ref in cited)
-    step_of, fired_step = parts.step_of, parts.fired_step
+    fields["sources"] = tuple(map(parts.source.__getitem__, dict.fromkeys(chain(*cited))))
+    fired_step = parts.fired_step
     fields["trace"] = (
-        *(step_of(status) for status in decision.questions),
-        *(fired_step[rule.order] for rule in rules),
+        *map(parts.step_of, decision.questions),
+        *[fired_step[rule.order] for rule in rules],
     )
     fields["answers"] = used_answers(decision)
     fields["rules_version"] = decision.rulebase.version
     fields["advisor_version"] = __version__
-    return make("Recommendation", fields)
+    return parts.make("Recommendation", fields)
 
 
 def finding_message(
@@ -231,7 +298,10 @@ def _text(rule: Rule, decision: Decision, words: dict[str, str]) -> str:
 def used_answers(decision: Decision) -> dict[str, Any]:
     """The answers the walk used, as plain data, and the metadata answers."""
     by_id = decision.rulebase.question_by_id
-    used = {qid: plain_answer(value, by_id[qid]) for qid, value in decision.answers.items()}
+    used = {
+        qid: plain_answer(value, by_id[qid]) if type(value) is frozenset else value
+        for qid, value in decision.answers.items()
+    }
     for key in METADATA_FIELDS:
         value = decision.given.get(key)
         if value is not None:

@@ -45,7 +45,8 @@ from advisor.vocabulary import Kind, Vocabulary
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
 
-FORMAT = 4  # 2: index tables and vocabulary; 3: signed entries; 4: index tables in hex
+FORMAT = 5  # 2: index tables and vocabulary; 3: signed entries; 4: index tables in hex;
+# 5: index tables over the terms of rules (knowledge.terms), not the rules
 KEPT_ENTRIES = 32  # entries kept in the folder; older ones are removed when a new one is written
 _CODE = (
     "cache",
@@ -58,6 +59,7 @@ _CODE = (
     "graph",
     "tomlfile",
     "index",
+    "terms",
     "domains",
     "../vocabulary",
 )

@@ -1,13 +1,15 @@
-"""The rule index: which rules an evaluation must test, found with one bitmask per answer class.
+"""The rule index: which rules fire, found with one bitmask per answer class and question.
 
-Each rule's top-level conjuncts are split (`cond.split_conjuncts`): those reading a single
-question are folded, per question, into a table of bitmasks over the rules: the mask of
-(question q, answer class a) has the bit of every rule whose conjuncts on q are definitely true
-for answers of class a, and of every rule with no conjunct on q. ANDing the masks of the answers
-gives the candidates: the rules whose single-question conjuncts all hold. A candidate fires when
-its remaining conjuncts (reading several questions; `tests`, compiled with `cond.compile_shared`
-so shared definitions run once) are definitely true, so the result is exactly that of evaluating
-every rule, in rule order. `analysis.equivalence` proves that over the whole answer space.
+Each rule's condition is expanded into terms (`knowledge.terms`): alternatives whose tests each
+read a single question, so that the rule is definitely true exactly when one of its terms is.
+The tests of each term are folded, per question, into a table of bitmasks over the terms: the
+mask of (question q, answer class a) has the bit of every term whose tests on q are definitely
+true for answers of class a, and of every term with no test on q. ANDing the masks of the
+answers gives the terms that hold, and their rules are the candidates. A rule too large to
+expand keeps one term and a residual condition (`tests`, compiled with `cond.compile_shared` so
+shared definitions run once) that a candidate must also pass, so the result is exactly that of
+evaluating every rule, in rule order. `analysis.equivalence` proves that over the whole answer
+space.
 
 Answer classes are the rule base's `Domains`: a choice or yes/no answer is its own class, a number
 is classed by the thresholds conditions compare it with, an unreached question has a class of its
@@ -15,7 +17,7 @@ own, and a many-choice answer is its own class (its masks are made as answers ar
 tables of choices, yes/no answers and numbers are finite: they are built once and stored in the
 disk cache with the rule base (`table` / `from_table`), so a process that loads the rule base from
 the cache compiles none of the single-question tests. The cost of an evaluation is one
-word-parallel AND per question plus a test per candidate, instead of a test per rule.
+word-parallel AND per question, instead of a test per rule.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.domains import Domains
+from advisor.knowledge.terms import Expander
 
 UNREACHED_KEY = -1
 """The table key of an unreached question (numbers use their class, >= 0)."""
@@ -43,37 +46,49 @@ class RuleIndex:
     ) -> None:
         self.size = len(rules)
         self.domains = domains
-        live = 0
+        expander = Expander(shapes, domains)
         groups: dict[str, list[tuple[int, cond.Node]]] = {}
         residual: list[cond.Node | None] = []
+        term_rule: list[int] = []
+        first_term: list[int] = []
         for position, rule in enumerate(rules):
-            single, several, dead = cond.split_conjuncts(rule.when)
-            if not dead:
-                live |= 1 << position
-            for qid, items in single.items():
-                node = items[0] if len(items) == 1 else cond.And(tuple(items))
-                groups.setdefault(qid, []).append((position, node))
-            if not several:
-                residual.append(None)
-            else:
-                residual.append(several[0] if len(several) == 1 else cond.And(tuple(several)))
-        self.live = live
+            expansion = expander.expand(rule.when)
+            first_term.append(len(term_rule))
+            for term in expansion.terms:
+                for qid, items in term.items():
+                    node = items[0] if len(items) == 1 else cond.And(items)
+                    groups.setdefault(qid, []).append((len(term_rule), node))
+                term_rule.append(position)
+            residual.append(expansion.residual)
+        first_term.append(len(term_rule))
+        self.terms = len(term_rule)
+        self.term_rule = tuple(term_rule)
+        """The rule of each term (terms are numbered in rule order)."""
+        self._first_term = tuple(first_term)
+        self._one_term_each = term_rule == list(range(self.size))
         self.residual = tuple(residual)
-        """Per rule, the conjuncts reading several questions (None: none), as a condition."""
+        """Per rule, the conjuncts left to test after the index (None: none), as a condition."""
         compiled = iter(cond.compile_shared([n for n in residual if n is not None]))
         self.tests = tuple(None if node is None else next(compiled) for node in residual)
+        live = (1 << self.terms) - 1
         table = table or {}
         self.questions: tuple[IndexedQuestion, ...] = tuple(
-            IndexedQuestion(qid, entries, len(rules), live, shapes[qid], domains, table.get(qid))
+            IndexedQuestion(qid, entries, self.terms, live, shapes[qid], domains, table.get(qid))
             for qid, entries in sorted(
                 groups.items(), key=lambda item: shapes[item[0]].kind == "int"
             )
         )
+        self.live = live
         self.by_question = {q.qid: q for q in self.questions}
         self._loop = tuple((q.qid, q.masks, q.cuts, q) for q in self.questions)
 
+    def terms_of(self, position: int) -> range:
+        """The terms of the rule at `position` (empty when its condition can never hold)."""
+        return range(self._first_term[position], self._first_term[position + 1])
+
     def candidates(self, effective: Mapping[str, Any]) -> list[int]:
-        """Positions of the rules whose single-question conjuncts all hold, in rule order."""
+        """Positions of the rules with a term that holds, in rule order (a rule with a residual
+        condition fires when that holds too)."""
         mask = self.live
         get = effective.get
         for qid, masks, cuts, indexed in self._loop:
@@ -90,11 +105,15 @@ class RuleIndex:
             mask &= found
             if not mask:
                 return []
-        return _positions(mask)
+        found_terms = _positions(mask)
+        if self._one_term_each:
+            return found_terms
+        rule_of = self.term_rule
+        return list(dict.fromkeys([rule_of[term] for term in found_terms]))
 
     def accepts(self, question_id: str, value: Any) -> int:
-        """The mask of rules whose conjuncts on `question_id` hold for `value` (None: unreached);
-        every live rule when no rule has a conjunct on it."""
+        """The mask of terms whose tests on `question_id` hold for `value` (None: unreached);
+        every term when no term tests it."""
         indexed = self.by_question.get(question_id)
         if indexed is None:
             return self.live
@@ -126,10 +145,8 @@ class IndexedQuestion:
         self.values = shape.values
         self.entries = entries
         self.size = size
-        grouped = 0
-        for position, _ in entries:
-            grouped |= 1 << position
-        self.free = live & ~grouped  # rules with no conjunct on this question
+        self.free = live & ~_mask_of([position for position, _ in entries], size)
+        """The terms with no test on this question."""
         self.cuts: tuple[int, ...] | None = domains.cuts.get(qid, ()) if kind == "int" else None
         self._domains = domains
         self._tests: list[tuple[int, cond.Evaluator]] | None = None
@@ -148,11 +165,8 @@ class IndexedQuestion:
             answers: dict[str, Any] = {}
         else:
             answers = {self.qid: self._representative(key) if self.cuts is not None else key}
-        bits = bytearray((self.size + 7) // 8)
-        for position, test in self._tests:
-            if test(answers) is True:
-                bits[position >> 3] |= 1 << (position & 7)
-        found = self.free | int.from_bytes(bits, "little")
+        holding = [position for position, test in self._tests if test(answers) is True]
+        found = self.free | _mask_of(holding, self.size)
         if self.kind != "set" or len(self.masks) < _KEPT_MASKS:
             self.masks[key] = found
         return found
@@ -175,6 +189,15 @@ class IndexedQuestion:
         if equal:
             return cuts[at]
         return cuts[at] - 1 if at < len(cuts) else (cuts[-1] + 1 if cuts else 0)
+
+
+def _mask_of(positions: list[int], size: int) -> int:
+    """The mask with the bits at `positions` set (built in a byte array: ORing bits into
+    a large int one at a time takes time quadratic in its size)."""
+    bits = bytearray((size + 7) // 8)
+    for position in positions:
+        bits[position >> 3] |= 1 << (position & 7)
+    return int.from_bytes(bits, "little")
 
 
 def _positions(mask: int) -> list[int]:
