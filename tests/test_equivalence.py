@@ -30,7 +30,7 @@ def test_a_wrong_mask_is_found(rules_copy: tuple[Path, Path]) -> None:
     target = next(q for q in index.questions if q.kind == "choice")
     value = next(v for v in target.values)
     term = next(t for t, _ in target.entries)
-    position = index.term_rule[term]
+    position = index.rule_of(term)
     mask = target.mask(value)
     target.masks[value] = mask ^ (1 << term)  # the index now gets this rule wrong
     mismatches = index_mismatches(rulebase)

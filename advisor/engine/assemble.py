@@ -10,8 +10,9 @@ pydantic. Which plans and sub-choices exist comes from the vocabulary, never fro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from itertools import chain
+from collections.abc import Callable, Mapping, Sequence
+from itertools import chain, compress, repeat
+from operator import eq
 from typing import TYPE_CHECKING, Any
 
 from advisor._version import __version__
@@ -39,6 +40,7 @@ PLAN_MODELS = {
 }
 _ALWAYS = frozenset(SECTIONS) - frozenset(TECHNIQUES)
 """Plans present in every recommendation (the evaluation plan)."""
+_NONE: tuple[list[int], Sequence[Token]] = ([], [])
 _SHIPPED_KINDS = frozenset(kind.name for kind in SHIPPED)
 _DETAIL = {
     "skipped": "asked only when {}",
@@ -49,6 +51,8 @@ _DETAIL = {
 KEPT = 4096
 """The most entries each cache of assembled parts keeps: answers that vary without end (a
 number in a reason's words) make their parts per call once a cache is full."""
+KEPT_REASONS = 256
+"""The most reasons a plan kept in the cache may have (a larger one is made per call)."""
 
 
 class _Parts:
@@ -85,6 +89,11 @@ class _Parts:
             )
             self.reason.append(None if "{" in rule.because else self.rationale(rule, rule.because))
             self.named.append(tuple(PLACEHOLDER.split(rule.because)[1::2]))
+        interned: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.cite = [interned.setdefault(rule.cite, rule.cite) for rule in rulebase.rules]
+        """Per rule, its citations (one tuple for rules citing the same sections)."""
+        self.worded_rules = frozenset(i for i, item in enumerate(self.reason) if item is None)
+        """The rules whose reason names answers (made in words per call)."""
         self.source = {
             ref: make(
                 "Source",
@@ -124,7 +133,8 @@ class _Parts:
         """The reason of a rule: its shared item (token: its position), or its item in words
         (token: its position and the answers its placeholders name)."""
         if isinstance(token, int):
-            return self.reason[token]
+            found: Any = self.reason[token]
+            return found
         found = self.worded.get(token)
         if found is None:
             rule = self.rules[token[0]]
@@ -132,34 +142,58 @@ class _Parts:
             _keep(self.worded, token, found)
         return found
 
+    def tokens(
+        self, orders: list[int], wanted: frozenset[str], answers: Mapping[str, Any]
+    ) -> dict[str, tuple[list[int], Sequence[Token]]]:
+        """Per section wanted, the positions of the fired rules whose reason belongs to it and
+        their tokens (the same list when no reason has placeholders)."""
+        sections = list(map(self.section.__getitem__, orders))
+        found: dict[str, tuple[list[int], Sequence[Token]]] = {}
+        for section in wanted.intersection(sections):
+            picked = list(compress(orders, map(eq, sections, repeat(section))))
+            tokens: Sequence[Token] = picked
+            if not self.worded_rules.isdisjoint(picked):
+                tokens = [self.token(order, answers) for order in picked]
+            found[section] = picked, tokens
+        return found
+
     def token(self, order: int, answers: Mapping[str, Any]) -> Token:
         """What the reason of the rule at `order` is made from (see `reason_item`)."""
-        if self.reason[order] is not None:
+        if order not in self.worded_rules:
             return order
         return order, tuple([answers.get(name) for name in self.named[order]])
 
     def plan(
-        self, technique: str, tokens: tuple[Token, ...], decision: Decision, words: dict[str, str]
+        self,
+        technique: str,
+        reasons: tuple[list[int], Sequence[Token]],
+        decision: Decision,
+        words: dict[str, str],
     ) -> tuple[Any, tuple[str, ...]]:
-        """A technique's plan from its reasons' tokens and sub-choices, and the sources it
-        cites in order of first citation."""
+        """A technique's plan from its reasons (rule positions and tokens) and sub-choices,
+        and the sources it cites in order of first citation."""
+        orders, tokens = reasons
         sub_choices = self.sub_choices[technique]
         conclusions = decision.conclusions
         chosen = tuple([conclusions.get(name, ()) for name, _, _, _ in sub_choices])
-        key = (technique, tokens, chosen)
-        found = self.plans.get(key)
+        key = (technique, tuple(tokens), chosen) if len(tokens) <= KEPT_REASONS else None
+        found = self.plans.get(key) if key is not None else None
         if found is None:
             plan: dict[str, Any] = {}
             extensions: dict[str, Any] = {}
             for (_, field, flag, shipped), values in zip(sub_choices, chosen, strict=True):
                 (plan if shipped else extensions)[field] = bool(values) if flag else values
-            items = tuple([self.reason_item(token, decision, words) for token in tokens])
-            plan["rationale"] = items
+            if tokens is orders:
+                plan["rationale"] = tuple(map(self.reason.__getitem__, orders))
+            else:
+                plan["rationale"] = tuple([self.reason_item(t, decision, words) for t in tokens])
             if extensions:
                 plan.update(extensions)
-            cited = tuple(dict.fromkeys(ref for item in items for ref in _citations(item)))
+            cites = dict.fromkeys(map(self.cite.__getitem__, orders))
+            cited = tuple(dict.fromkeys(chain.from_iterable(cites)))
             found = (self.make(PLAN_MODELS[technique], plan), cited)
-            _keep(self.plans, key, found)
+            if key is not None:
+                _keep(self.plans, key, found)
         return found
 
     def finding(
@@ -228,24 +262,17 @@ def _parts(rulebase: RuleBase, flavour: str, make: Make) -> _Parts:
 def assemble(decision: Decision, parts: _Parts) -> Any:
     """The Recommendation for `decision`, each part made by `parts.make` (or shared)."""
     rules = decision.fired
+    orders = [rule.order for rule in rules]
     techniques = decision.techniques
-    answers = decision.answers
     words: dict[str, str] = {}
-    tokens: dict[str | None, list[Token]] = {}
-    section_of, token = parts.section, parts.token
-    for rule in rules:
-        order = rule.order
-        section = section_of[order]
-        if section is None or (section not in techniques and section not in _ALWAYS):
-            continue
-        tokens.setdefault(section, []).append(token(order, answers))
+    reasons = parts.tokens(orders, _ALWAYS.union(techniques), decision.answers)
     fields: dict[str, Any] = {"techniques": techniques}
     cited: list[tuple[str, ...]] = []  # sources in order of first citation: plans, findings
     for technique in SECTIONS:
         if technique not in techniques and technique not in _ALWAYS:
             fields[technique] = None
             continue
-        plan, refs = parts.plan(technique, tuple(tokens.get(technique, ())), decision, words)
+        plan, refs = parts.plan(technique, reasons.get(technique, _NONE), decision, words)
         fields[technique] = plan
         cited.append(refs)
     findings = []
@@ -255,10 +282,9 @@ def assemble(decision: Decision, parts: _Parts) -> Any:
         cited.append(refs)
     fields["findings"] = tuple(findings)
     fields["sources"] = tuple(map(parts.source.__getitem__, dict.fromkeys(chain(*cited))))
-    fired_step = parts.fired_step
     fields["trace"] = (
         *map(parts.step_of, decision.questions),
-        *[fired_step[rule.order] for rule in rules],
+        *map(parts.fired_step.__getitem__, orders),
     )
     fields["answers"] = used_answers(decision)
     fields["rules_version"] = decision.rulebase.version

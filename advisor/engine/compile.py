@@ -15,11 +15,12 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.engine.decision import QuestionStatus
+from advisor.engine.decision import MergedFinding, QuestionStatus
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.questions import Question
 from advisor.knowledge.rulebase import RuleBase
-from advisor.vocabulary import SEVERITIES, Kind
+from advisor.knowledge.rules import Rule
+from advisor.vocabulary import BASELINE, SEVERITIES, Kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +69,60 @@ class Compiled:
     rank in the kind's order)."""
     shared_parts: dict[str, Any] = field(default_factory=dict)
     """The parts of results that depend only on the rule base, by output kind (engine.assemble)."""
+    nothing_concluded: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The conclusions when no rule concludes anything: the baseline technique only."""
+    _values: dict[tuple[str, tuple[int, ...]], tuple[str, ...]] = field(default_factory=dict)
+    _findings: dict[tuple[int, ...], tuple[MergedFinding, ...]] = field(default_factory=dict)
+
+    def values_of(self, bucket: str, positions: tuple[int, ...]) -> tuple[str, ...]:
+        """The distinct values that the fired rules at `positions` conclude for one kind, in
+        the kind's order (the baseline technique first); kept once worked out."""
+        key = (bucket, positions)
+        found = self._values.get(key)
+        if found is None:
+            ranks: dict[str, int] = {BASELINE: -1} if bucket == "technique" else {}
+            routes = self.routes
+            for i in positions:
+                _, value, rank = routes[i]
+                ranks.setdefault(value, rank)
+            found = tuple(sorted(ranks, key=ranks.__getitem__))
+            if len(self._values) < KEPT:
+                self._values[key] = found
+        return found
+
+    def findings_of(
+        self, positions: tuple[int, ...], rules: tuple[Rule, ...]
+    ) -> tuple[MergedFinding, ...]:
+        """The findings raised by the fired rules at `positions`, rules raising the same one
+        merged (the most severe severity wins), most severe first, then in rule order; kept
+        once worked out."""
+        found = self._findings.get(positions)
+        if found is None:
+            found = _merged(positions, self, rules)
+            if len(self._findings) < KEPT:
+                self._findings[positions] = found
+        return found
 
 
+def _merged(
+    positions: tuple[int, ...], plan: Compiled, rules: tuple[Rule, ...]
+) -> tuple[MergedFinding, ...]:
+    merged: dict[str, list[int]] = {}
+    for i in positions:
+        merged.setdefault(plan.routes[i][1], []).append(i)
+    ranked = []
+    for finding_id, raised_by in merged.items():
+        rank = min(plan.rules[i].severity_rank for i in raised_by)
+        severity = SEVERITIES[rank] if rank < len(SEVERITIES) else "info"
+        ranked.append(
+            (rank, MergedFinding(finding_id, severity, tuple(rules[i] for i in raised_by)))
+        )
+    ranked.sort(key=lambda item: item[0])
+    return tuple(finding for _, finding in ranked)
+
+
+KEPT = 4096
+"""The most combinations of fired rules whose conclusions each cache keeps."""
 _COMPILED: dict[int, tuple[weakref.ref[RuleBase], Compiled]] = {}
 
 
@@ -90,6 +143,8 @@ def compiled(rulebase: RuleBase) -> Compiled:
         severity = SEVERITIES.index(rule.severity) if rule.severity else len(SEVERITIES)
         entries.append(RuleEntry(kind, rule.then.value, rank, severity))
     result_kinds = tuple(k for k in vocabulary.kinds if k.field is not None)
+    nothing: dict[str, tuple[str, ...]] = {k.name: () for k in result_kinds}
+    nothing["technique"] = (BASELINE,)
     found = Compiled(
         questions=tuple(_question_entry(q, gate) for q, gate in rulebase.compiled_gates),
         rules=tuple(entries),
@@ -105,6 +160,7 @@ def compiled(rulebase: RuleBase) -> Compiled:
             )
             for e in entries
         ),
+        nothing_concluded=nothing,
     )
     _COMPILED[key] = (weakref.ref(rulebase, lambda _: _COMPILED.pop(key, None)), found)
     return found

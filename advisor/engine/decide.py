@@ -20,7 +20,6 @@ from advisor.knowledge.loader import default_rulebase
 from advisor.knowledge.questions import Question
 from advisor.knowledge.rulebase import RuleBase
 from advisor.knowledge.rules import Rule
-from advisor.vocabulary import BASELINE, SEVERITIES
 
 __all__ = ["Walk", "decide", "fired_rules", "next_question", "walk"]
 
@@ -64,38 +63,24 @@ def _conclude(
     """In one pass over the fired rules: per kind with a result field the distinct values
     concluded, in the kind's order; and the findings, rules raising the same one merged (the
     most severe severity wins), most severe first, then in rule order."""
-    found: dict[str, dict[str, int]] = {name: {} for name in plan.kind_names}
-    found["technique"][BASELINE] = -1
-    merged: dict[str, list[int]] | None = None
+    by_bucket: dict[str | None, list[int]] = {}
     routes = plan.routes
     for i in positions:
-        bucket, value, rank = routes[i]
-        if bucket is None:
-            if merged is None:
-                merged = {}
-            raised = merged.get(value)
-            if raised is None:
-                merged[value] = [i]
+        bucket = routes[i][0]
+        if bucket != "":  # a note adds a reason only
+            found = by_bucket.get(bucket)
+            if found is None:
+                by_bucket[bucket] = [i]
             else:
-                raised.append(i)
-        elif bucket:  # a note adds a reason only
-            found[bucket].setdefault(value, rank)
-    conclusions = {
-        name: tuple(sorted(bucket, key=bucket.__getitem__)) if len(bucket) > 1 else tuple(bucket)
-        for name, bucket in found.items()
-    }
-    if merged is None:
-        return conclusions, ()
-    entries = plan.rules
-    ranked = []
-    for finding_id, raised_by in merged.items():
-        rank = min(entries[i].severity_rank for i in raised_by)
-        severity = SEVERITIES[rank] if rank < len(SEVERITIES) else "info"
-        ranked.append(
-            (rank, MergedFinding(finding_id, severity, tuple(rules[i] for i in raised_by)))
-        )
-    ranked.sort(key=lambda item: item[0])
-    return conclusions, tuple(finding for _, finding in ranked)
+                found.append(i)
+    conclusions = dict(plan.nothing_concluded)
+    findings: tuple[MergedFinding, ...] = ()
+    for bucket, fired in by_bucket.items():
+        if bucket is None:
+            findings = plan.findings_of(tuple(fired), rules)
+        else:
+            conclusions[bucket] = plan.values_of(bucket, tuple(fired))
+    return conclusions, findings
 
 
 def fired_rules(effective: Mapping[str, Any], rulebase: RuleBase) -> list[Rule]:

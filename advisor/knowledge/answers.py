@@ -184,15 +184,17 @@ class _AnswerSpec:
 # Per rule base: the spec of each answer id, in the Answers model's field order.
 _SPECS: dict[str, dict[str, _AnswerSpec]] = {}
 _ABSENT = object()
+_SEQUENCES = (list, tuple, frozenset, set)
+"""What a many-choice answer may be (the Answers model takes sets too: no value twice)."""
 
 
 def _plain_valid(data: Mapping[Any, Any], rulebase: RuleBase) -> dict[str, Any] | None:
     """What `validate_answers` returns, for plainly valid data; None for anything else.
 
-    Accepts only what the Answers model accepts unchanged (exact str, bool and int types; lists
-    or tuples of distinct allowed values), in the model's field order; anything else goes to the
-    pydantic model, which decides and words the errors. The happy path never builds the model:
-    it is what `advise()` runs on every call (issue 6).
+    Accepts only what the Answers model accepts unchanged (exact str, bool and int types; lists,
+    tuples or sets of distinct allowed values), in the model's field order; anything else goes
+    to the pydantic model, which decides and words the errors. The happy path never builds the
+    model: it is what `advise()` runs on every call (issue 6).
     """
     specs = _SPECS.get(rulebase.digest)
     if specs is None:
@@ -224,13 +226,13 @@ def _plain_valid(data: Mapping[Any, Any], rulebase: RuleBase) -> dict[str, Any] 
                 ):
                     return None
             elif kind == "set":
-                if kind_of is not list and kind_of is not tuple:
+                if kind_of not in _SEQUENCES:
                     return None
                 allowed = spec.allowed
                 for item in value:
                     if type(item) is not str or item not in allowed:
                         return None
-                chosen = frozenset(value)
+                chosen = value if kind_of is frozenset else frozenset(value)
                 if len(chosen) != len(value) or len(chosen) < (spec.low or 0):
                     return None
                 value = chosen

@@ -2,7 +2,9 @@
 
 Each rule's condition is expanded into terms (`knowledge.terms`): alternatives whose tests each
 read a single question, so that the rule is definitely true exactly when one of its terms is.
-The tests of each term are folded, per question, into a table of bitmasks over the terms: the
+Terms are numbered as the bits of masks: the first term of each rule has the rule's position,
+the other terms follow those of every rule. The tests of each term are folded, per question,
+into a table of bitmasks over the terms: the
 mask of (question q, answer class a) has the bit of every term whose tests on q are definitely
 true for answers of class a, and of every term with no test on q. ANDing the masks of the
 answers gives the terms that hold, and their rules are the candidates. A rule too large to
@@ -49,28 +51,31 @@ class RuleIndex:
         expander = Expander(shapes, domains)
         groups: dict[str, list[tuple[int, cond.Node]]] = {}
         residual: list[cond.Node | None] = []
-        term_rule: list[int] = []
-        first_term: list[int] = []
+        extra_rule: list[int] = []  # the rule of each term after the first of its rule
+        extra_terms: list[list[int]] = []
+        dead: list[int] = []
         for position, rule in enumerate(rules):
             expansion = expander.expand(rule.when)
-            first_term.append(len(term_rule))
-            for term in expansion.terms:
+            first_extra = self.size + len(extra_rule)
+            numbers = [position, *range(first_extra, first_extra + len(expansion.terms) - 1)]
+            extra_rule += [position] * (len(expansion.terms) - 1)
+            for term, number in zip(expansion.terms, numbers, strict=False):
                 for qid, items in term.items():
                     node = items[0] if len(items) == 1 else cond.And(items)
-                    groups.setdefault(qid, []).append((len(term_rule), node))
-                term_rule.append(position)
+                    groups.setdefault(qid, []).append((number, node))
+            if not expansion.terms:
+                dead.append(position)
+            extra_terms.append(numbers[1:] if expansion.terms else [])
             residual.append(expansion.residual)
-        first_term.append(len(term_rule))
-        self.terms = len(term_rule)
-        self.term_rule = tuple(term_rule)
-        """The rule of each term (terms are numbered in rule order)."""
-        self._first_term = tuple(first_term)
-        self._one_term_each = term_rule == list(range(self.size))
+        self.terms = self.size + len(extra_rule)
+        self._extra_rule = tuple(extra_rule)
+        self._extra_terms = tuple(extra_terms)
+        self._firsts = (1 << self.size) - 1
         self.residual = tuple(residual)
         """Per rule, the conjuncts left to test after the index (None: none), as a condition."""
         compiled = iter(cond.compile_shared([n for n in residual if n is not None]))
         self.tests = tuple(None if node is None else next(compiled) for node in residual)
-        live = (1 << self.terms) - 1
+        live = ((1 << self.terms) - 1) & ~_mask_of(dead, self.terms)
         table = table or {}
         self.questions: tuple[IndexedQuestion, ...] = tuple(
             IndexedQuestion(qid, entries, self.terms, live, shapes[qid], domains, table.get(qid))
@@ -82,9 +87,16 @@ class RuleIndex:
         self.by_question = {q.qid: q for q in self.questions}
         self._loop = tuple((q.qid, q.masks, q.cuts, q) for q in self.questions)
 
-    def terms_of(self, position: int) -> range:
-        """The terms of the rule at `position` (empty when its condition can never hold)."""
-        return range(self._first_term[position], self._first_term[position + 1])
+    def terms_of(self, position: int) -> tuple[int, ...]:
+        """The terms of the rule at `position`, numbered as the masks' bits: the first has the
+        rule's own position, the others follow the rules' (none when it can never hold)."""
+        if not (self.live >> position) & 1:
+            return ()
+        return (position, *self._extra_terms[position])
+
+    def rule_of(self, term: int) -> int:
+        """The position of the rule a term belongs to."""
+        return term if term < self.size else self._extra_rule[term - self.size]
 
     def candidates(self, effective: Mapping[str, Any]) -> list[int]:
         """Positions of the rules with a term that holds, in rule order (a rule with a residual
@@ -105,11 +117,13 @@ class RuleIndex:
             mask &= found
             if not mask:
                 return []
-        found_terms = _positions(mask)
-        if self._one_term_each:
-            return found_terms
-        rule_of = self.term_rule
-        return list(dict.fromkeys([rule_of[term] for term in found_terms]))
+        by_first = _positions(mask & self._firsts)
+        extra = mask >> self.size
+        if not extra:
+            return by_first
+        more = set(map(self._extra_rule.__getitem__, _positions(extra)))
+        more.difference_update(by_first)
+        return sorted(more.union(by_first)) if more else by_first
 
     def accepts(self, question_id: str, value: Any) -> int:
         """The mask of terms whose tests on `question_id` hold for `value` (None: unreached);
