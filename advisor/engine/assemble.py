@@ -10,7 +10,7 @@ pydantic. Which plans and sub-choices exist comes from the vocabulary, never fro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from itertools import chain, compress, repeat
 from operator import eq
 from typing import TYPE_CHECKING, Any
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 Make = Callable[[str, dict[str, Any]], Any]
 """Builds one part of the result from its fields (a model name such as "Finding")."""
-Token = int | tuple[int, tuple[Any, ...]]
-"""What a rule's reason is made from: its position, and the answers its placeholders name."""
 
 PLAN_MODELS = {
     "prompt_engineering": "PromptEngineeringPlan",
@@ -40,7 +38,6 @@ PLAN_MODELS = {
 }
 _ALWAYS = frozenset(SECTIONS) - frozenset(TECHNIQUES)
 """Plans present in every recommendation (the evaluation plan)."""
-_NONE: tuple[list[int], Sequence[Token]] = ([], [])
 _SHIPPED_KINDS = frozenset(kind.name for kind in SHIPPED)
 _DETAIL = {
     "skipped": "asked only when {}",
@@ -66,34 +63,14 @@ class _Parts:
 
     def __init__(self, rulebase: RuleBase, make: Make) -> None:
         self.make = make
-        vocabulary = rulebase.vocabulary
         self.rules = rulebase.rules
-        self.section: list[str | None] = []
-        self.fired_step: list[Any] = []
-        self.reason: list[Any] = []
-        self.named: list[tuple[str, ...]] = []
-        """Per rule, the question ids its reason names (`rules.PLACEHOLDER`)."""
-        for rule in rulebase.rules:
-            kind = vocabulary.kind(rule.then.kind)
-            self.section.append(None if kind.merge == "by_id" else kind.section(rule.then.value))
-            self.fired_step.append(
-                make(
-                    "TraceStep",
-                    {
-                        "kind": "fired",
-                        "id": rule.id,
-                        "value": rule.then.key,
-                        "detail": rule.when_text,
-                    },
-                )
-            )
-            self.reason.append(None if "{" in rule.because else self.rationale(rule, rule.because))
-            self.named.append(tuple(PLACEHOLDER.split(rule.because)[1::2]))
-        interned: dict[tuple[str, ...], tuple[str, ...]] = {}
-        self.cite = [interned.setdefault(rule.cite, rule.cite) for rule in rulebase.rules]
-        """Per rule, its citations (one tuple for rules citing the same sections)."""
-        self.worded_rules = frozenset(i for i, item in enumerate(self.reason) if item is None)
-        """The rules whose reason names answers (made in words per call)."""
+        self.questions = rulebase.question_by_id
+        # parts made from the answers, kept by what they are made from (up to KEPT each)
+        self.plans: dict[tuple[Any, ...], tuple[Any, tuple[str, ...]]] = {}
+        self.findings: dict[tuple[Any, ...], tuple[Any, tuple[str, ...]]] = {}
+        self.worded: dict[tuple[int, tuple[Any, ...]], Any] = {}
+        self.steps: dict[tuple[str, str, type, Any], Any] = {}
+        self._rule_parts(rulebase)
         self.source = {
             ref: make(
                 "Source",
@@ -101,14 +78,15 @@ class _Parts:
             )
             for ref, s in rulebase.kb.items()
         }
-        self.questions = rulebase.question_by_id
-        self.status_step: dict[int, tuple[QuestionStatus, Any]] = {}
+        self.step_by_status: dict[int, Any] = {}
+        """Trace steps by the id of their question status (`step_of`)."""
+        self._statuses: list[QuestionStatus] = []  # keeps those ids theirs
         for entry in compiled(rulebase).questions:
             shared = [entry.skipped, *entry.asked.values()]
             if entry.defaulted is not None:
                 shared.append(entry.defaulted)
             for status in shared:
-                self.status_step[id(status)] = (status, self.step(status))
+                self.step_of(status)
         self.sub_choices = {
             technique: tuple(
                 (
@@ -117,76 +95,90 @@ class _Parts:
                     kind.merge == "flag",
                     kind.name in _SHIPPED_KINDS,
                 )
-                for kind in vocabulary.sub_choices(technique)
+                for kind in rulebase.vocabulary.sub_choices(technique)
             )
             for technique in SECTIONS
         }
-        self.plans: dict[tuple[Any, ...], tuple[Any, tuple[str, ...]]] = {}
-        self.findings: dict[tuple[Any, ...], tuple[Any, tuple[str, ...]]] = {}
-        self.worded: dict[Token, Any] = {}
-        self.steps: dict[tuple[str, str, type, Any], Any] = {}
+
+    def _rule_parts(self, rulebase: RuleBase) -> None:
+        """Per rule: its section, its trace step, its reason (None when it has placeholders),
+        the question ids the reason names, and its citations."""
+        vocabulary = rulebase.vocabulary
+        self.section: list[str | None] = []
+        self.fired_step: list[Any] = []
+        self.reason: list[Any] = []
+        self.named: list[tuple[str, ...]] = []
+        """Per rule, the question ids its reason names (`rules.PLACEHOLDER`)."""
+        for rule in rulebase.rules:
+            kind = vocabulary.kind(rule.then.kind)
+            self.section.append(None if kind.merge == "by_id" else kind.section(rule.then.value))
+            fields = {
+                "kind": "fired",
+                "id": rule.id,
+                "value": rule.then.key,
+                "detail": rule.when_text,
+            }
+            self.fired_step.append(self.make("TraceStep", fields))
+            self.reason.append(None if "{" in rule.because else self.rationale(rule, rule.because))
+            self.named.append(tuple(PLACEHOLDER.split(rule.because)[1::2]))
+        interned: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.cite = [interned.setdefault(rule.cite, rule.cite) for rule in rulebase.rules]
+        """Per rule, its citations (one tuple for rules citing the same sections)."""
+        self.worded_rules = frozenset(i for i, item in enumerate(self.reason) if item is None)
+        """The rules whose reason names answers (made in words per call)."""
+        named_by: dict[str | None, dict[str, None]] = {}
+        for order in sorted(self.worded_rules):
+            named_by.setdefault(self.section[order], {}).update(dict.fromkeys(self.named[order]))
+        self.section_named = {section: tuple(named_by.get(section, ())) for section in SECTIONS}
+        """Per section, the question ids its reasons name."""
 
     def rationale(self, rule: Rule, text: str) -> Any:
         return self.make("RationaleItem", {"text": text, "citations": rule.cite, "rule": rule.id})
 
-    def reason_item(self, token: Token, decision: Decision, words: dict[str, str]) -> Any:
-        """The reason of a rule: its shared item (token: its position), or its item in words
-        (token: its position and the answers its placeholders name)."""
-        if isinstance(token, int):
-            found: Any = self.reason[token]
-            return found
-        found = self.worded.get(token)
-        if found is None:
-            rule = self.rules[token[0]]
-            found = self.rationale(rule, _text(rule, decision, words))
-            _keep(self.worded, token, found)
-        return found
-
-    def tokens(
-        self, orders: list[int], wanted: frozenset[str], answers: Mapping[str, Any]
-    ) -> dict[str, tuple[list[int], Sequence[Token]]]:
-        """Per section wanted, the positions of the fired rules whose reason belongs to it and
-        their tokens (the same list when no reason has placeholders)."""
-        sections = list(map(self.section.__getitem__, orders))
-        found: dict[str, tuple[list[int], Sequence[Token]]] = {}
-        for section in wanted.intersection(sections):
-            picked = list(compress(orders, map(eq, sections, repeat(section))))
-            tokens: Sequence[Token] = picked
-            if not self.worded_rules.isdisjoint(picked):
-                tokens = [self.token(order, answers) for order in picked]
-            found[section] = picked, tokens
-        return found
-
-    def token(self, order: int, answers: Mapping[str, Any]) -> Token:
-        """What the reason of the rule at `order` is made from (see `reason_item`)."""
+    def reason_item(self, order: int, decision: Decision, words: dict[str, str]) -> Any:
+        """The reason of the rule at `order`: its shared item, or its item in words, kept by
+        the answers its placeholders name."""
         if order not in self.worded_rules:
-            return order
-        return order, tuple([answers.get(name) for name in self.named[order]])
+            return self.reason[order]
+        key = (order, tuple(map(decision.answers.get, self.named[order])))
+        found = self.worded.get(key)
+        if found is None:
+            rule = self.rules[order]
+            found = self.rationale(rule, _text(rule, decision, words))
+            _keep(self.worded, key, found)
+        return found
+
+    def reasons(self, orders: list[int], wanted: frozenset[str]) -> dict[str, list[int]]:
+        """Per section wanted, the positions of the fired rules whose reason belongs to it."""
+        sections = list(map(self.section.__getitem__, orders))
+        return {
+            section: list(compress(orders, map(eq, sections, repeat(section))))
+            for section in wanted.intersection(sections)
+        }
 
     def plan(
-        self,
-        technique: str,
-        reasons: tuple[list[int], Sequence[Token]],
-        decision: Decision,
-        words: dict[str, str],
+        self, technique: str, orders: list[int], decision: Decision, words: dict[str, str]
     ) -> tuple[Any, tuple[str, ...]]:
-        """A technique's plan from its reasons (rule positions and tokens) and sub-choices,
-        and the sources it cites in order of first citation."""
-        orders, tokens = reasons
+        """A technique's plan from the fired rules giving its reasons and its sub-choices, and
+        the sources it cites in order of first citation. Kept by those rules, sub-choices and
+        (when a reason has placeholders) the answers the section's reasons name."""
         sub_choices = self.sub_choices[technique]
         conclusions = decision.conclusions
         chosen = tuple([conclusions.get(name, ()) for name, _, _, _ in sub_choices])
-        key = (technique, tuple(tokens), chosen) if len(tokens) <= KEPT_REASONS else None
+        worded = not self.worded_rules.isdisjoint(orders)
+        named = tuple(map(decision.answers.get, self.section_named[technique])) if worded else ()
+        key = (technique, tuple(orders), chosen, named) if len(orders) <= KEPT_REASONS else None
         found = self.plans.get(key) if key is not None else None
         if found is None:
             plan: dict[str, Any] = {}
             extensions: dict[str, Any] = {}
             for (_, field, flag, shipped), values in zip(sub_choices, chosen, strict=True):
                 (plan if shipped else extensions)[field] = bool(values) if flag else values
-            if tokens is orders:
-                plan["rationale"] = tuple(map(self.reason.__getitem__, orders))
+            if worded:
+                items = [self.reason_item(order, decision, words) for order in orders]
+                plan["rationale"] = tuple(items)
             else:
-                plan["rationale"] = tuple([self.reason_item(t, decision, words) for t in tokens])
+                plan["rationale"] = tuple(map(self.reason.__getitem__, orders))
             if extensions:
                 plan.update(extensions)
             cites = dict.fromkeys(map(self.cite.__getitem__, orders))
@@ -229,16 +221,28 @@ class _Parts:
         )
 
     def step_of(self, status: QuestionStatus) -> Any:
-        found = self.status_step.get(id(status))
-        if found is not None and found[0] is status:
-            return found[1]
+        """The trace step of a question status, kept by the status's id: the walk shares
+        statuses between decisions (`engine.compile`), so most are found by id alone."""
+        found = self.step_by_status.get(id(status))
+        if found is not None:
+            return found
         value = status.value
         key = (status.id, status.status, type(value), value)  # True == 1, but not the same
         step = self.steps.get(key)
         if step is None:
             step = self.step(status)
             _keep(self.steps, key, step)
+        if len(self._statuses) < KEPT:
+            self._statuses.append(status)
+            self.step_by_status[id(status)] = step
         return step
+
+    def trace(self, statuses: tuple[QuestionStatus, ...]) -> list[Any]:
+        """The trace steps of the walk's statuses."""
+        try:
+            return list(map(self.step_by_status.__getitem__, map(id, statuses)))
+        except KeyError:  # a status seen for the first time
+            return list(map(self.step_of, statuses))
 
 
 def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
@@ -265,14 +269,14 @@ def assemble(decision: Decision, parts: _Parts) -> Any:
     orders = [rule.order for rule in rules]
     techniques = decision.techniques
     words: dict[str, str] = {}
-    reasons = parts.tokens(orders, _ALWAYS.union(techniques), decision.answers)
+    reasons = parts.reasons(orders, _ALWAYS.union(techniques))
     fields: dict[str, Any] = {"techniques": techniques}
     cited: list[tuple[str, ...]] = []  # sources in order of first citation: plans, findings
     for technique in SECTIONS:
         if technique not in techniques and technique not in _ALWAYS:
             fields[technique] = None
             continue
-        plan, refs = parts.plan(technique, reasons.get(technique, _NONE), decision, words)
+        plan, refs = parts.plan(technique, reasons.get(technique, []), decision, words)
         fields[technique] = plan
         cited.append(refs)
     findings = []
@@ -283,7 +287,7 @@ def assemble(decision: Decision, parts: _Parts) -> Any:
     fields["findings"] = tuple(findings)
     fields["sources"] = tuple(map(parts.source.__getitem__, dict.fromkeys(chain(*cited))))
     fields["trace"] = (
-        *map(parts.step_of, decision.questions),
+        *parts.trace(decision.questions),
         *map(parts.fired_step.__getitem__, orders),
     )
     fields["answers"] = used_answers(decision)
@@ -324,10 +328,11 @@ def _text(rule: Rule, decision: Decision, words: dict[str, str]) -> str:
 def used_answers(decision: Decision) -> dict[str, Any]:
     """The answers the walk used, as plain data, and the metadata answers."""
     by_id = decision.rulebase.question_by_id
-    used = {
-        qid: plain_answer(value, by_id[qid]) if type(value) is frozenset else value
-        for qid, value in decision.answers.items()
-    }
+    used = dict(decision.answers)
+    for qid in compiled(decision.rulebase).many_choice:
+        value = used.get(qid)
+        if value is not None:
+            used[qid] = plain_answer(value, by_id[qid])
     for key in METADATA_FIELDS:
         value = decision.given.get(key)
         if value is not None:

@@ -40,6 +40,28 @@ class QuestionEntry:
     """The status of the default answer; None when the question has no default."""
     default: Any
     """The default in the internal shape (a frozenset for a many-choice question)."""
+    ignored: dict[Any, QuestionStatus] = field(default_factory=dict)
+    """Shared "ignored" statuses by answer, made as answers are seen."""
+
+    def asked_status(self, value: Any) -> QuestionStatus:
+        """The "asked" status of an answer that is not one of the statuses made up front (a
+        number or a many-choice answer), shared once made (up to `KEPT` answers)."""
+        return _shared(self.asked, QuestionStatus(self.id, "asked", value, self.skipped.gate))
+
+    def ignored_status(self, value: Any) -> QuestionStatus:
+        """The "ignored" status of an answer given to a question the walk does not reach."""
+        found = self.ignored.get(value)
+        if found is not None and type(found.value) is type(value):
+            return found
+        return _shared(self.ignored, QuestionStatus(self.id, "ignored", value, self.skipped.gate))
+
+
+def _shared(statuses: dict[Any, QuestionStatus], status: QuestionStatus) -> QuestionStatus:
+    """Keep `status` for its answer, unless that is taken (True and 1 are equal keys) or
+    `KEPT` statuses are kept already."""
+    if len(statuses) < KEPT and status.value not in statuses:
+        statuses[status.value] = status
+    return status
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +91,8 @@ class Compiled:
     rank in the kind's order)."""
     shared_parts: dict[str, Any] = field(default_factory=dict)
     """The parts of results that depend only on the rule base, by output kind (engine.assemble)."""
+    many_choice: tuple[str, ...] = ()
+    """The ids of the many-choice questions (their answers are frozensets)."""
     nothing_concluded: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """The conclusions when no rule concludes anything: the baseline technique only."""
     _values: dict[tuple[str, tuple[int, ...]], tuple[str, ...]] = field(default_factory=dict)
@@ -160,6 +184,7 @@ def compiled(rulebase: RuleBase) -> Compiled:
             )
             for e in entries
         ),
+        many_choice=tuple(q.id for q in rulebase.questions if q.kind == "set"),
         nothing_concluded=nothing,
     )
     _COMPILED[key] = (weakref.ref(rulebase, lambda _: _COMPILED.pop(key, None)), found)

@@ -54,10 +54,7 @@ def walk_compiled(answers: Mapping[str, Any], plan: Compiled) -> Walk:
         if reached is None and not any(q.id in entry.gate_reads for q in missing):
             reached = False  # unknown only through questions that were skipped: never asked
         if reached is False:
-            if value is None:
-                statuses.append(entry.skipped)
-            else:
-                statuses.append(QuestionStatus(qid, "ignored", value, entry.skipped.gate))
+            statuses.append(entry.skipped if value is None else entry.ignored_status(value))
             continue
         if value is None:
             if entry.defaulted is None:
@@ -74,7 +71,7 @@ def walk_compiled(answers: Mapping[str, Any], plan: Compiled) -> Walk:
                 value = frozenset(value)
             status = entry.asked.get(value)
             if status is None or type(status.value) is not type(value):
-                status = QuestionStatus(qid, "asked", value, entry.skipped.gate)
+                status = entry.asked_status(value)
             statuses.append(status)
         if reached:
             effective[qid] = value
