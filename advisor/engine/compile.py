@@ -49,7 +49,10 @@ class QuestionEntry:
         return _shared(self.asked, QuestionStatus(self.id, "asked", value, self.skipped.gate))
 
     def ignored_status(self, value: Any) -> QuestionStatus:
-        """The "ignored" status of an answer given to a question the walk does not reach."""
+        """The "ignored" status of an answer given to a question the walk does not reach (a
+        front end's many-choice list is not validated yet: its status is not shared)."""
+        if type(value) is list:
+            return QuestionStatus(self.id, "ignored", value, self.skipped.gate)
         found = self.ignored.get(value)
         if found is not None and type(found.value) is type(value):
             return found
