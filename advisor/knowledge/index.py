@@ -24,6 +24,7 @@ word-parallel AND per question, instead of a test per rule.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any
 
@@ -107,8 +108,9 @@ class RuleIndex:
             value = get(qid)
             if value is None:
                 key: Any = UNREACHED_KEY
-            elif cuts is not None:
-                key = indexed.number_class(value)
+            elif cuts is not None:  # a number's class (`Domains.number_class`)
+                at = bisect_left(cuts, value)
+                key = 2 * at + (at < len(cuts) and cuts[at] == value)
             else:
                 key = value
             found = masks.get(key)
