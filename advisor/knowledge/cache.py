@@ -40,13 +40,14 @@ from advisor.knowledge.files import Unreadable, read_bytes
 from advisor.knowledge.kb import Section
 from advisor.knowledge.questions import Choice, Preset, Question
 from advisor.knowledge.rules import Conclusion, Rule
+from advisor.knowledge.terms import Expansion
 from advisor.vocabulary import Kind, Vocabulary
 
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
 
 FORMAT = 5  # 2: index tables and vocabulary; 3: signed entries; 4: index tables in hex;
-# 5: index tables over the terms of rules (knowledge.terms), not the rules
+# 5: index tables over the terms of rules (knowledge.terms), and those terms
 KEPT_ENTRIES = 32  # entries kept in the folder; older ones are removed when a new one is written
 _CODE = (
     "cache",
@@ -80,7 +81,7 @@ _NODES: dict[str, type] = {
 _NODE_TYPES = frozenset(_NODES.values())
 _RECORDS: dict[str, type] = {
     cls.__name__: cls
-    for cls in (Question, Choice, Preset, Rule, Conclusion, Section, Kind, Vocabulary)
+    for cls in (Question, Choice, Preset, Rule, Conclusion, Section, Kind, Vocabulary, Expansion)
 }
 
 
@@ -299,10 +300,12 @@ def _init_fields(value: Any) -> list[dataclasses.Field[Any]]:
 
 def _encode_rulebase(rulebase: RuleBase) -> dict[str, Any]:
     encoder = _Encoder()
+    compiled = {
+        "index_table": rulebase.rule_index.table(),
+        "index_terms": rulebase.rule_index.expansions,
+    }
     fields = {
-        f.name: encoder.value(
-            rulebase.rule_index.table() if f.name == "index_table" else getattr(rulebase, f.name)
-        )
+        f.name: encoder.value(compiled[f.name] if f.name in compiled else getattr(rulebase, f.name))
         for f in _init_fields(rulebase)
     }
     return {"format": FORMAT, "nodes": encoder.nodes, "rulebase": fields}

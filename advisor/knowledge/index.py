@@ -17,8 +17,9 @@ Answer classes are the rule base's `Domains`: a choice or yes/no answer is its o
 is classed by the thresholds conditions compare it with, an unreached question has a class of its
 own, and a many-choice answer is its own class (its masks are made as answers are seen). The
 tables of choices, yes/no answers and numbers are finite: they are built once and stored in the
-disk cache with the rule base (`table` / `from_table`), so a process that loads the rule base from
-the cache compiles none of the single-question tests. The cost of an evaluation is one
+disk cache with the rule base (`table`), as are the expansions into terms (`expansions`), so a
+process that loads the rule base from the cache expands no condition and compiles none of the
+single-question tests. The cost of an evaluation is one
 word-parallel AND per question, instead of a test per rule.
 """
 
@@ -30,7 +31,7 @@ from typing import Any
 
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.domains import Domains
-from advisor.knowledge.terms import Expander
+from advisor.knowledge.terms import Expander, Expansion
 
 UNREACHED_KEY = -1
 """The table key of an unreached question (numbers use their class, >= 0)."""
@@ -46,6 +47,7 @@ class RuleIndex:
         shapes: Mapping[str, cond.QuestionShape],
         domains: Domains,
         table: Mapping[str, Mapping[Any, int]] | None = None,
+        stored: tuple[Expansion | None, ...] | None = None,
     ) -> None:
         self.size = len(rules)
         self.domains = domains
@@ -55,8 +57,10 @@ class RuleIndex:
         extra_rule: list[int] = []  # the rule of each term after the first of its rule
         extra_terms: list[list[int]] = []
         dead: list[int] = []
+        expansions: list[Expansion] = []
         for position, rule in enumerate(rules):
-            expansion = expander.expand(rule.when)
+            expansion = expander.expand(rule.when, stored[position] if stored else None)
+            expansions.append(expansion)
             first_extra = self.size + len(extra_rule)
             numbers = [position, *range(first_extra, first_extra + len(expansion.terms) - 1)]
             extra_rule += [position] * (len(expansion.terms) - 1)
@@ -68,6 +72,9 @@ class RuleIndex:
                 dead.append(position)
             extra_terms.append(numbers[1:] if expansion.terms else [])
             residual.append(expansion.residual)
+        self.expansions = tuple(e if e.expanded else None for e in expansions)
+        """Per rule, its expansion into terms when that took more than splitting its
+        conjuncts (None otherwise): the disk cache stores them, so no process redoes them."""
         self.terms = self.size + len(extra_rule)
         self._extra_rule = tuple(extra_rule)
         self._extra_terms = tuple(extra_terms)

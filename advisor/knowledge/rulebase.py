@@ -17,6 +17,7 @@ from advisor.knowledge.index import RuleIndex
 from advisor.knowledge.kb import Section
 from advisor.knowledge.questions import Question, shapes_of
 from advisor.knowledge.rules import Rule
+from advisor.knowledge.terms import Expansion
 from advisor.vocabulary import DEFAULT, Vocabulary
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ class RuleBase:
     vocabulary: Vocabulary = DEFAULT
     index_table: dict[str, dict[Any, int]] | None = None
     """The rule index's finite tables when read from the disk cache (None: build them)."""
+    index_terms: tuple[Expansion | None, ...] | None = None
+    """The rule index's expansions of conditions into terms, read from the disk cache."""
     domains: Domains = field(init=False)
     question_by_id: dict[str, Question] = field(init=False)
     compiled_gates: tuple[tuple[Question, cond.Evaluator], ...] = field(init=False)
@@ -58,7 +61,8 @@ class RuleBase:
         )
         conditions = [r.when for r in self.rules] + [q.asked_when for q in self.questions]
         set_(self, "domains", domains_of(conditions))
-        index = RuleIndex(self.rules, shapes_of(self.questions), self.domains, self.index_table)
+        shapes = shapes_of(self.questions)
+        index = RuleIndex(self.rules, shapes, self.domains, self.index_table, self.index_terms)
         set_(self, "rule_index", index)
 
     @cached_property

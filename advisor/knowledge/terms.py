@@ -38,6 +38,9 @@ class Expansion:
     """No terms: the condition can never hold."""
     residual: cond.Node | None
     """The conjuncts reading several questions when the condition was too large to expand."""
+    expanded: bool = True
+    """False when the terms are the condition's own conjuncts (nothing read several
+    questions): such an expansion is cheap to redo, and the disk cache does not store it."""
 
 
 class Expander:
@@ -49,13 +52,16 @@ class Expander:
         self.domains = domains
         self._satisfiable: dict[frozenset[cond.Node], bool] = {}
 
-    def expand(self, when: cond.Node) -> Expansion:
+    def expand(self, when: cond.Node, stored: Expansion | None = None) -> Expansion:
+        """The terms of a rule's condition; `stored`: its expansion read from the disk cache."""
+        if stored is not None:
+            return stored
         single, several, dead = cond.split_conjuncts(when)
         if dead:
-            return Expansion((), None)
+            return Expansion((), None, expanded=False)
         own = {qid: tuple(items) for qid, items in single.items()}
         if not several:
-            return Expansion((own,), None)
+            return Expansion((own,), None, expanded=False)
         alternatives = self._alternatives(cond.And(tuple(several)))
         if alternatives is None:
             residual = several[0] if len(several) == 1 else cond.And(tuple(several))
