@@ -266,7 +266,7 @@ def _parts(rulebase: RuleBase, flavour: str, make: Make) -> _Parts:
 def assemble(decision: Decision, parts: _Parts) -> Any:
     """The Recommendation for `decision`, each part made by `parts.make` (or shared)."""
     rules = decision.fired
-    orders = [rule.order for rule in rules]
+    orders = _orders(rules, decision.rulebase)
     techniques = decision.techniques
     words: dict[str, str] = {}
     reasons = parts.reasons(orders, _ALWAYS.union(techniques))
@@ -294,6 +294,15 @@ def assemble(decision: Decision, parts: _Parts) -> Any:
     fields["rules_version"] = decision.rulebase.version
     fields["advisor_version"] = __version__
     return parts.make("Recommendation", fields)
+
+
+def _orders(rules: tuple[Rule, ...], rulebase: RuleBase) -> list[int]:
+    """The positions of the rules (by their ids, which reads no rule: with thousands of fired
+    rules, reading each one costs more than the rest of the assembly)."""
+    try:
+        return list(map(compiled(rulebase).order_of.__getitem__, map(id, rules)))
+    except KeyError:  # a rule equal to one of the rule base's, not the same object
+        return [rule.order for rule in rules]
 
 
 def finding_message(

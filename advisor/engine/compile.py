@@ -92,8 +92,13 @@ class Compiled:
     routes: tuple[tuple[str | None, str, int], ...] = ()
     """Per rule: (its bucket, None for a finding, "" for a note; its value or finding id; its
     rank in the kind's order)."""
+    buckets: tuple[str | None, ...] = ()
+    """Per rule, its bucket alone (a few shared strings: reading it touches no rule's data)."""
     shared_parts: dict[str, Any] = field(default_factory=dict)
     """The parts of results that depend only on the rule base, by output kind (engine.assemble)."""
+    order_of: dict[int, int] = field(default_factory=dict)
+    """The position of each rule of the rule base, by the rule's id (the rules live as long as
+    the rule base): reading it touches no rule."""
     many_choice: tuple[str, ...] = ()
     """The ids of the many-choice questions (their answers are frozensets)."""
     nothing_concluded: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -170,6 +175,7 @@ def compiled(rulebase: RuleBase) -> Compiled:
         severity = SEVERITIES.index(rule.severity) if rule.severity else len(SEVERITIES)
         entries.append(RuleEntry(kind, rule.then.value, rank, severity))
     result_kinds = tuple(k for k in vocabulary.kinds if k.field is not None)
+    routes = tuple((_bucket(e.kind), e.value, e.rank) for e in entries)
     nothing: dict[str, tuple[str, ...]] = {k.name: () for k in result_kinds}
     nothing["technique"] = (BASELINE,)
     found = Compiled(
@@ -177,21 +183,21 @@ def compiled(rulebase: RuleBase) -> Compiled:
         rules=tuple(entries),
         result_kinds=result_kinds,
         kind_names=tuple(k.name for k in result_kinds),
-        routes=tuple(
-            (
-                None
-                if e.kind.merge == "by_id"
-                else (e.kind.name if e.kind.field is not None else ""),
-                e.value,
-                e.rank,
-            )
-            for e in entries
-        ),
+        routes=routes,
+        buckets=tuple(bucket for bucket, _, _ in routes),
         many_choice=tuple(q.id for q in rulebase.questions if q.kind == "set"),
+        order_of={id(rule): rule.order for rule in rulebase.rules},
         nothing_concluded=nothing,
     )
     _COMPILED[key] = (weakref.ref(rulebase, lambda _: _COMPILED.pop(key, None)), found)
     return found
+
+
+def _bucket(kind: Kind) -> str | None:
+    """Where a rule's conclusion goes: its kind's name, None for a finding, "" for a note."""
+    if kind.merge == "by_id":
+        return None
+    return kind.name if kind.field is not None else ""
 
 
 def _question_entry(q: Question, gate: cond.Evaluator) -> QuestionEntry:

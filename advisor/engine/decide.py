@@ -64,9 +64,9 @@ def _conclude(
     concluded, in the kind's order; and the findings, rules raising the same one merged (the
     most severe severity wins), most severe first, then in rule order."""
     by_bucket: dict[str | None, list[int]] = {}
-    routes = plan.routes
+    buckets = plan.buckets
     for i in positions:
-        bucket = routes[i][0]
+        bucket = buckets[i]
         if bucket != "":  # a note adds a reason only
             found = by_bucket.get(bucket)
             if found is None:

@@ -15,8 +15,9 @@ space.
 
 Answer classes are the rule base's `Domains`: a choice or yes/no answer is its own class, a number
 is classed by the thresholds conditions compare it with, an unreached question has a class of its
-own, and a many-choice answer is its own class (its masks are made as answers are seen). The
-tables of choices, yes/no answers and numbers are finite: they are built once and stored in the
+own, and a many-choice answer is its own class (its masks are made as answers are seen, unless
+the question has few values). The tables of choices, yes/no answers, numbers and the subsets of
+a small many-choice question are finite: they are built once and stored in the
 disk cache with the rule base (`table`), as are the expansions into terms (`expansions`), so a
 process that loads the rule base from the cache expands no condition and compiles none of the
 single-question tests. The cost of an evaluation is one
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Mapping
+from itertools import combinations
 from typing import Any
 
 from advisor.knowledge import conditions as cond
@@ -36,6 +38,8 @@ from advisor.knowledge.terms import Expander, Expansion
 UNREACHED_KEY = -1
 """The table key of an unreached question (numbers use their class, >= 0)."""
 _KEPT_MASKS = 4096  # many-choice answers per question whose mask is kept
+SMALL_SET = 6
+"""A many-choice question with at most this many values has a full table (64 subsets)."""
 
 
 class RuleIndex:
@@ -126,13 +130,11 @@ class RuleIndex:
             mask &= found
             if not mask:
                 return []
-        by_first = _positions(mask & self._firsts)
+        rules = mask & self._firsts
         extra = mask >> self.size
-        if not extra:
-            return by_first
-        more = set(map(self._extra_rule.__getitem__, _positions(extra)))
-        more.difference_update(by_first)
-        return sorted(more.union(by_first)) if more else by_first
+        if extra:  # the rules of the other terms that hold
+            rules |= _mask_of(list(map(self._extra_rule.__getitem__, _positions(extra))), self.size)
+        return _positions(rules)
 
     def accepts(self, question_id: str, value: Any) -> int:
         """The mask of terms whose tests on `question_id` hold for `value` (None: unreached);
@@ -146,8 +148,9 @@ class RuleIndex:
         return indexed.mask(key)
 
     def table(self) -> dict[str, dict[Any, int]]:
-        """The finite tables (choices, yes/no, number classes, unreached), for the disk cache."""
-        return {q.qid: q.full_table() for q in self.questions if q.kind != "set"}
+        """The finite tables (choices, yes/no, number classes, the subsets of a small
+        many-choice question, unreached), for the disk cache."""
+        return {q.qid: q.full_table() for q in self.questions if q.finite}
 
 
 class IndexedQuestion:
@@ -194,13 +197,26 @@ class IndexedQuestion:
             self.masks[key] = found
         return found
 
+    @property
+    def finite(self) -> bool:
+        """Whether every answer's mask fits in a table: all but a many-choice question with
+        more than `SMALL_SET` values."""
+        return self.kind != "set" or len(self.values) <= SMALL_SET
+
     def full_table(self) -> dict[Any, int]:
-        """Every mask of a choice, yes/no or number question (unreached included)."""
+        """Every mask of a choice, yes/no, number or small many-choice question (unreached
+        included)."""
         keys: list[Any] = [UNREACHED_KEY]
         if self.cuts is not None:
             keys += range(2 * len(self.cuts) + 1)
         elif self.kind == "bool":
             keys += [False, True]
+        elif self.kind == "set":
+            keys += [
+                frozenset(chosen)
+                for size in range(len(self.values) + 1)
+                for chosen in combinations(self.values, size)
+            ]
         else:
             keys += self.values
         return {key: self.mask(key) for key in keys}
