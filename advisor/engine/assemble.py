@@ -48,6 +48,8 @@ _DETAIL = {
 KEPT = 4096
 """The most entries each cache of assembled parts keeps: answers that vary without end (a
 number in a reason's words) make their parts per call once a cache is full."""
+_FEW = 64
+"""Up to this many fired rules, grouping them by section in one Python loop is faster."""
 KEPT_REASONS = 256
 """The most reasons a plan kept in the cache may have (a larger one is made per call)."""
 
@@ -150,11 +152,23 @@ class _Parts:
 
     def reasons(self, orders: list[int], wanted: frozenset[str]) -> dict[str, list[int]]:
         """Per section wanted, the positions of the fired rules whose reason belongs to it."""
-        sections = list(map(self.section.__getitem__, orders))
-        return {
-            section: list(compress(orders, map(eq, sections, repeat(section))))
-            for section in wanted.intersection(sections)
-        }
+        if len(orders) > _FEW:  # a pass per section, each in C
+            sections = list(map(self.section.__getitem__, orders))
+            return {
+                section: list(compress(orders, map(eq, sections, repeat(section))))
+                for section in wanted.intersection(sections)
+            }
+        found: dict[str, list[int]] = {}
+        section_of = self.section
+        for order in orders:
+            section = section_of[order]
+            if section in wanted:
+                picked = found.get(section)
+                if picked is None:
+                    found[section] = [order]
+                else:
+                    picked.append(order)
+        return found
 
     def plan(
         self, technique: str, orders: list[int], decision: Decision, words: dict[str, str]
@@ -299,6 +313,8 @@ def assemble(decision: Decision, parts: _Parts) -> Any:
 def _orders(rules: tuple[Rule, ...], rulebase: RuleBase) -> list[int]:
     """The positions of the rules (by their ids, which reads no rule: with thousands of fired
     rules, reading each one costs more than the rest of the assembly)."""
+    if len(rules) <= _FEW:
+        return [rule.order for rule in rules]
     try:
         return list(map(compiled(rulebase).order_of.__getitem__, map(id, rules)))
     except KeyError:  # a rule equal to one of the rule base's, not the same object
