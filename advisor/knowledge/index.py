@@ -28,7 +28,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Mapping
-from itertools import combinations
+from functools import reduce
+from itertools import combinations, compress, repeat
+from operator import and_
 from typing import Any
 
 from advisor.knowledge import conditions as cond
@@ -82,6 +84,14 @@ class RuleIndex:
         self.terms = self.size + len(extra_rule)
         self._extra_rule = tuple(extra_rule)
         self._extra_terms = tuple(extra_terms)
+        self._several = tuple(i for i, terms in enumerate(extra_terms) if terms)
+        """The rules with more than one term."""
+        self._several_masks = tuple(
+            _mask_of([term - self.size for term in extra_terms[i]], len(extra_rule))
+            for i in self._several
+        )
+        """Per rule with more than one term, the mask of its other terms (shifted down by
+        the number of rules: the bits of `mask >> size`)."""
         self._firsts = (1 << self.size) - 1
         self.residual = tuple(residual)
         """Per rule, the conjuncts left to test after the index (None: none), as a condition."""
@@ -97,7 +107,14 @@ class RuleIndex:
         )
         self.live = live
         self.by_question = {q.qid: q for q in self.questions}
-        self._loop = tuple((q.qid, q.masks, q.cuts, q) for q in self.questions)
+        # the questions whose answer is its own table key (one-choice, yes/no, many-choice;
+        # unanswered: UNREACHED_KEY), then the numbers, keyed by class
+        self._by_value = tuple(q for q in self.questions if q.cuts is None)
+        self._by_value_ids = tuple(q.qid for q in self._by_value)
+        self._by_value_masks = tuple(q.masks for q in self._by_value)
+        self._numbers = tuple(
+            (q.qid, q.masks, q.cuts, q) for q in self.questions if q.cuts is not None
+        )
 
     def terms_of(self, position: int) -> tuple[int, ...]:
         """The terms of the rule at `position`, numbered as the masks' bits: the first has the
@@ -113,28 +130,29 @@ class RuleIndex:
     def candidates(self, effective: Mapping[str, Any]) -> list[int]:
         """Positions of the rules with a term that holds, in rule order (a rule with a residual
         condition fires when that holds too)."""
-        mask = self.live
         get = effective.get
-        for qid, masks, cuts, indexed in self._loop:
+        keys = list(map(get, self._by_value_ids, repeat(UNREACHED_KEY)))
+        masks = list(map(dict.get, self._by_value_masks, keys))  # dict.get: C calls only
+        if None in masks:  # a many-choice answer seen for the first time
+            masks = [q.mask(key) for q, key in zip(self._by_value, keys, strict=True)]
+        mask = reduce(and_, masks, self.live)
+        for qid, masks_of, cuts, indexed in self._numbers:
             value = get(qid)
             if value is None:
                 key: Any = UNREACHED_KEY
-            elif cuts is not None:  # a number's class (`Domains.number_class`)
+            else:  # a number's class (`Domains.number_class`)
                 at = bisect_left(cuts, value)
                 key = 2 * at + (at < len(cuts) and cuts[at] == value)
-            else:
-                key = value
-            found = masks.get(key)
-            if found is None:
-                found = indexed.mask(key)
-            mask &= found
-            if not mask:
-                return []
-        rules = mask & self._firsts
+            found = masks_of.get(key)
+            mask &= indexed.mask(key) if found is None else found
+        by_first = _positions(mask & self._firsts)
         extra = mask >> self.size
-        if extra:  # the rules of the other terms that hold
-            rules |= _mask_of(list(map(self._extra_rule.__getitem__, _positions(extra))), self.size)
-        return _positions(rules)
+        if not extra:
+            return by_first
+        # the rules with more terms, one of which (not the first) holds: an AND per such rule
+        by_extra = compress(self._several, map(and_, repeat(extra), self._several_masks))
+        more = set(by_extra).difference(by_first)
+        return sorted(more.union(by_first)) if more else by_first
 
     def accepts(self, question_id: str, value: Any) -> int:
         """The mask of terms whose tests on `question_id` hold for `value` (None: unreached);
