@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from itertools import chain, compress, repeat
 from operator import eq
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from advisor._version import __version__
@@ -101,6 +102,10 @@ class _Parts:
             )
             for technique in SECTIONS
         }
+        self.sub_choice_names = {
+            technique: tuple(name for name, _, _, _ in found)
+            for technique, found in self.sub_choices.items()
+        }
 
     def _rule_parts(self, rulebase: RuleBase) -> None:
         """Per rule: its section, its trace step, its reason (None when it has placeholders),
@@ -178,7 +183,7 @@ class _Parts:
         (when a reason has placeholders) the answers the section's reasons name."""
         sub_choices = self.sub_choices[technique]
         conclusions = decision.conclusions
-        chosen = tuple([conclusions.get(name, ()) for name, _, _, _ in sub_choices])
+        chosen = tuple(map(conclusions.get, self.sub_choice_names[technique], repeat(())))
         worded = not self.worded_rules.isdisjoint(orders)
         named = tuple(map(decision.answers.get, self.section_named[technique])) if worded else ()
         key = (technique, tuple(orders), chosen, named) if len(orders) <= KEPT_REASONS else None
@@ -353,7 +358,8 @@ def _text(rule: Rule, decision: Decision, words: dict[str, str]) -> str:
 def used_answers(decision: Decision) -> dict[str, Any]:
     """The answers the walk used, as plain data, and the metadata answers."""
     by_id = decision.rulebase.question_by_id
-    used = dict(decision.answers)
+    answers = decision.answers
+    used = answers.copy() if isinstance(answers, MappingProxyType) else dict(answers)
     for qid in compiled(decision.rulebase).many_choice:
         value = used.get(qid)
         if value is not None:
