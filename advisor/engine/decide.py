@@ -96,14 +96,13 @@ def fired_rules(effective: Mapping[str, Any], rulebase: RuleBase) -> list[Rule]:
 def _fired(effective: Mapping[str, Any], rulebase: RuleBase) -> tuple[int, ...]:
     """Positions of the rules that fire: candidates from the index, then their other tests."""
     index = rulebase.rule_index
+    candidates = index.candidates(effective)
+    if not index.has_tests:  # every rule expanded into terms: the candidates fire
+        return tuple(candidates)
     tests = index.tests
     memo: dict[int, bool | None] = {}
     return tuple(
-        [
-            i
-            for i in index.candidates(effective)
-            if (test := tests[i]) is None or test(effective, memo) is True
-        ]
+        [i for i in candidates if (test := tests[i]) is None or test(effective, memo) is True]
     )
 
 

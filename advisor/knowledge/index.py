@@ -97,6 +97,7 @@ class RuleIndex:
         """Per rule, the conjuncts left to test after the index (None: none), as a condition."""
         compiled = iter(cond.compile_shared([n for n in residual if n is not None]))
         self.tests = tuple(None if node is None else next(compiled) for node in residual)
+        self.has_tests = any(test is not None for test in self.tests)
         live = ((1 << self.terms) - 1) & ~_mask_of(dead, self.terms)
         table = table or {}
         self.questions: tuple[IndexedQuestion, ...] = tuple(
