@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import hmac
 import json
@@ -217,7 +218,7 @@ def store(rulebase: RuleBase) -> None:
     if key is None:
         return
     try:
-        body = json.dumps(_encode_rulebase(rulebase), separators=(",", ":")).encode()
+        body = _encoded(rulebase)
         signature = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".rulebase-", suffix=".tmp")
@@ -232,6 +233,19 @@ def store(rulebase: RuleBase) -> None:
         _prune(folder, path)
     except (OSError, TypeError, ValueError):
         return
+
+
+def _encoded(rulebase: RuleBase) -> bytes:
+    """The entry's body. Encoding builds many short-lived lists and no reference cycles: the
+    cyclic garbage collector, which would scan the whole rule base again and again, is paused
+    (as while loading, `loader`)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.dumps(_encode_rulebase(rulebase), separators=(",", ":")).encode()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _prune(folder: Path, kept: Path) -> None:
