@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.knowledge import conditions as cond
+from advisor.knowledge.domains import Domains
 from advisor.knowledge.files import Unreadable, read_bytes
 from advisor.knowledge.kb import Section
 from advisor.knowledge.questions import Choice, Preset, Question
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
 
 FORMAT = 5  # 2: index tables and vocabulary; 3: signed entries; 4: index tables in hex;
-# 5: index tables over the terms of rules (knowledge.terms), and those terms
+# 5: index tables over the terms of rules (knowledge.terms), those terms, and the domains
 KEPT_ENTRIES = 32  # entries kept in the folder; older ones are removed when a new one is written
 _CODE = (
     "cache",
@@ -82,7 +83,18 @@ _NODES: dict[str, type] = {
 _NODE_TYPES = frozenset(_NODES.values())
 _RECORDS: dict[str, type] = {
     cls.__name__: cls
-    for cls in (Question, Choice, Preset, Rule, Conclusion, Section, Kind, Vocabulary, Expansion)
+    for cls in (
+        Question,
+        Choice,
+        Preset,
+        Rule,
+        Conclusion,
+        Section,
+        Kind,
+        Vocabulary,
+        Expansion,
+        Domains,
+    )
 }
 
 
@@ -317,6 +329,7 @@ def _encode_rulebase(rulebase: RuleBase) -> dict[str, Any]:
     compiled = {
         "index_table": rulebase.rule_index.table(),
         "index_terms": rulebase.rule_index.expansions,
+        "index_domains": rulebase.domains,
     }
     fields = {
         f.name: encoder.value(compiled[f.name] if f.name in compiled else getattr(rulebase, f.name))

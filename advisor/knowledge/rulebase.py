@@ -46,6 +46,8 @@ class RuleBase:
     """The rule index's finite tables when read from the disk cache (None: build them)."""
     index_terms: tuple[Expansion | None, ...] | None = None
     """The rule index's expansions of conditions into terms, read from the disk cache."""
+    index_domains: Domains | None = None
+    """The answer domains, read from the disk cache (None: work them out)."""
     domains: Domains = field(init=False)
     question_by_id: dict[str, Question] = field(init=False)
     compiled_gates: tuple[tuple[Question, cond.Evaluator], ...] = field(init=False)
@@ -59,8 +61,11 @@ class RuleBase:
             "compiled_gates",
             tuple((q, cond.compile_condition(q.asked_when)) for q in self.questions),
         )
-        conditions = [r.when for r in self.rules] + [q.asked_when for q in self.questions]
-        set_(self, "domains", domains_of(conditions))
+        domains = self.index_domains
+        if domains is None:
+            conditions = [r.when for r in self.rules] + [q.asked_when for q in self.questions]
+            domains = domains_of(conditions)
+        set_(self, "domains", domains)
         shapes = shapes_of(self.questions)
         index = RuleIndex(self.rules, shapes, self.domains, self.index_table, self.index_terms)
         set_(self, "rule_index", index)
