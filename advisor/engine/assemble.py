@@ -284,8 +284,7 @@ def _parts(rulebase: RuleBase, flavour: str, make: Make) -> _Parts:
 
 def assemble(decision: Decision, parts: _Parts) -> Any:
     """The Recommendation for `decision`, each part made by `parts.make` (or shared)."""
-    rules = decision.fired
-    orders = _orders(rules, decision.rulebase)
+    orders = _orders(decision)
     techniques = decision.techniques
     words: dict[str, str] = {}
     reasons = parts.reasons(orders, _ALWAYS.union(techniques))
@@ -315,15 +314,11 @@ def assemble(decision: Decision, parts: _Parts) -> Any:
     return parts.make("Recommendation", fields)
 
 
-def _orders(rules: tuple[Rule, ...], rulebase: RuleBase) -> list[int]:
-    """The positions of the rules (by their ids, which reads no rule: with thousands of fired
-    rules, reading each one costs more than the rest of the assembly)."""
-    if len(rules) <= _FEW:
-        return [rule.order for rule in rules]
-    try:
-        return list(map(compiled(rulebase).order_of.__getitem__, map(id, rules)))
-    except KeyError:  # a rule equal to one of the rule base's, not the same object
-        return [rule.order for rule in rules]
+def _orders(decision: Decision) -> list[int]:
+    """The positions of the fired rules in the rule base."""
+    if len(decision.positions) == len(decision.fired):
+        return list(decision.positions)
+    return [rule.order for rule in decision.fired]
 
 
 def finding_message(

@@ -96,9 +96,6 @@ class Compiled:
     """Per rule, its bucket alone (a few shared strings: reading it touches no rule's data)."""
     shared_parts: dict[str, Any] = field(default_factory=dict)
     """The parts of results that depend only on the rule base, by output kind (engine.assemble)."""
-    order_of: dict[int, int] = field(default_factory=dict)
-    """The position of each rule of the rule base, by the rule's id (the rules live as long as
-    the rule base): reading it touches no rule."""
     many_choice: tuple[str, ...] = ()
     """The ids of the many-choice questions (their answers are frozensets)."""
     nothing_concluded: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -186,7 +183,6 @@ def compiled(rulebase: RuleBase) -> Compiled:
         routes=routes,
         buckets=tuple(bucket for bucket, _, _ in routes),
         many_choice=tuple(q.id for q in rulebase.questions if q.kind == "set"),
-        order_of={id(rule): rule.order for rule in rulebase.rules},
         nothing_concluded=nothing,
     )
     _COMPILED[key] = (weakref.ref(rulebase, lambda _: _COMPILED.pop(key, None)), found)

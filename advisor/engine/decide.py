@@ -52,6 +52,7 @@ def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
         given=MappingProxyType(dict(clean)),
         questions=tuple(walked.statuses),
         fired=tuple([rules[i] for i in positions]),
+        positions=positions,
         conclusions=MappingProxyType(conclusions),
         findings=findings,
     )
