@@ -94,6 +94,8 @@ class Compiled:
     rank in the kind's order)."""
     buckets: tuple[str | None, ...] = ()
     """Per rule, its bucket alone (a few shared strings: reading it touches no rule's data)."""
+    concluding: tuple[bool, ...] = ()
+    """Per rule, whether it concludes something (every rule but a note)."""
     shared_parts: dict[str, Any] = field(default_factory=dict)
     """The parts of results that depend only on the rule base, by output kind (engine.assemble)."""
     many_choice: tuple[str, ...] = ()
@@ -182,6 +184,7 @@ def compiled(rulebase: RuleBase) -> Compiled:
         kind_names=tuple(k.name for k in result_kinds),
         routes=routes,
         buckets=tuple(bucket for bucket, _, _ in routes),
+        concluding=tuple(bucket != "" for bucket, _, _ in routes),
         many_choice=tuple(q.id for q in rulebase.questions if q.kind == "set"),
         nothing_concluded=nothing,
     )

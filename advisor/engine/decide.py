@@ -8,6 +8,7 @@ out, in rule order), for tools and benchmarks that need no explanation. The rule
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import compress
 from types import MappingProxyType
 from typing import Any
 
@@ -51,11 +52,15 @@ def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
         answers=MappingProxyType(effective),
         given=MappingProxyType(dict(clean)),
         questions=tuple(walked.statuses),
-        fired=tuple([rules[i] for i in positions]),
+        fired=tuple(map(rules.__getitem__, positions)),
         positions=positions,
         conclusions=MappingProxyType(conclusions),
         findings=findings,
     )
+
+
+_MANY = 64
+"""Past this many fired rules, the notes among them are left out before the loop."""
 
 
 def _conclude(
@@ -66,6 +71,8 @@ def _conclude(
     most severe severity wins), most severe first, then in rule order."""
     by_bucket: dict[str | None, list[int]] = {}
     buckets = plan.buckets
+    if len(positions) > _MANY:  # notes conclude nothing: leave them out in one pass in C
+        positions = tuple(compress(positions, map(plan.concluding.__getitem__, positions)))
     for i in positions:
         bucket = buckets[i]
         if bucket != "":  # a note adds a reason only

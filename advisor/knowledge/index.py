@@ -26,7 +26,7 @@ word-parallel AND per question, instead of a test per rule.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Mapping
 from functools import reduce
 from itertools import combinations, compress, repeat
@@ -152,8 +152,9 @@ class RuleIndex:
             return by_first
         # the rules with more terms, one of which (not the first) holds: an AND per such rule
         by_extra = compress(self._several, map(and_, repeat(extra), self._several_masks))
-        more = set(by_extra).difference(by_first)
-        return sorted(more.union(by_first)) if more else by_first
+        for rule in sorted(set(by_extra).difference(by_first)):  # a few, into rule order
+            insort(by_first, rule)
+        return by_first
 
     def accepts(self, question_id: str, value: Any) -> int:
         """The mask of terms whose tests on `question_id` hold for `value` (None: unreached);
