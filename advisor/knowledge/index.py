@@ -27,7 +27,7 @@ word-parallel AND per question, instead of a test per rule.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import reduce
 from itertools import combinations, compress, repeat
 from operator import and_
@@ -40,6 +40,8 @@ from advisor.knowledge.terms import Expander, Expansion
 UNREACHED_KEY = -1
 """The table key of an unreached question (numbers use their class, >= 0)."""
 _KEPT_MASKS = 4096  # many-choice answers per question whose mask is kept
+_FEW = 64
+"""Up to this many rules with several terms, an AND per rule finds those that hold."""
 SMALL_SET = 6
 """A many-choice question with at most this many values has a full table (64 subsets)."""
 
@@ -150,8 +152,14 @@ class RuleIndex:
         extra = mask >> self.size
         if not extra:
             return by_first
-        # the rules with more terms, one of which (not the first) holds: an AND per such rule
-        by_extra = compress(self._several, map(and_, repeat(extra), self._several_masks))
+        # the rules with more terms, one of which (not the first) holds: an AND per such rule,
+        # or, when there are many of them, the rules of the other terms that hold
+        if len(self._several) <= _FEW:
+            by_extra: Iterable[int] = compress(
+                self._several, map(and_, repeat(extra), self._several_masks)
+            )
+        else:
+            by_extra = map(self._extra_rule.__getitem__, _positions(extra))
         for rule in sorted(set(by_extra).difference(by_first)):  # a few, into rule order
             insort(by_first, rule)
         return by_first
