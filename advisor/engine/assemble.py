@@ -73,6 +73,7 @@ class _Parts:
         self.findings: dict[tuple[Any, ...], tuple[Any, tuple[str, ...]]] = {}
         self.worded: dict[tuple[int, tuple[Any, ...]], Any] = {}
         self.steps: dict[tuple[str, str, type, Any], Any] = {}
+        self.cited: dict[tuple[tuple[str, ...], ...], tuple[Any, ...]] = {}
         self._rule_parts(rulebase)
         self.source = {
             ref: make(
@@ -229,6 +230,14 @@ class _Parts:
             _keep(self.findings, key, found)
         return found
 
+    def sources(self, cited: tuple[tuple[str, ...], ...]) -> tuple[Any, ...]:
+        """The sources cited by the plans and findings, in order of first citation."""
+        found = self.cited.get(cited)
+        if found is None:
+            found = tuple(map(self.source.__getitem__, dict.fromkeys(chain(*cited))))
+            _keep(self.cited, cited, found)
+        return found
+
     def step(self, status: QuestionStatus) -> Any:
         question = self.questions[status.id]
         value = None if status.status == "skipped" else plain_answer(status.value, question)
@@ -303,7 +312,7 @@ def assemble(decision: Decision, parts: _Parts) -> Any:
         findings.append(finding)
         cited.append(refs)
     fields["findings"] = tuple(findings)
-    fields["sources"] = tuple(map(parts.source.__getitem__, dict.fromkeys(chain(*cited))))
+    fields["sources"] = parts.sources(tuple(cited))
     fields["trace"] = (
         *parts.trace(decision.questions),
         *map(parts.fired_step.__getitem__, orders),
