@@ -4,10 +4,10 @@ Each rule's condition is expanded into terms (`knowledge.terms`): alternatives w
 read a single question, so that the rule is definitely true exactly when one of its terms is.
 Terms are numbered as the bits of masks: the first term of each rule has the rule's position,
 the other terms follow those of every rule. The tests of each term are folded, per question,
-into a table of bitmasks over the terms: the
-mask of (question q, answer class a) has the bit of every term whose tests on q are definitely
-true for answers of class a, and of every term with no test on q. ANDing the masks of the
-answers gives the terms that hold, and their rules are the candidates. A rule too large to
+into a table of bitmasks over the terms: the mask of (question q, answer class a) has the bit of
+every term whose tests on q are definitely true for answers of class a, and of every term with
+no test on q. ANDing the masks of the answers gives the terms that hold, and their rules are the
+candidates. A rule too large to
 expand keeps one term and a residual condition (`tests`, compiled with `cond.compile_shared` so
 shared definitions run once) that a candidate must also pass, so the result is exactly that of
 evaluating every rule, in rule order. `analysis.equivalence` proves that over the whole answer
@@ -17,11 +17,10 @@ Answer classes are the rule base's `Domains`: a choice or yes/no answer is its o
 is classed by the thresholds conditions compare it with, an unreached question has a class of its
 own, and a many-choice answer is its own class (its masks are made as answers are seen, unless
 the question has few values). The tables of choices, yes/no answers, numbers and the subsets of
-a small many-choice question are finite: they are built once and stored in the
-disk cache with the rule base (`table`), as are the expansions into terms (`expansions`), so a
-process that loads the rule base from the cache expands no condition and compiles none of the
-single-question tests. The cost of an evaluation is one
-word-parallel AND per question, instead of a test per rule.
+a small many-choice question are finite: they are built once and stored in the disk cache with
+the rule base (`table`), as are the expansions into terms (`expansions`), so a process that
+loads the rule base from the cache expands no condition and compiles none of the tests. The
+cost of an evaluation is one word-parallel AND per question, instead of a test per rule.
 """
 
 from __future__ import annotations
@@ -60,15 +59,46 @@ class RuleIndex:
         self.size = len(rules)
         self.domains = domains
         expander = Expander(shapes, domains)
+        expansions = [
+            expander.expand(rule.when, stored[position] if stored else None)
+            for position, rule in enumerate(rules)
+        ]
+        self.expansions = tuple(e if e.expanded else None for e in expansions)
+        """Per rule, its expansion into terms when that took more than splitting its
+        conjuncts (None otherwise): the disk cache stores them, so no process redoes them."""
+        groups = self._number_terms(expansions)
+        self.residual = tuple(e.residual for e in expansions)
+        """Per rule, the conjuncts left to test after the index (None: none), as a condition."""
+        compiled = iter(cond.compile_shared([n for n in self.residual if n is not None]))
+        self.tests = tuple(None if node is None else next(compiled) for node in self.residual)
+        self.has_tests = any(test is not None for test in self.tests)
+        table = table or {}
+        self.questions: tuple[IndexedQuestion, ...] = tuple(
+            IndexedQuestion(
+                qid, entries, self.terms, self.live, shapes[qid], domains, table.get(qid)
+            )
+            for qid, entries in sorted(
+                groups.items(), key=lambda item: shapes[item[0]].kind == "int"
+            )
+        )
+        self.by_question = {q.qid: q for q in self.questions}
+        # the questions whose answer is its own table key (one-choice, yes/no, many-choice;
+        # unanswered: UNREACHED_KEY), then the numbers, keyed by class
+        self._by_value = tuple(q for q in self.questions if q.cuts is None)
+        self._by_value_ids = tuple(q.qid for q in self._by_value)
+        self._by_value_masks = tuple(q.masks for q in self._by_value)
+        self._numbers = tuple(
+            (q.qid, q.masks, q.cuts, q) for q in self.questions if q.cuts is not None
+        )
+
+    def _number_terms(self, expansions: list[Expansion]) -> dict[str, list[tuple[int, cond.Node]]]:
+        """Number every term (see the module docstring) and return, per question, the number
+        and the tests of each term that tests it."""
         groups: dict[str, list[tuple[int, cond.Node]]] = {}
-        residual: list[cond.Node | None] = []
         extra_rule: list[int] = []  # the rule of each term after the first of its rule
         extra_terms: list[list[int]] = []
         dead: list[int] = []
-        expansions: list[Expansion] = []
-        for position, rule in enumerate(rules):
-            expansion = expander.expand(rule.when, stored[position] if stored else None)
-            expansions.append(expansion)
+        for position, expansion in enumerate(expansions):
             first_extra = self.size + len(extra_rule)
             numbers = [position, *range(first_extra, first_extra + len(expansion.terms) - 1)]
             extra_rule += [position] * (len(expansion.terms) - 1)
@@ -79,11 +109,10 @@ class RuleIndex:
             if not expansion.terms:
                 dead.append(position)
             extra_terms.append(numbers[1:] if expansion.terms else [])
-            residual.append(expansion.residual)
-        self.expansions = tuple(e if e.expanded else None for e in expansions)
-        """Per rule, its expansion into terms when that took more than splitting its
-        conjuncts (None otherwise): the disk cache stores them, so no process redoes them."""
         self.terms = self.size + len(extra_rule)
+        self.live = ((1 << self.terms) - 1) & ~_mask_of(dead, self.terms)
+        """Every term (a rule that can never hold has no term: its bit is never set)."""
+        self._firsts = (1 << self.size) - 1
         self._extra_rule = tuple(extra_rule)
         self._extra_terms = tuple(extra_terms)
         self._several = tuple(i for i, terms in enumerate(extra_terms) if terms)
@@ -94,30 +123,7 @@ class RuleIndex:
         )
         """Per rule with more than one term, the mask of its other terms (shifted down by
         the number of rules: the bits of `mask >> size`)."""
-        self._firsts = (1 << self.size) - 1
-        self.residual = tuple(residual)
-        """Per rule, the conjuncts left to test after the index (None: none), as a condition."""
-        compiled = iter(cond.compile_shared([n for n in residual if n is not None]))
-        self.tests = tuple(None if node is None else next(compiled) for node in residual)
-        self.has_tests = any(test is not None for test in self.tests)
-        live = ((1 << self.terms) - 1) & ~_mask_of(dead, self.terms)
-        table = table or {}
-        self.questions: tuple[IndexedQuestion, ...] = tuple(
-            IndexedQuestion(qid, entries, self.terms, live, shapes[qid], domains, table.get(qid))
-            for qid, entries in sorted(
-                groups.items(), key=lambda item: shapes[item[0]].kind == "int"
-            )
-        )
-        self.live = live
-        self.by_question = {q.qid: q for q in self.questions}
-        # the questions whose answer is its own table key (one-choice, yes/no, many-choice;
-        # unanswered: UNREACHED_KEY), then the numbers, keyed by class
-        self._by_value = tuple(q for q in self.questions if q.cuts is None)
-        self._by_value_ids = tuple(q.qid for q in self._by_value)
-        self._by_value_masks = tuple(q.masks for q in self._by_value)
-        self._numbers = tuple(
-            (q.qid, q.masks, q.cuts, q) for q in self.questions if q.cuts is not None
-        )
+        return groups
 
     def terms_of(self, position: int) -> tuple[int, ...]:
         """The terms of the rule at `position`, numbered as the masks' bits: the first has the
@@ -133,6 +139,10 @@ class RuleIndex:
     def candidates(self, effective: Mapping[str, Any]) -> list[int]:
         """Positions of the rules with a term that holds, in rule order (a rule with a residual
         condition fires when that holds too)."""
+        return self._rules_of(self._holding(effective))
+
+    def _holding(self, effective: Mapping[str, Any]) -> int:
+        """The mask of the terms that hold: the AND of every indexed question's mask."""
         get = effective.get
         keys = list(map(get, self._by_value_ids, repeat(UNREACHED_KEY)))
         masks = list(map(dict.get, self._by_value_masks, keys))  # dict.get: C calls only
@@ -148,6 +158,10 @@ class RuleIndex:
                 key = 2 * at + (at < len(cuts) and cuts[at] == value)
             found = masks_of.get(key)
             mask &= indexed.mask(key) if found is None else found
+        return mask
+
+    def _rules_of(self, mask: int) -> list[int]:
+        """The positions of the rules of the terms in `mask`, in rule order."""
         by_first = _positions(mask & self._firsts)
         extra = mask >> self.size
         if not extra:
