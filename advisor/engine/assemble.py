@@ -2,10 +2,16 @@
 
 `assemble(decision, make)` lays the result out once, field by field in the output models'
 order, and calls `make(model_name, fields)` for every part. `recommendation()` makes pydantic
-models (the public `Recommendation`, built through pydantic's own constructors, with shared parts
-such as trace steps and sources made once per rule base); `plain()` makes plain dicts, which
-`render.jsonout` prints as JSON byte-identical to `model_dump_json(indent=2)` without importing
-pydantic. Which plans and sub-choices exist comes from the vocabulary, never from code here.
+models (the public `Recommendation`, built through pydantic's own constructors); `plain()` makes
+plain dicts, which `render.jsonout` prints as JSON byte-identical to `model_dump_json(indent=2)`
+without importing pydantic. Which plans and sub-choices exist comes from the vocabulary, never
+from code here.
+
+Parts are immutable and shared: those that depend only on the rule base (fired-rule trace
+steps, fixed reasons, sources) are made once; those made from the answers (a plan, a finding, a
+reason in words, a question's trace step, the sources of a result) are kept once made, keyed by
+exactly what they are made from, in bounded caches (`KEPT`). So a call makes one new model, the
+Recommendation itself, whatever the answers.
 """
 
 from __future__ import annotations
