@@ -100,12 +100,12 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
     Answers of exactly the expected types take a fast path (`_plain_valid`); anything else, and
     every invalid answer, goes through the pydantic model, which words the errors.
     """
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):  # a dict: no ABC check
         from pydantic import BaseModel
 
         if isinstance(data, BaseModel):
             data = data.model_dump(exclude_unset=True)
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise AnswersError(
             [f"answers must be a mapping of question id to answer, got {type(data).__name__}"],
             source,
