@@ -261,6 +261,8 @@ class _Parts:
         if found is not None:
             return found
         value = status.value
+        if type(value) is list:  # not validated (a front end's many-choice list): not kept
+            return self.step(status)
         key = (status.id, status.status, type(value), value)  # True == 1, but not the same
         step = self.steps.get(key)
         if step is None:
