@@ -288,14 +288,14 @@ class _Encoder:
         found = self.index.get(id(node))
         if found is not None:
             return found
-        fields = [self.value(getattr(node, f.name)) for f in dataclasses.fields(node)]
+        fields = [self.value(getattr(node, name)) for name in _field_names(node, init=False)]
         self.nodes.append([type(node).__name__, *fields])
         self.index[id(node)] = len(self.nodes) - 1
         self.keep.append(node)
         return len(self.nodes) - 1
 
     def value(self, value: Any) -> Any:
-        if value is None or isinstance(value, bool | int | float | str):
+        if type(value) in _SCALARS or isinstance(value, bool | int | float | str):
             return value
         if type(value) in _NODE_TYPES:
             return {"n": self.node(value)}
@@ -315,9 +315,24 @@ class _Encoder:
             return {"p": str(value)}
         name = type(value).__name__
         if _RECORDS.get(name) is type(value):
-            fields = {f.name: self.value(getattr(value, f.name)) for f in _init_fields(value)}
+            fields = {k: self.value(getattr(value, k)) for k in _field_names(value, init=True)}
             return {"r": [name, fields]}
         raise TypeError(f"cannot cache a {name}")
+
+
+_SCALARS = frozenset({type(None), bool, int, float, str})
+_FIELD_NAMES: dict[tuple[type, bool], tuple[str, ...]] = {}
+
+
+def _field_names(value: Any, *, init: bool) -> tuple[str, ...]:
+    """The names of a dataclass's fields (only those set by `__init__` when `init`), worked
+    out once per class."""
+    key = (type(value), init)
+    found = _FIELD_NAMES.get(key)
+    if found is None:
+        fields = dataclasses.fields(value)
+        found = _FIELD_NAMES[key] = tuple(f.name for f in fields if f.init or not init)
+    return found
 
 
 def _init_fields(value: Any) -> list[dataclasses.Field[Any]]:
@@ -353,21 +368,22 @@ class _Decoder:
                 raise ValueError(f"node {index} refers forward")
             name, *fields = self.raw[index]
             outer, self.limit = self.limit, index
-            found = _NODES[name](*(self.value(v) for v in fields))
+            found = _NODES[name](*[self.value(v) for v in fields])
             self.limit = outer
             self.built[index] = found
         return found
 
     def value(self, value: Any) -> Any:
-        if not isinstance(value, dict | list):
-            return value
-        if isinstance(value, list):
+        kind = type(value)  # JSON gives exact types: a type check is cheaper than isinstance
+        if kind is list:
             return [self.value(v) for v in value]
+        if kind is not dict:
+            return value
         ((tag, inner),) = value.items()
         if tag == "n":
             return self.node(inner)
         if tag == "t":
-            return tuple(self.value(v) for v in inner)
+            return tuple([self.value(v) for v in inner])
         if tag == "f":
             return frozenset(inner)
         if tag == "d":
