@@ -29,9 +29,10 @@ def test_a_wrong_mask_is_found(rules_copy: tuple[Path, Path]) -> None:
     index = rulebase.rule_index
     target = next(q for q in index.questions if q.kind == "choice")
     value = next(v for v in target.values)
-    position = next(p for p, _ in target.entries)
+    term = next(t for t, _ in target.entries)
+    position = index.rule_of(term)
     mask = target.mask(value)
-    target.masks[value] = mask ^ (1 << position)  # the index now gets this rule wrong
+    target.masks[value] = mask ^ (1 << term)  # the index now gets this rule wrong
     mismatches = index_mismatches(rulebase)
     assert [m.rule for m in mismatches] == [rulebase.rules[position].id]
     witness = mismatches[0].answers
@@ -41,3 +42,27 @@ def test_a_wrong_mask_is_found(rules_copy: tuple[Path, Path]) -> None:
     rule = plain.rules[position]
     effective = {k: v for k, v in witness.items() if v is not UNREACHED}
     assert (rule in fired_rules(effective, plain)) != (rule in fired_rules(effective, rulebase))
+
+
+def test_a_rule_too_large_to_expand_keeps_a_residual_test(rules_copy: tuple[Path, Path]) -> None:
+    rules, kb = rules_copy
+    parts = [
+        "(narrow_task or instructions == complex)",
+        "(behavior == hard_to_describe or reasoning == complex)",
+        "(stakes == high or checkable == by_judgement)",
+        "(languages == several or lifetime == ongoing)",
+        "(request_volume == high or output_format == strict_schema)",
+        "(base_model_eval == fails or labelled_examples >= 100)",
+        "(latency_budget_ms < 1000 or live_data == actions)",
+    ]  # 2^7 = 128 terms, more than terms.MAX_TERMS
+    with (rules / "prompt_engineering.toml").open("a", encoding="utf-8") as out:
+        out.write(
+            '\n[[rule]]\nid = "too_many_terms"\nwhen = "' + " and ".join(parts) + '"\n'
+            'then = "note:prompt_engineering"\nbecause = "Many alternatives."\n'
+            'cite = ["kb/rag.md#when-retrieval-is-the-answer"]\n'
+        )
+    rulebase = advisor.load_rulebase(rules, kb)
+    index = rulebase.rule_index
+    position = next(i for i, rule in enumerate(rulebase.rules) if rule.id == "too_many_terms")
+    assert index.residual[position] is not None and index.has_tests
+    assert index_mismatches(rulebase) == []

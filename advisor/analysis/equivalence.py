@@ -3,9 +3,9 @@
 For every rule, two decision diagrams over the whole answer space are built and compared:
 - plain: the walk's valid combinations where the rule's condition is definitely true (Kleene
   logic over the single-question tests, as `analysis.answer_space` builds every condition);
-- fast: the walk's valid combinations where the index makes the rule a candidate (its bit is set
-  in the mask the index itself returns for each question's answer, cached tables included) and
-  its remaining conjuncts (`RuleIndex.residual`) are definitely true.
+- fast: the walk's valid combinations where the index makes the rule a candidate (the bit of one
+  of its terms is set in the mask the index itself returns for each question's answer, cached
+  tables included) and its remaining conjuncts (`RuleIndex.residual`) are definitely true.
 Diagrams are reduced and shared, so two diagrams are the same function exactly when they are the
 same node: equality is a proof over every combination of answers, not a sample. Where they
 differ, a path of their difference is a counter-example.
@@ -38,14 +38,9 @@ def index_mismatches(rulebase: RuleBase, diagrams: Diagrams | None = None) -> li
     found = []
     for position, rule in enumerate(rulebase.rules):
         plain = d.both(d.walk, d.within(d.build(rule.when), TRUE))
-        fast = d.walk if (index.live >> position) & 1 else d.false
-        for indexed in index.questions:
-
-            def accepted(value: Any, qid: str = indexed.qid, bit: int = position) -> bool:
-                mask = index.accepts(qid, None if value is UNREACHED else value)
-                return bool((mask >> bit) & 1)
-
-            fast = d.both(fast, d.over(indexed.qid, accepted))
+        fast = d.false
+        for term in index.terms_of(position):
+            fast = d.either(fast, _term_holds(d, rulebase, term))
         residual = index.residual[position]
         if residual is not None:
             fast = d.both(fast, d.within(d.build(residual), TRUE))
@@ -58,3 +53,17 @@ def index_mismatches(rulebase: RuleBase, diagrams: Diagrams | None = None) -> li
             only_plain = d.witness(d.both(plain, d.negate(fast)))
             found.append(Mismatch(rule.id, only_plain or {}, False))
     return found
+
+
+def _term_holds(d: Diagrams, rulebase: RuleBase, term: int) -> int:
+    """The walk's valid combinations where the index's masks have the bit of `term` set."""
+    index = rulebase.rule_index
+    holds = d.walk
+    for indexed in index.questions:
+
+        def accepted(value: Any, qid: str = indexed.qid) -> bool:
+            mask = index.accepts(qid, None if value is UNREACHED else value)
+            return bool((mask >> term) & 1)
+
+        holds = d.both(holds, d.over(indexed.qid, accepted))
+    return holds

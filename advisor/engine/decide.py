@@ -8,6 +8,7 @@ out, in rule order), for tools and benchmarks that need no explanation. The rule
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import compress
 from types import MappingProxyType
 from typing import Any
 
@@ -21,7 +22,6 @@ from advisor.knowledge.loader import default_rulebase
 from advisor.knowledge.questions import Question
 from advisor.knowledge.rulebase import RuleBase
 from advisor.knowledge.rules import Rule
-from advisor.vocabulary import BASELINE, SEVERITIES
 
 __all__ = ["Walk", "decide", "fired_rules", "next_question", "walk"]
 
@@ -48,26 +48,34 @@ def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
     positions = _fired(effective, rulebase)
     rules = rulebase.rules
     conclusions, findings = _conclude(positions, plan, rules)
-    fired = tuple([rules[i] for i in positions])
+    fired = tuple(map(rules.__getitem__, positions))
     overruled: tuple[Rule, ...] = ()
     ledger = None
     if rulebase.ledger is not None:
         ledger = plan_ledger(rulebase.ledger, effective, conclusions, ledger_evaluators(rulebase))
         if ledger is not None and ledger.findings:
             conclusions, kept, findings = apply_ledger(ledger, conclusions, fired, findings)
-            overruled = tuple(rule for rule in fired if rule not in kept)
-            fired = kept
+            if len(kept) != len(fired):
+                kept_ids = {id(rule) for rule in kept}
+                overruled = tuple(rule for rule in fired if id(rule) not in kept_ids)
+                positions = tuple(rule.order for rule in kept)
+                fired = kept
     return Decision(
         rulebase=rulebase,
         answers=MappingProxyType(effective),
         given=MappingProxyType(dict(clean)),
         questions=tuple(walked.statuses),
         fired=fired,
+        positions=positions,
         conclusions=MappingProxyType(conclusions),
         findings=findings,
         ledger=ledger,
         overruled=overruled,
     )
+
+
+_MANY = 64
+"""Past this many fired rules, the notes among them are left out before the loop."""
 
 
 def _conclude(
@@ -76,38 +84,26 @@ def _conclude(
     """In one pass over the fired rules: per kind with a result field the distinct values
     concluded, in the kind's order; and the findings, rules raising the same one merged (the
     most severe severity wins), most severe first, then in rule order."""
-    found: dict[str, dict[str, int]] = {name: {} for name in plan.kind_names}
-    found["technique"][BASELINE] = -1
-    merged: dict[str, list[int]] | None = None
-    routes = plan.routes
+    by_bucket: dict[str | None, list[int]] = {}
+    buckets = plan.buckets
+    if len(positions) > _MANY:  # notes conclude nothing: leave them out in one pass in C
+        positions = tuple(compress(positions, map(plan.concluding.__getitem__, positions)))
     for i in positions:
-        bucket, value, rank = routes[i]
-        if bucket is None:
-            if merged is None:
-                merged = {}
-            raised = merged.get(value)
-            if raised is None:
-                merged[value] = [i]
+        bucket = buckets[i]
+        if bucket != "":  # a note adds a reason only
+            found = by_bucket.get(bucket)
+            if found is None:
+                by_bucket[bucket] = [i]
             else:
-                raised.append(i)
-        elif bucket:  # a note adds a reason only
-            found[bucket].setdefault(value, rank)
-    conclusions = {
-        name: tuple(sorted(bucket, key=bucket.__getitem__)) if len(bucket) > 1 else tuple(bucket)
-        for name, bucket in found.items()
-    }
-    if merged is None:
-        return conclusions, ()
-    entries = plan.rules
-    ranked = []
-    for finding_id, raised_by in merged.items():
-        rank = min(entries[i].severity_rank for i in raised_by)
-        severity = SEVERITIES[rank] if rank < len(SEVERITIES) else "info"
-        ranked.append(
-            (rank, MergedFinding(finding_id, severity, tuple(rules[i] for i in raised_by)))
-        )
-    ranked.sort(key=lambda item: item[0])
-    return conclusions, tuple(finding for _, finding in ranked)
+                found.append(i)
+    conclusions = dict(plan.nothing_concluded)
+    findings: tuple[MergedFinding, ...] = ()
+    for bucket, fired in by_bucket.items():
+        if bucket is None:
+            findings = plan.findings_of(tuple(fired), rules)
+        else:
+            conclusions[bucket] = plan.values_of(bucket, tuple(fired))
+    return conclusions, findings
 
 
 def fired_rules(effective: Mapping[str, Any], rulebase: RuleBase) -> list[Rule]:
@@ -123,14 +119,13 @@ def fired_rules(effective: Mapping[str, Any], rulebase: RuleBase) -> list[Rule]:
 def _fired(effective: Mapping[str, Any], rulebase: RuleBase) -> tuple[int, ...]:
     """Positions of the rules that fire: candidates from the index, then their other tests."""
     index = rulebase.rule_index
+    candidates = index.candidates(effective)
+    if not index.has_tests:  # every rule expanded into terms: the candidates fire
+        return tuple(candidates)
     tests = index.tests
     memo: dict[int, bool | None] = {}
     return tuple(
-        [
-            i
-            for i in index.candidates(effective)
-            if (test := tests[i]) is None or test(effective, memo) is True
-        ]
+        [i for i in candidates if (test := tests[i]) is None or test(effective, memo) is True]
     )
 
 

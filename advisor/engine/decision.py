@@ -65,6 +65,9 @@ class Decision:
     """Every question of the rule base, in walk order."""
     fired: tuple[Rule, ...]
     """The rules whose condition holds, in rule order."""
+    positions: tuple[int, ...]
+    """Where the fired rules are in the rule base's rules (assembly looks their parts up by
+    position, which reads none of the rules)."""
     conclusions: Mapping[str, tuple[str, ...]]
     """Per vocabulary kind with a result field (technique, tactic, retriever, reranker, purpose,
     ...): the values concluded, in the kind's order; a flag kind holds ("",) when concluded."""

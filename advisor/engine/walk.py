@@ -43,22 +43,22 @@ def walk(answers: Mapping[str, Any], rulebase: RuleBase) -> Walk:
 def walk_compiled(answers: Mapping[str, Any], plan: Compiled) -> Walk:
     result = Walk()
     effective = result.effective
-    statuses = result.statuses
+    add_status = result.statuses.append
     missing = result.missing
     get = answers.get
     for entry in plan.questions:
         qid = entry.id
         value = get(qid)
         gate = entry.gate
-        reached = True if gate is None else gate(effective)
-        if reached is None and not any(q.id in entry.gate_reads for q in missing):
-            reached = False  # unknown only through questions that were skipped: never asked
-        if reached is False:
-            if value is None:
-                statuses.append(entry.skipped)
-            else:
-                statuses.append(QuestionStatus(qid, "ignored", value, entry.skipped.gate))
-            continue
+        if gate is None:
+            reached: bool | None = True
+        else:
+            reached = gate(effective)
+            if reached is None and not any(q.id in entry.gate_reads for q in missing):
+                reached = False  # unknown only through questions that were skipped: never asked
+            if reached is False:
+                add_status(entry.skipped if value is None else entry.ignored_status(value))
+                continue
         if value is None:
             if entry.defaulted is None:
                 missing.append(entry.question)
@@ -68,14 +68,14 @@ def walk_compiled(answers: Mapping[str, Any], plan: Compiled) -> Walk:
                     result.next = entry.question
                 continue
             value = entry.default
-            statuses.append(entry.defaulted)
+            add_status(entry.defaulted)
         else:
             if type(value) is list:  # a front end's many-choice answer, not yet validated
                 value = frozenset(value)
             status = entry.asked.get(value)
             if status is None or type(status.value) is not type(value):
-                status = QuestionStatus(qid, "asked", value, entry.skipped.gate)
-            statuses.append(status)
+                status = entry.asked_status(value)
+            add_status(status)
         if reached:
             effective[qid] = value
     return result

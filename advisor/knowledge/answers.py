@@ -100,12 +100,12 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
     Answers of exactly the expected types take a fast path (`_plain_valid`); anything else, and
     every invalid answer, goes through the pydantic model, which words the errors.
     """
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):  # a dict: no ABC check
         from pydantic import BaseModel
 
         if isinstance(data, BaseModel):
             data = data.model_dump(exclude_unset=True)
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise AnswersError(
             [f"answers must be a mapping of question id to answer, got {type(data).__name__}"],
             source,
@@ -174,80 +174,97 @@ class _AnswerSpec:
 
     kind: str
     """A question kind (choice, set, bool, int), or "str" for a metadata answer."""
+    exact: type
+    """The one type a valid answer has (`_Sequence` for a many-choice answer: several)."""
     allowed: frozenset[str]
     """The allowed values of a choice or set question."""
     low: int | None
     """The minimum of a number, or the fewest choices of a set."""
     high: int | None
+    rank: int
+    """The position of the id in the Answers model's field order."""
+
+
+class _Sequence:
+    """Stands for the types a many-choice answer may have (`_SEQUENCES`)."""
 
 
 # Per rule base: the spec of each answer id, in the Answers model's field order.
 _SPECS: dict[str, dict[str, _AnswerSpec]] = {}
-_ABSENT = object()
+_SEQUENCES = (list, tuple, frozenset, set)
+"""What a many-choice answer may be (the Answers model takes sets too: no value twice)."""
 
 
 def _plain_valid(data: Mapping[Any, Any], rulebase: RuleBase) -> dict[str, Any] | None:
     """What `validate_answers` returns, for plainly valid data; None for anything else.
 
-    Accepts only what the Answers model accepts unchanged (exact str, bool and int types; lists
-    or tuples of distinct allowed values), in the model's field order; anything else goes to the
-    pydantic model, which decides and words the errors. The happy path never builds the model:
-    it is what `advise()` runs on every call (issue 6).
+    Accepts only what the Answers model accepts unchanged (exact str, bool and int types; lists,
+    tuples or sets of distinct allowed values), in the model's field order; anything else goes
+    to the pydantic model, which decides and words the errors. The happy path never builds the
+    model: it is what `advise()` runs on every call (issue 6).
     """
     specs = _SPECS.get(rulebase.digest)
     if specs is None:
         specs = _SPECS[rulebase.digest] = _answer_specs(rulebase)
-    for key in data:
-        if key not in specs:
-            return None
-    get = data.get
+    if not specs.keys() >= data.keys():
+        return None
     out: dict[str, Any] = {}
-    for key, spec in specs.items():
-        value = get(key, _ABSENT)
-        if value is _ABSENT:
-            continue
+    last = -1
+    ordered = True
+    for key, value in data.items():
+        spec = specs[key]
         if value is not None:
             kind = spec.kind
-            kind_of = type(value)
-            if kind == "choice":
-                if kind_of is not str or value not in spec.allowed:
+            if type(value) is not spec.exact:
+                value = _plain_set(value, spec)
+                if value is None:
                     return None
-            elif kind == "bool":
-                if kind_of is not bool:
+            elif kind == "choice":
+                if value not in spec.allowed:
                     return None
-            elif kind == "int":
-                low, high = spec.low, spec.high
-                if (
-                    kind_of is not int
-                    or (low is not None and value < low)
-                    or (high is not None and value > high)
-                ):
-                    return None
-            elif kind == "set":
-                if kind_of is not list and kind_of is not tuple:
-                    return None
-                allowed = spec.allowed
-                for item in value:
-                    if type(item) is not str or item not in allowed:
-                        return None
-                chosen = frozenset(value)
-                if len(chosen) != len(value) or len(chosen) < (spec.low or 0):
-                    return None
-                value = chosen
-            elif kind_of is not str or _SURROGATE.search(value):
+            elif kind != "bool" and not _plain_value(value, spec):
                 return None
         out[key] = value
-    return out
+        if spec.rank < last:
+            ordered = False
+        last = spec.rank
+    return out if ordered else {key: out[key] for key in specs if key in out}
+
+
+def _plain_value(value: Any, spec: _AnswerSpec) -> bool:
+    """Whether a number or a metadata text of the spec's exact type is valid."""
+    if spec.kind == "int":
+        low, high = spec.low, spec.high
+        return (low is None or value >= low) and (high is None or value <= high)
+    return _SURROGATE.search(value) is None
+
+
+def _plain_set(value: Any, spec: _AnswerSpec) -> frozenset[str] | None:
+    """A valid many-choice answer as a frozenset; None for anything else."""
+    kind_of = type(value)
+    if spec.kind != "set" or kind_of not in _SEQUENCES:
+        return None
+    allowed = spec.allowed
+    for item in value:
+        if type(item) is not str or item not in allowed:
+            return None
+    chosen = value if kind_of is frozenset else frozenset(value)
+    if len(chosen) != len(value) or len(chosen) < (spec.low or 0):
+        return None
+    return chosen
 
 
 def _answer_specs(rulebase: RuleBase) -> dict[str, _AnswerSpec]:
     """The spec of every answer id, questions first, as the Answers model orders its fields."""
+    exact = {"choice": str, "bool": bool, "int": int, "set": _Sequence}
     specs: dict[str, _AnswerSpec] = {}
     for q in rulebase.questions:
         low = q.min_choices if q.kind == "set" else q.minimum
-        specs[q.id] = _AnswerSpec(q.kind, frozenset(q.values), low, q.maximum)
+        specs[q.id] = _AnswerSpec(
+            q.kind, exact[q.kind], frozenset(q.values), low, q.maximum, len(specs)
+        )
     for name in METADATA_FIELDS:
-        specs[name] = _AnswerSpec("str", frozenset(), None, None)
+        specs[name] = _AnswerSpec("str", str, frozenset(), None, None, len(specs))
     return specs
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import hmac
 import json
@@ -36,18 +37,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.knowledge import conditions as cond
+from advisor.knowledge.domains import Domains
 from advisor.knowledge.files import Unreadable, read_bytes
 from advisor.knowledge.kb import Section
 from advisor.knowledge.ledger import LedgerRules, Stage
 from advisor.knowledge.pack_info import Change, PackInfo, PackLayer
 from advisor.knowledge.questions import Choice, Preset, Question
 from advisor.knowledge.rules import Conclusion, Rule
+from advisor.knowledge.terms import Expansion
 from advisor.vocabulary import Kind, Vocabulary
 
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
 
-FORMAT = 5  # 2: index tables and vocabulary; 3: signed entries; 4: index tables in hex; 5: ledger
+FORMAT = 6  # 2: index tables and vocabulary; 3: signed entries; 4: index tables in hex;
+# 5: index tables over the terms of rules (knowledge.terms), those terms, and the domains;
+# 6: the latency ledger and rule packs
 KEPT_ENTRIES = 32  # entries kept in the folder; older ones are removed when a new one is written
 _CODE = (
     "cache",
@@ -60,6 +65,7 @@ _CODE = (
     "graph",
     "tomlfile",
     "index",
+    "terms",
     "domains",
     "packs",
     "pack_info",
@@ -96,6 +102,8 @@ _RECORDS: dict[str, type] = {
         PackInfo,
         PackLayer,
         Change,
+        Expansion,
+        Domains,
     )
 }
 
@@ -232,7 +240,7 @@ def store(rulebase: RuleBase, kb_dir: Path | None = None) -> None:
     if key is None:
         return
     try:
-        body = json.dumps(_encode_rulebase(rulebase), separators=(",", ":")).encode()
+        body = _encoded(rulebase)
         signature = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".rulebase-", suffix=".tmp")
@@ -247,6 +255,19 @@ def store(rulebase: RuleBase, kb_dir: Path | None = None) -> None:
         _prune(folder, path)
     except (OSError, TypeError, ValueError):
         return
+
+
+def _encoded(rulebase: RuleBase) -> bytes:
+    """The entry's body. Encoding builds many short-lived lists and no reference cycles: the
+    cyclic garbage collector, which would scan the whole rule base again and again, is paused
+    (as while loading, `loader`)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.dumps(_encode_rulebase(rulebase), separators=(",", ":")).encode()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _prune(folder: Path, kept: Path) -> None:
@@ -277,14 +298,14 @@ class _Encoder:
         found = self.index.get(id(node))
         if found is not None:
             return found
-        fields = [self.value(getattr(node, f.name)) for f in dataclasses.fields(node)]
+        fields = [self.value(getattr(node, name)) for name in _field_names(node, init=False)]
         self.nodes.append([type(node).__name__, *fields])
         self.index[id(node)] = len(self.nodes) - 1
         self.keep.append(node)
         return len(self.nodes) - 1
 
     def value(self, value: Any) -> Any:
-        if value is None or isinstance(value, bool | int | float | str):
+        if type(value) in _SCALARS or isinstance(value, bool | int | float | str):
             return value
         if type(value) in _NODE_TYPES:
             return {"n": self.node(value)}
@@ -304,9 +325,24 @@ class _Encoder:
             return {"p": str(value)}
         name = type(value).__name__
         if _RECORDS.get(name) is type(value):
-            fields = {f.name: self.value(getattr(value, f.name)) for f in _init_fields(value)}
+            fields = {k: self.value(getattr(value, k)) for k in _field_names(value, init=True)}
             return {"r": [name, fields]}
         raise TypeError(f"cannot cache a {name}")
+
+
+_SCALARS = frozenset({type(None), bool, int, float, str})
+_FIELD_NAMES: dict[tuple[type, bool], tuple[str, ...]] = {}
+
+
+def _field_names(value: Any, *, init: bool) -> tuple[str, ...]:
+    """The names of a dataclass's fields (only those set by `__init__` when `init`), worked
+    out once per class."""
+    key = (type(value), init)
+    found = _FIELD_NAMES.get(key)
+    if found is None:
+        fields = dataclasses.fields(value)
+        found = _FIELD_NAMES[key] = tuple(f.name for f in fields if f.init or not init)
+    return found
 
 
 def _init_fields(value: Any) -> list[dataclasses.Field[Any]]:
@@ -315,10 +351,13 @@ def _init_fields(value: Any) -> list[dataclasses.Field[Any]]:
 
 def _encode_rulebase(rulebase: RuleBase) -> dict[str, Any]:
     encoder = _Encoder()
+    compiled = {
+        "index_table": rulebase.rule_index.table(),
+        "index_terms": rulebase.rule_index.expansions,
+        "index_domains": rulebase.domains,
+    }
     fields = {
-        f.name: encoder.value(
-            rulebase.rule_index.table() if f.name == "index_table" else getattr(rulebase, f.name)
-        )
+        f.name: encoder.value(compiled[f.name] if f.name in compiled else getattr(rulebase, f.name))
         for f in _init_fields(rulebase)
     }
     return {"format": FORMAT, "nodes": encoder.nodes, "rulebase": fields}
@@ -339,21 +378,22 @@ class _Decoder:
                 raise ValueError(f"node {index} refers forward")
             name, *fields = self.raw[index]
             outer, self.limit = self.limit, index
-            found = _NODES[name](*(self.value(v) for v in fields))
+            found = _NODES[name](*[self.value(v) for v in fields])
             self.limit = outer
             self.built[index] = found
         return found
 
     def value(self, value: Any) -> Any:
-        if not isinstance(value, dict | list):
-            return value
-        if isinstance(value, list):
+        kind = type(value)  # JSON gives exact types: a type check is cheaper than isinstance
+        if kind is list:
             return [self.value(v) for v in value]
+        if kind is not dict:
+            return value
         ((tag, inner),) = value.items()
         if tag == "n":
             return self.node(inner)
         if tag == "t":
-            return tuple(self.value(v) for v in inner)
+            return tuple([self.value(v) for v in inner])
         if tag == "f":
             return frozenset(inner)
         if tag == "d":

@@ -784,6 +784,9 @@ def split_conjuncts(node: Node) -> tuple[dict[str, list[Node]], list[Node], bool
     several: list[Node] = []
     dead = False
     for item in conjuncts(push_not(node)):
+        if isinstance(item, Truth | Compare | Member | Has | Count):  # most conjuncts are
+            single.setdefault(item.question, []).append(item)
+            continue
         read = questions_in(item)
         if len(read) == 1:
             single.setdefault(next(iter(read)), []).append(item)

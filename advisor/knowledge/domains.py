@@ -11,6 +11,7 @@ for the representatives holds for every answer.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
@@ -32,8 +33,6 @@ class Domains:
     def number_class(self, question_id: str, value: int) -> int:
         """The class of a number: 2i+1 is the i-th threshold itself, 2i the numbers below it
         (and above the one before); 2n the numbers above every threshold."""
-        from bisect import bisect_left
-
         cuts = self.cuts.get(question_id, ())
         at = bisect_left(cuts, value)
         return 2 * at + (at < len(cuts) and cuts[at] == value)

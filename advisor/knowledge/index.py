@@ -1,34 +1,48 @@
-"""The rule index: which rules an evaluation must test, found with one bitmask per answer class.
+"""The rule index: which rules fire, found with one bitmask per answer class and question.
 
-Each rule's top-level conjuncts are split (`cond.split_conjuncts`): those reading a single
-question are folded, per question, into a table of bitmasks over the rules: the mask of
-(question q, answer class a) has the bit of every rule whose conjuncts on q are definitely true
-for answers of class a, and of every rule with no conjunct on q. ANDing the masks of the answers
-gives the candidates: the rules whose single-question conjuncts all hold. A candidate fires when
-its remaining conjuncts (reading several questions; `tests`, compiled with `cond.compile_shared`
-so shared definitions run once) are definitely true, so the result is exactly that of evaluating
-every rule, in rule order. `analysis.equivalence` proves that over the whole answer space.
+Each rule's condition is expanded into terms (`knowledge.terms`): alternatives whose tests each
+read a single question, so that the rule is definitely true exactly when one of its terms is.
+Terms are numbered as the bits of masks: the first term of each rule has the rule's position,
+the other terms follow those of every rule. The tests of each term are folded, per question,
+into a table of bitmasks over the terms: the mask of (question q, answer class a) has the bit of
+every term whose tests on q are definitely true for answers of class a, and of every term with
+no test on q. ANDing the masks of the answers gives the terms that hold, and their rules are the
+candidates. A rule too large to
+expand keeps one term and a residual condition (`tests`, compiled with `cond.compile_shared` so
+shared definitions run once) that a candidate must also pass, so the result is exactly that of
+evaluating every rule, in rule order. `analysis.equivalence` proves that over the whole answer
+space.
 
 Answer classes are the rule base's `Domains`: a choice or yes/no answer is its own class, a number
 is classed by the thresholds conditions compare it with, an unreached question has a class of its
-own, and a many-choice answer is its own class (its masks are made as answers are seen). The
-tables of choices, yes/no answers and numbers are finite: they are built once and stored in the
-disk cache with the rule base (`table` / `from_table`), so a process that loads the rule base from
-the cache compiles none of the single-question tests. The cost of an evaluation is one
-word-parallel AND per question plus a test per candidate, instead of a test per rule.
+own, and a many-choice answer is its own class (its masks are made as answers are seen, unless
+the question has few values). The tables of choices, yes/no answers, numbers and the subsets of
+a small many-choice question are finite: they are built once and stored in the disk cache with
+the rule base (`table`), as are the expansions into terms (`expansions`), so a process that
+loads the rule base from the cache expands no condition and compiles none of the tests. The
+cost of an evaluation is one word-parallel AND per question, instead of a test per rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import bisect_left, insort
+from collections.abc import Iterable, Mapping
+from functools import reduce
+from itertools import combinations, compress, repeat
+from operator import and_
 from typing import Any
 
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.domains import Domains
+from advisor.knowledge.terms import Expander, Expansion
 
 UNREACHED_KEY = -1
 """The table key of an unreached question (numbers use their class, >= 0)."""
 _KEPT_MASKS = 4096  # many-choice answers per question whose mask is kept
+_FEW = 64
+"""Up to this many rules with several terms, an AND per rule finds those that hold."""
+SMALL_SET = 6
+"""A many-choice question with at most this many values has a full table (64 subsets)."""
 
 
 class RuleIndex:
@@ -40,61 +54,133 @@ class RuleIndex:
         shapes: Mapping[str, cond.QuestionShape],
         domains: Domains,
         table: Mapping[str, Mapping[Any, int]] | None = None,
+        stored: tuple[Expansion | None, ...] | None = None,
     ) -> None:
         self.size = len(rules)
         self.domains = domains
-        live = 0
-        groups: dict[str, list[tuple[int, cond.Node]]] = {}
-        residual: list[cond.Node | None] = []
-        for position, rule in enumerate(rules):
-            single, several, dead = cond.split_conjuncts(rule.when)
-            if not dead:
-                live |= 1 << position
-            for qid, items in single.items():
-                node = items[0] if len(items) == 1 else cond.And(tuple(items))
-                groups.setdefault(qid, []).append((position, node))
-            if not several:
-                residual.append(None)
-            else:
-                residual.append(several[0] if len(several) == 1 else cond.And(tuple(several)))
-        self.live = live
-        self.residual = tuple(residual)
-        """Per rule, the conjuncts reading several questions (None: none), as a condition."""
-        compiled = iter(cond.compile_shared([n for n in residual if n is not None]))
-        self.tests = tuple(None if node is None else next(compiled) for node in residual)
+        expander = Expander(shapes, domains)
+        expansions = [
+            expander.expand(rule.when, stored[position] if stored else None)
+            for position, rule in enumerate(rules)
+        ]
+        self.expansions = tuple(e if e.expanded else None for e in expansions)
+        """Per rule, its expansion into terms when that took more than splitting its
+        conjuncts (None otherwise): the disk cache stores them, so no process redoes them."""
+        groups = self._number_terms(expansions)
+        self.residual = tuple(e.residual for e in expansions)
+        """Per rule, the conjuncts left to test after the index (None: none), as a condition."""
+        compiled = iter(cond.compile_shared([n for n in self.residual if n is not None]))
+        self.tests = tuple(None if node is None else next(compiled) for node in self.residual)
+        self.has_tests = any(test is not None for test in self.tests)
         table = table or {}
         self.questions: tuple[IndexedQuestion, ...] = tuple(
-            IndexedQuestion(qid, entries, len(rules), live, shapes[qid], domains, table.get(qid))
+            IndexedQuestion(
+                qid, entries, self.terms, self.live, shapes[qid], domains, table.get(qid)
+            )
             for qid, entries in sorted(
                 groups.items(), key=lambda item: shapes[item[0]].kind == "int"
             )
         )
         self.by_question = {q.qid: q for q in self.questions}
-        self._loop = tuple((q.qid, q.masks, q.cuts, q) for q in self.questions)
+        # the questions whose answer is its own table key (one-choice, yes/no, many-choice;
+        # unanswered: UNREACHED_KEY), then the numbers, keyed by class
+        self._by_value = tuple(q for q in self.questions if q.cuts is None)
+        self._by_value_ids = tuple(q.qid for q in self._by_value)
+        self._by_value_masks = tuple(q.masks for q in self._by_value)
+        self._numbers = tuple(
+            (q.qid, q.masks, q.cuts, q) for q in self.questions if q.cuts is not None
+        )
+
+    def _number_terms(self, expansions: list[Expansion]) -> dict[str, list[tuple[int, cond.Node]]]:
+        """Number every term (see the module docstring) and return, per question, the number
+        and the tests of each term that tests it."""
+        groups: dict[str, list[tuple[int, cond.Node]]] = {}
+        extra_rule: list[int] = []  # the rule of each term after the first of its rule
+        extra_terms: list[list[int]] = []
+        dead: list[int] = []
+        for position, expansion in enumerate(expansions):
+            first_extra = self.size + len(extra_rule)
+            numbers = [position, *range(first_extra, first_extra + len(expansion.terms) - 1)]
+            extra_rule += [position] * (len(expansion.terms) - 1)
+            for term, number in zip(expansion.terms, numbers, strict=False):
+                for qid, items in term.items():
+                    node = items[0] if len(items) == 1 else cond.And(items)
+                    groups.setdefault(qid, []).append((number, node))
+            if not expansion.terms:
+                dead.append(position)
+            extra_terms.append(numbers[1:] if expansion.terms else [])
+        self.terms = self.size + len(extra_rule)
+        self.live = ((1 << self.terms) - 1) & ~_mask_of(dead, self.terms)
+        """Every term (a rule that can never hold has no term: its bit is never set)."""
+        self._firsts = (1 << self.size) - 1
+        self._extra_rule = tuple(extra_rule)
+        self._extra_terms = tuple(extra_terms)
+        self._several = tuple(i for i, terms in enumerate(extra_terms) if terms)
+        """The rules with more than one term."""
+        self._several_masks = tuple(
+            _mask_of([term - self.size for term in extra_terms[i]], len(extra_rule))
+            for i in self._several
+        )
+        """Per rule with more than one term, the mask of its other terms (shifted down by
+        the number of rules: the bits of `mask >> size`)."""
+        return groups
+
+    def terms_of(self, position: int) -> tuple[int, ...]:
+        """The terms of the rule at `position`, numbered as the masks' bits: the first has the
+        rule's own position, the others follow the rules' (none when it can never hold)."""
+        if not (self.live >> position) & 1:
+            return ()
+        return (position, *self._extra_terms[position])
+
+    def rule_of(self, term: int) -> int:
+        """The position of the rule a term belongs to."""
+        return term if term < self.size else self._extra_rule[term - self.size]
 
     def candidates(self, effective: Mapping[str, Any]) -> list[int]:
-        """Positions of the rules whose single-question conjuncts all hold, in rule order."""
-        mask = self.live
+        """Positions of the rules with a term that holds, in rule order (a rule with a residual
+        condition fires when that holds too)."""
+        return self._rules_of(self._holding(effective))
+
+    def _holding(self, effective: Mapping[str, Any]) -> int:
+        """The mask of the terms that hold: the AND of every indexed question's mask."""
         get = effective.get
-        for qid, masks, cuts, indexed in self._loop:
+        keys = list(map(get, self._by_value_ids, repeat(UNREACHED_KEY)))
+        masks = list(map(dict.get, self._by_value_masks, keys))  # dict.get: C calls only
+        if None in masks:  # a many-choice answer seen for the first time
+            masks = [q.mask(key) for q, key in zip(self._by_value, keys, strict=True)]
+        mask = reduce(and_, masks, self.live)
+        for qid, masks_of, cuts, indexed in self._numbers:
             value = get(qid)
             if value is None:
                 key: Any = UNREACHED_KEY
-            elif cuts is not None:
-                key = indexed.number_class(value)
-            else:
-                key = value
-            found = masks.get(key)
-            if found is None:
-                found = indexed.mask(key)
-            mask &= found
-            if not mask:
-                return []
-        return _positions(mask)
+            else:  # a number's class (`Domains.number_class`)
+                at = bisect_left(cuts, value)
+                key = 2 * at + (at < len(cuts) and cuts[at] == value)
+            found = masks_of.get(key)
+            mask &= indexed.mask(key) if found is None else found
+        return mask
+
+    def _rules_of(self, mask: int) -> list[int]:
+        """The positions of the rules of the terms in `mask`, in rule order."""
+        by_first = _positions(mask & self._firsts)
+        extra = mask >> self.size
+        if not extra:
+            return by_first
+        # the rules with more terms, one of which (not the first) holds: an AND per such rule,
+        # or, when there are many of them, the rules of the other terms that hold
+        if len(self._several) <= _FEW:
+            by_extra: Iterable[int] = compress(
+                self._several, map(and_, repeat(extra), self._several_masks)
+            )
+        else:
+            by_extra = map(self._extra_rule.__getitem__, _positions(extra))
+        for rule in sorted(set(by_extra).difference(by_first)):  # a few, into rule order
+            insort(by_first, rule)
+        return by_first
 
     def accepts(self, question_id: str, value: Any) -> int:
-        """The mask of rules whose conjuncts on `question_id` hold for `value` (None: unreached);
-        every live rule when no rule has a conjunct on it."""
+        """The mask of terms whose tests on `question_id` hold for `value` (None: unreached);
+        every term when no term tests it."""
         indexed = self.by_question.get(question_id)
         if indexed is None:
             return self.live
@@ -104,8 +190,9 @@ class RuleIndex:
         return indexed.mask(key)
 
     def table(self) -> dict[str, dict[Any, int]]:
-        """The finite tables (choices, yes/no, number classes, unreached), for the disk cache."""
-        return {q.qid: q.full_table() for q in self.questions if q.kind != "set"}
+        """The finite tables (choices, yes/no, number classes, the subsets of a small
+        many-choice question, unreached), for the disk cache."""
+        return {q.qid: q.full_table() for q in self.questions if q.finite}
 
 
 class IndexedQuestion:
@@ -126,10 +213,8 @@ class IndexedQuestion:
         self.values = shape.values
         self.entries = entries
         self.size = size
-        grouped = 0
-        for position, _ in entries:
-            grouped |= 1 << position
-        self.free = live & ~grouped  # rules with no conjunct on this question
+        self.free = live & ~_mask_of([position for position, _ in entries], size)
+        """The terms with no test on this question."""
         self.cuts: tuple[int, ...] | None = domains.cuts.get(qid, ()) if kind == "int" else None
         self._domains = domains
         self._tests: list[tuple[int, cond.Evaluator]] | None = None
@@ -148,22 +233,32 @@ class IndexedQuestion:
             answers: dict[str, Any] = {}
         else:
             answers = {self.qid: self._representative(key) if self.cuts is not None else key}
-        bits = bytearray((self.size + 7) // 8)
-        for position, test in self._tests:
-            if test(answers) is True:
-                bits[position >> 3] |= 1 << (position & 7)
-        found = self.free | int.from_bytes(bits, "little")
+        holding = [position for position, test in self._tests if test(answers) is True]
+        found = self.free | _mask_of(holding, self.size)
         if self.kind != "set" or len(self.masks) < _KEPT_MASKS:
             self.masks[key] = found
         return found
 
+    @property
+    def finite(self) -> bool:
+        """Whether every answer's mask fits in a table: all but a many-choice question with
+        more than `SMALL_SET` values."""
+        return self.kind != "set" or len(self.values) <= SMALL_SET
+
     def full_table(self) -> dict[Any, int]:
-        """Every mask of a choice, yes/no or number question (unreached included)."""
+        """Every mask of a choice, yes/no, number or small many-choice question (unreached
+        included)."""
         keys: list[Any] = [UNREACHED_KEY]
         if self.cuts is not None:
             keys += range(2 * len(self.cuts) + 1)
         elif self.kind == "bool":
             keys += [False, True]
+        elif self.kind == "set":
+            keys += [
+                frozenset(chosen)
+                for size in range(len(self.values) + 1)
+                for chosen in combinations(self.values, size)
+            ]
         else:
             keys += self.values
         return {key: self.mask(key) for key in keys}
@@ -175,6 +270,15 @@ class IndexedQuestion:
         if equal:
             return cuts[at]
         return cuts[at] - 1 if at < len(cuts) else (cuts[-1] + 1 if cuts else 0)
+
+
+def _mask_of(positions: list[int], size: int) -> int:
+    """The mask with the bits at `positions` set (built in a byte array: ORing bits into
+    a large int one at a time takes time quadratic in its size)."""
+    bits = bytearray((size + 7) // 8)
+    for position in positions:
+        bits[position >> 3] |= 1 << (position & 7)
+    return int.from_bytes(bits, "little")
 
 
 def _positions(mask: int) -> list[int]:

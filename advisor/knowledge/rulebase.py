@@ -19,6 +19,7 @@ from advisor.knowledge.ledger import LedgerRules
 from advisor.knowledge.pack_info import PackInfo, PackLayer
 from advisor.knowledge.questions import Question, shapes_of
 from advisor.knowledge.rules import Rule
+from advisor.knowledge.terms import Expansion
 from advisor.vocabulary import DEFAULT, Vocabulary
 
 if TYPE_CHECKING:
@@ -51,6 +52,10 @@ class RuleBase:
     """The rule packs layered over the rules, in order (`advisor.knowledge.packs`)."""
     layers: tuple[PackLayer, ...] = ()
     """What each pack added and changed (for lint); empty without packs."""
+    index_terms: tuple[Expansion | None, ...] | None = None
+    """The rule index's expansions of conditions into terms, read from the disk cache."""
+    index_domains: Domains | None = None
+    """The answer domains, read from the disk cache (None: work them out)."""
     domains: Domains = field(init=False)
     question_by_id: dict[str, Question] = field(init=False)
     compiled_gates: tuple[tuple[Question, cond.Evaluator], ...] = field(init=False)
@@ -64,11 +69,15 @@ class RuleBase:
             "compiled_gates",
             tuple((q, cond.compile_condition(q.asked_when)) for q in self.questions),
         )
-        conditions = [r.when for r in self.rules] + [q.asked_when for q in self.questions]
-        if self.ledger is not None:
-            conditions += [stage.when for stage in self.ledger.stages]
-        set_(self, "domains", domains_of(conditions))
-        index = RuleIndex(self.rules, shapes_of(self.questions), self.domains, self.index_table)
+        domains = self.index_domains
+        if domains is None:
+            conditions = [r.when for r in self.rules] + [q.asked_when for q in self.questions]
+            if self.ledger is not None:
+                conditions += [stage.when for stage in self.ledger.stages]
+            domains = domains_of(conditions)
+        set_(self, "domains", domains)
+        shapes = shapes_of(self.questions)
+        index = RuleIndex(self.rules, shapes, self.domains, self.index_table, self.index_terms)
         set_(self, "rule_index", index)
 
     @cached_property

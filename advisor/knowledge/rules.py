@@ -37,7 +37,7 @@ class Conclusion:
         return self.kind if not self.value else f"{self.kind}:{self.value}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     id: str
     when: cond.Node
