@@ -47,7 +47,7 @@ def _held(decision: advisor.Decision) -> set[str]:
 def test_every_rule_named_fired_and_its_support_is_minimal_and_sufficient(
     path: Path, rulebase: RuleBase
 ) -> None:
-    answers = load_scenario(path)["answers"]
+    answers = load_scenario(path).answers
     decision = advisor.decide(answers)
     explanation = advisor.explain(answers)
     fired = {rule.id: rule for rule in decision.fired}
@@ -113,9 +113,7 @@ def test_every_rule_named_fired_and_its_support_is_minimal_and_sufficient(
 
 
 def test_explanation_names_kb_sections_and_strengths(rulebase: RuleBase) -> None:
-    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml")[
-        "answers"
-    ]
+    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml").answers
     explanation = advisor.explain(answers)
     assert isinstance(explanation, advisor.Explanation)
     for source in explanation.sources:
@@ -185,7 +183,7 @@ def test_cli_bad_input_exits_2(run_cli: Callable[..., Any], tmp_path: Path) -> N
 def test_an_essential_element_no_change_of_plan_removes(path: Path) -> None:
     """`essential` means a rule resting on facts alone carries it: what-if, searching changes of
     the changeable answers independently, must find it fixed."""
-    answers = load_scenario(path)["answers"]
+    answers = load_scenario(path).answers
     explanation = advisor.explain(answers)
     what_if = advisor.what_if(answers)
     for element in explanation.elements:

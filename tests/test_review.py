@@ -24,7 +24,7 @@ SUPPORT = ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml"
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_the_advised_mix_gives_nothing_at_or_above_medium(path: Path) -> None:
-    answers = load_scenario(path)["answers"]
+    answers = load_scenario(path).answers
     decision = advisor.decide(answers)
     subs: dict[str, list[str]] = {}
     for kind in decision.rulebase.vocabulary.kinds:
@@ -44,7 +44,7 @@ def test_the_advised_mix_gives_nothing_at_or_above_medium(path: Path) -> None:
 
 
 def test_fine_tuning_the_docs_in_is_high() -> None:
-    answers = load_scenario(DOCS_IN)["answers"]
+    answers = load_scenario(DOCS_IN).answers
     result = advisor.review(answers, ["fine_tuning"])
     ids = {f.id: f for f in result.findings}
     assert ids["review.proposal.fine_tuning_does_not_add_knowledge"].severity == "high"
@@ -57,7 +57,7 @@ def test_fine_tuning_the_docs_in_is_high() -> None:
 
 
 def test_missing_and_unneeded_sub_choices() -> None:
-    answers = load_scenario(SUPPORT)["answers"]
+    answers = load_scenario(SUPPORT).answers
     result = advisor.review(answers, ["rag"], sub_choices={"retriever": ["vector", "text_to_sql"]})
     ids = {f.id: f.severity for f in result.findings}
     assert ids["review.missing_retriever.keyword"] == "medium"
@@ -113,7 +113,7 @@ def test_sarif_is_valid_and_points_at_the_answer(
 
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
     answers = tmp_path / "answers.toml"
-    source = load_scenario(DOCS_IN)["answers"]
+    source = load_scenario(DOCS_IN).answers
     lines = ["# a comment line first"]
     for key, value in source.items():
         lines.append(f"{key} = {json.dumps(value)}")
@@ -167,7 +167,7 @@ def test_github_annotations(run_cli: Callable[..., Any], tmp_path: Path) -> None
 
 
 def test_a_proposal_finding_says_which_proposal_clears_it() -> None:
-    answers = load_scenario(SUPPORT)["answers"]
+    answers = load_scenario(SUPPORT).answers
     result = advisor.review(answers, ["rag", "fine_tuning"])
     finding = next(
         f for f in result.findings if f.id == "review.proposal.fine_tuning_does_not_add_knowledge"

@@ -44,7 +44,7 @@ def _applied(answers: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_every_change_set_does_it_and_is_minimal(path: Path, rulebase: RuleBase) -> None:
-    answers = load_scenario(path)["answers"]
+    answers = load_scenario(path).answers
     base = _keys(answers)
     assert base is not None
     data = advisor.what_if(answers)
@@ -96,7 +96,7 @@ def _check(answers: dict[str, Any], element: Any, varied: Any, max_changes: int)
 
 @pytest.mark.parametrize("path", FILES[::6], ids=[p.stem for p in FILES[::6]])
 def test_fixed_elements_resist_every_single_change(path: Path, rulebase: RuleBase) -> None:
-    answers = load_scenario(path)["answers"]
+    answers = load_scenario(path).answers
     data = advisor.what_if(answers)
     fixed = [e for e in data.elements if e.fixed]
     for qid in data.varied:
@@ -110,9 +110,7 @@ def test_fixed_elements_resist_every_single_change(path: Path, rulebase: RuleBas
 
 
 def test_thresholds_and_ranges_in_words() -> None:
-    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml")[
-        "answers"
-    ]
+    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml").answers
     data = advisor.what_if(answers, "retriever:vector")
     assert [e.key for e in data.elements] == ["retriever:vector"]
     (element,) = data.elements
@@ -125,9 +123,7 @@ def test_thresholds_and_ranges_in_words() -> None:
 
 
 def test_varying_a_fact_on_request() -> None:
-    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml")[
-        "answers"
-    ]
+    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml").answers
     fixed = advisor.what_if(answers, "technique:rag")
     facts = " ".join(fixed.elements[0].fixed_by)
     assert fixed.elements[0].fixed and ("knowledge" in facts or "data_shapes" in facts)
@@ -137,9 +133,7 @@ def test_varying_a_fact_on_request() -> None:
 
 
 def test_a_change_that_opens_a_question_asks_for_it() -> None:
-    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml")[
-        "answers"
-    ]
+    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml").answers
     answers = {k: v for k, v in answers.items() if k != "model_access"}
     data = advisor.what_if(answers, "finding:fine_tuning_unavailable")
     sets = data.elements[0].change_sets
@@ -164,9 +158,7 @@ def test_cli(run_cli: Callable[..., Any]) -> None:
 
 
 def test_three_changes_on_request() -> None:
-    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml")[
-        "answers"
-    ]
+    answers = load_scenario(ROOT / "tests/scenarios/support_bot_docs_and_part_numbers.toml").answers
     assert advisor.what_if(answers, "fine_tuning").elements[0].fixed
     data = advisor.what_if(answers, "fine_tuning", max_changes=3)
     (element,) = data.elements

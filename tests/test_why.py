@@ -34,7 +34,7 @@ def _keys(decision: advisor.Decision) -> set[str]:
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_each_answer_gives_the_stated_outcome(path: Path, rulebase: RuleBase) -> None:
-    answers = load_scenario(path)["answers"]
+    answers = load_scenario(path).answers
     reference = advisor.decide(answers)
     for question in rulebase.questions:
         data = advisor.why(question.id, answers)
@@ -73,7 +73,7 @@ def test_partial_answers_are_filled_and_said() -> None:
 
 def test_a_question_not_asked_is_said(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     answers = tmp_path / "general.json"
-    answers.write_text(json.dumps({**load_scenario(CASES[0])["answers"], "knowledge": "general"}))
+    answers.write_text(json.dumps({**load_scenario(CASES[0]).answers, "knowledge": "general"}))
     result = run_cli("why", "data_shapes", "--answers", str(answers))
     assert result.returncode == 0, result.stderr
     assert "with these answers it is not asked" in result.stdout
