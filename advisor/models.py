@@ -107,6 +107,11 @@ class LatencyLedger(_Model):
     dropped: tuple[LedgerStage, ...] = Field(
         description="Stages dropped to fit the budget, in the order they were dropped."
     )
+    swapped: tuple[LedgerStage, ...] = Field(
+        default=(),
+        description="Stages replaced by a cheaper one to fit the budget (the replacement is "
+        "among the stages).",
+    )
     drop_order: tuple[str, ...] = Field(
         description="The documented order in which optional stages are dropped."
     )

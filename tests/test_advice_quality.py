@@ -89,6 +89,7 @@ class Outcome:
     methods: tuple[str, ...]
     evaluation: tuple[str, ...]
     dropped: tuple[str, ...]
+    swapped: bool
     fits: bool
     findings: dict[str, str]
     fired: frozenset[str]
@@ -105,6 +106,7 @@ class Outcome:
             methods=tuple(rec.fine_tuning.methods) if rec.fine_tuning else (),
             evaluation=tuple(rec.evaluation.methods),
             dropped=tuple(s.id for s in rec.latency.dropped),
+            swapped=bool(rec.latency.swapped),
             fits=rec.latency.fits,
             findings={f.id: f.severity for f in rec.findings},
             fired=frozenset(step.id for step in rec.trace if step.kind == "fired"),
@@ -399,7 +401,9 @@ def test_a_larger_budget_never_removes_retrieval_quality_or_reasoning() -> None:
         previous: Outcome | None = None
         for budget in LATENCIES:
             out = Outcome.of(advisor.advise({**answers, "latency_budget_ms": budget}))
-            if previous is not None and budget != 1000:
+            # below 1 s the plan serves a small model, from 1 s a hosted large one (swapped for
+            # the small one where it cannot fit): across a change of model, stages may trade
+            if previous is not None and budget != 1000 and not previous.swapped:
                 assert len(out.retrievers) >= len(previous.retrievers)
                 assert "chain_of_thought" in out.tactics or (
                     "chain_of_thought" not in previous.tactics

@@ -278,3 +278,16 @@ def test_a_record_that_is_not_utf8_is_unreadable(tmp_path: Path) -> None:
     assert result.returncode == 2
     offset = data.index(b"\xff")
     assert f"record.md: not valid UTF-8 at byte {offset}".encode() in result.stderr
+
+
+def test_output_never_replaces_a_device_or_a_fifo(run_cli: Any, tmp_path: Path) -> None:
+    """Renaming the written file over a device or FIFO would destroy it (as root, /dev/null)."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    example = str(ROOT / "examples" / "support-bot.toml")
+    result = run_cli("recommend", "--answers", example, "--output", str(fifo))
+    assert result.returncode == 2
+    assert "not a regular file" in result.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    result = run_cli("recommend", "--answers", example, "--output", "/dev/null")
+    assert result.returncode == 2 and stat.S_ISCHR(os.stat("/dev/null").st_mode)

@@ -111,6 +111,8 @@ def test_sarif_is_valid_and_points_at_the_answer(
 ) -> None:
     import jsonschema
 
+    if not SARIF_SCHEMA.is_file() and not os.environ.get("CI"):  # CI always has it
+        pytest.skip(f"the official SARIF 2.1.0 schema is not at {SARIF_SCHEMA}")
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
     answers = tmp_path / "answers.toml"
     source = load_scenario(DOCS_IN).answers

@@ -149,7 +149,7 @@ def test_cli(run_cli: Callable[..., Any]) -> None:
     assert [e["key"] for e in data["elements"]] == ["reranker"]
     text = run_cli("whatif", "--answers", example, "--target", "reranker")
     # the ledger drops the re-ranker where the sum of the stages exceeds the budget
-    assert "removed with latency_budget_ms from 1,000 to 1,359 ms" in text.stdout
+    assert "removed with latency_budget_ms from 1,210 to 1,359 ms" in text.stdout
     assert "stays for any latency_budget_ms at least 1,360 ms" in text.stdout
     bad = run_cli("whatif", "--answers", example, "--target", "nope")
     assert bad.returncode == 2 and "unknown --target 'nope'" in bad.stderr

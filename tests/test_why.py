@@ -84,7 +84,8 @@ def test_cli(run_cli: Callable[..., Any]) -> None:
     example = str(ROOT / "examples/support-bot.toml")
     result = run_cli("why", "latency_budget_ms", "--answers", example)
     assert result.returncode == 0, result.stderr
-    assert "latency_budget_ms at most 299 ms: adds" in result.stdout
+    assert "latency_budget_ms from 170 to 299 ms: adds" in result.stdout
+    assert "latency_budget_ms from 1,000 to 1,209 ms: adds" in result.stdout  # model swapped
     data = json.loads(
         run_cli("why", "latency_budget_ms", "--answers", example, "--format", "json").stdout
     )
@@ -110,4 +111,19 @@ def test_markdown_formats_of_why_and_whatif(run_cli: Callable[..., Any]) -> None
     assert whatif.returncode == 0, whatif.stderr
     assert whatif.stdout.startswith("# What would change the advice")
     assert "## a re-ranker (reranker; in the advice)" in whatif.stdout
-    assert "- removed with latency_budget_ms from 1,000 to 1,359 ms" in whatif.stdout
+    assert "- removed with latency_budget_ms from 1,210 to 1,359 ms" in whatif.stdout
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_the_current_budget_row_gives_the_advice_itself(path: Path) -> None:
+    """The row holding the current budget is decided with that budget, and the ledger's totals
+    split the classes, so it never claims that the current answer changes the advice."""
+    answers = load_scenario(path).answers
+    data = advisor.why("latency_budget_ms", answers)
+    (current,) = [o for o in data.values if o.current]
+    assert not current.added and not current.removed, current.words
+    for outcome in data.values:  # every range is decided at its low end: check the high end
+        if outcome.high is not None and outcome.high != outcome.low and not outcome.current:
+            high = advisor.why("latency_budget_ms", {**answers, "latency_budget_ms": outcome.high})
+            (row,) = [o for o in high.values if o.current]
+            assert (row.low, row.high) == (outcome.low, outcome.high), outcome.words

@@ -104,7 +104,7 @@ class LedgerSpace:
         """(budget, typical total of the kept stages) at every budget in [low, high] where the
         ledger's outcome for `stages` can change."""
         candidates = {low, high}
-        for value in breakpoints(stages):
+        for value in breakpoints(stages, self.rules):
             candidates.update(v for v in (value, value - 1) if low <= v <= high)
         for budget in sorted(candidates):
             kept = list(stages)

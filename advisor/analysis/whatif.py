@@ -226,8 +226,9 @@ class _Outcomes:
             conclusions[rule.then.kind] = (*conclusions.get(rule.then.kind, ()), rule.then.value)
         stages = planned(rules, effective, conclusions, ledger_evaluators(self.rulebase))
         self.planned[items] = tuple(stages)
-        dropped, _ = fit(stages, rules, budget)
+        dropped, _, swaps = fit(stages, rules, budget)
         raised = {f"finding:{stage.finding}" for stage in dropped}
+        raised |= {f"finding:{old.finding}" for old, _new, _total in swaps}
         if rules.finding is not None and total(stages) > budget:
             raised.add(f"finding:{rules.finding}")
         gone = {stage.conclusion for stage in dropped}
@@ -261,7 +262,8 @@ class _Outcomes:
     def _ledger_totals(self, items: Items) -> set[int]:
         """The totals the ledger's drops pass through for the stages `items` plan."""
         self.of(items)
-        return breakpoints(self.planned.get(items, ()))
+        rules = self.rulebase.ledger
+        return breakpoints(self.planned.get(items, ()), rules) if rules is not None else set()
 
     def range_of(self, rest: Items, qid: str, value: int) -> tuple[int, int]:
         """The range of answers a number change stands for."""
@@ -337,8 +339,8 @@ def what_if_decision(
                 chosen = frozenset(zip(questions, values, strict=True))
                 if size > 1 and outcomes.ignores_one(chosen):
                     continue
-                for refined in _refine_budget(outcomes, chosen, budget):
-                    for items in outcomes.complete(refined):
+                for completed in outcomes.complete(chosen):  # the questions it opens first:
+                    for items in _refine_budget(outcomes, completed, budget):  # they plan stages
                         if items not in seen:
                             seen.add(items)
                             candidates.append(items)

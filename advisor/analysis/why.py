@@ -149,6 +149,40 @@ def can_change(question_id: str, rulebase: RuleBase) -> tuple[list[str], list[st
     )
 
 
+def _classes(
+    question: Question,
+    given: Mapping[str, Any],
+    current: Any,
+    rulebase: RuleBase,
+    assumed: dict[str, str],
+) -> list[tuple[Any, int | None, int | None]]:
+    """(answer to decide, low, high) per class of the question's answers. A number's class is
+    split further where the latency ledger's outcome changes (for the budget it compares with),
+    and the part holding the current answer is decided with the current answer itself."""
+    from advisor.analysis.whatif import class_range
+    from advisor.engine.ledger import breakpoints
+    from advisor.knowledge.ledger import BUDGET_QUESTION
+
+    found: list[tuple[Any, int | None, int | None]] = []
+    for value in rulebase.domains.representatives(question):
+        if question.kind != "int":
+            found.append((value, None, None))
+            continue
+        low, high = class_range(question, value, rulebase)
+        cuts: list[int] = []
+        if question.id == BUDGET_QUESTION and rulebase.ledger is not None:
+            decided = _fill({**given, question.id: value}, rulebase, assumed).ledger
+            if decided is not None:
+                planned = decided.planned
+                cuts = sorted(c for c in breakpoints(planned, rulebase.ledger) if low < c <= high)
+        starts = [low, *cuts]
+        for n, start in enumerate(starts):
+            end = starts[n + 1] - 1 if n + 1 < len(starts) else high
+            inside = isinstance(current, int) and start <= current <= end
+            found.append((current if inside else start, start, end))
+    return found
+
+
 def _keys(decision: Decision) -> set[str]:
     keys = set()
     for kind in decision.rulebase.vocabulary.kinds:
@@ -164,7 +198,7 @@ def why(
     question_id: str, answers: Mapping[str, Any] | Any = None, rulebase: RuleBase | None = None
 ) -> WhyData:
     """WHY `question_id` is asked and what each of its answers would give (see the module)."""
-    from advisor.analysis.whatif import class_range, range_words
+    from advisor.analysis.whatif import range_words
     from advisor.knowledge.answers import validate_answers
     from advisor.knowledge.loader import default_rulebase
 
@@ -196,26 +230,28 @@ def why(
     domains = rulebase.domains
     outcomes = []
     fired_by_value: list[set[str]] = []
-    for value in domains.representatives(question):
+    for value, low, high in _classes(question, given, current, rulebase, assumed):
         trial = dict(given)
         trial[question_id] = value
         decision = _fill(trial, rulebase, assumed)
         keys = _keys(decision)
         fired = {r.id for r in decision.fired if r.id in rule_set}
         fired_by_value.append(fired)
-        low = high = None
-        if question.kind == "int":
-            low, high = class_range(question, value, rulebase)
+        if low is not None and high is not None:
             words = range_words(question, low, high)
+            is_current = low <= current <= high
         else:
             words = f"{question_id} = {question.format_value(value)}"
+            is_current = class_key(question, value, domains) == class_key(
+                question, current, domains
+            )
         outcomes.append(
             ValueOutcome(
                 plain_answer(value, question),
                 low,
                 high,
                 words,
-                class_key(question, value, domains) == class_key(question, current, domains),
+                is_current,
                 decision.techniques,
                 tuple(sorted(keys - reference_keys)),
                 tuple(sorted(reference_keys - keys)),

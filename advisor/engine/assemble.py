@@ -379,6 +379,7 @@ def _latency(decision: Decision, parts: _Parts, cited: list[tuple[str, ...]]) ->
             "measure": ledger.measure,
             "stages": tuple(stage[s.id] for s in ledger.kept),
             "dropped": tuple(stage[s.id] for s in ledger.dropped),
+            "swapped": tuple(stage[old.id] for old, _new in ledger.swapped),
             "drop_order": parts.drop_order,
             "total_low_ms": ledger.total_low,
             "total_typical_ms": ledger.total_typical,

@@ -40,6 +40,8 @@ class Ledger:
     kept: tuple[Stage, ...]
     dropped: tuple[Stage, ...]
     """Stages dropped to fit the budget, in the order they were dropped."""
+    swapped: tuple[tuple[Stage, Stage], ...]
+    """Stages replaced by a cheaper one to fit the budget: (the stage, its replacement)."""
     total_low: int
     total_typical: int
     total_high: int
@@ -51,6 +53,12 @@ class Ledger:
     @property
     def fits(self) -> bool:
         return self.total_typical <= self.budget
+
+    @property
+    def planned(self) -> tuple[Stage, ...]:
+        """The stages the plan held before the ledger dropped or swapped any."""
+        original = {id(new): old for old, new in self.swapped}
+        return (*(original.get(id(s), s) for s in self.kept), *self.dropped)
 
 
 def total(stages: Iterable[Stage], figure: str = "typical") -> int:
@@ -84,14 +92,22 @@ def planned(
     return found
 
 
-def fit(stages: list[Stage], rules: LedgerRules, budget: int) -> tuple[list[Stage], list[int]]:
-    """Drop optional stages in their documented order until the typical total fits the budget,
-    then put back every dropped stage that still fits, the last dropped first (a stage dropped
-    on the way to fitting a costlier one is not lost for nothing): the stages left dropped, and
-    the total of the plan at the moment each was dropped."""
+Swap = tuple[Stage, Stage, int]
+"""A stage swapped for a cheaper one (`swap`), and the plan's total before the swap."""
+
+
+def fit(
+    stages: list[Stage], rules: LedgerRules, budget: int
+) -> tuple[list[Stage], list[int], list[Swap]]:
+    """Drop optional stages in their documented order until the typical total fits the budget;
+    if even then it does not fit, swap each stage that names a cheaper one (`swap`); then put
+    back every dropped stage that now fits, the last dropped first (a stage dropped on the way
+    is not lost for nothing). Returns the stages left dropped, the plan's total at the moment
+    each was dropped, and the swaps."""
     order = {id(stage): n for n, stage in enumerate(stages)}
     dropped: list[Stage] = []
     totals: list[int] = []
+    swaps: list[Swap] = []
     current = total(stages)
     for stage in rules.drop_order:
         if current <= budget:
@@ -101,24 +117,35 @@ def fit(stages: list[Stage], rules: LedgerRules, budget: int) -> tuple[list[Stag
             stages.remove(stage)
             dropped.append(stage)
             current = total(stages)
+    if current > budget:
+        for at, stage in enumerate(list(stages)):
+            if stage.swap is not None:
+                cheaper = rules.stage(stage.swap)
+                stages[at] = cheaper
+                order[id(cheaper)] = order[id(stage)]
+                swaps.append((stage, cheaper, current))
+                current = total(stages)
     for stage in reversed(list(dropped)):
         if total([*stages, stage]) <= budget:
             at = dropped.index(stage)
             del dropped[at], totals[at]
             stages.append(stage)
     stages.sort(key=lambda stage: order[id(stage)])
-    return dropped, totals
+    return dropped, totals, swaps
 
 
-def breakpoints(stages: Iterable[Stage]) -> set[int]:
+def breakpoints(stages: Iterable[Stage], rules: LedgerRules) -> set[int]:
     """Every budget at which the ledger's outcome for `stages` can change: the total of the
-    required stages with each subset of the optional ones (a plan has a few optional stages)."""
+    required stages, each swapped or not, with each subset of the optional ones (a plan has a
+    few optional stages and swaps)."""
     required = [s for s in stages if s.drop is None]
     optional = [s for s in stages if s.drop is not None]
+    variants = [[s, rules.stage(s.swap)] if s.swap is not None else [s] for s in required]
     found = set()
-    for size in range(len(optional) + 1):
-        for chosen in itertools.combinations(optional, size):
-            found.add(total([*required, *chosen]))
+    for base in itertools.product(*variants):
+        for size in range(len(optional) + 1):
+            for chosen in itertools.combinations(optional, size):
+                found.add(total([*base, *chosen]))
     return found
 
 
@@ -134,7 +161,7 @@ def plan_ledger(
         return None
     measure = answers.get(MEASURE_QUESTION)
     kept = planned(rules, answers, conclusions, evaluators)
-    dropped, totals = fit(kept, rules, budget)
+    dropped, totals, swaps = fit(kept, rules, budget)
     low, typical, high = total(kept, "low"), total(kept), total(kept, "high")
     numbers = {
         "budget": _ms(budget),
@@ -165,6 +192,29 @@ def plan_ledger(
                 values,
             )
         )
+    for old, _new, before in swaps:
+        assert old.finding is not None and old.severity is not None
+        values = {
+            **numbers,
+            "stage": old.label,
+            "stage_low": _ms(old.low),
+            "stage_typical": _ms(old.typical),
+            "stage_high": _ms(old.high),
+            "total": _ms(before),
+            "total_low": _ms(before),
+            "total_high": _ms(before),
+        }
+        findings.append(
+            _finding_rule(
+                f"ledger_swaps_{old.id}",
+                old.finding,
+                old.severity,
+                old.because,
+                tuple(dict.fromkeys((*rules.drop_cite, *old.cite))),
+                old.source,
+                values,
+            )
+        )
     if typical > budget and rules.finding is not None:
         values = {**numbers, "total": _ms(typical), "total_low": _ms(low), "total_high": _ms(high)}
         findings.append(
@@ -183,6 +233,7 @@ def plan_ledger(
         measure=measure if isinstance(measure, str) else "full_response",
         kept=tuple(kept),
         dropped=tuple(dropped),
+        swapped=tuple((old, new) for old, new, _ in swaps),
         total_low=low,
         total_typical=typical,
         total_high=high,

@@ -39,6 +39,7 @@ _STAGE_KEYS = {
     "high",
     "group",
     "drop",
+    "swap",
     "finding",
     "severity",
     "because",
@@ -80,6 +81,9 @@ class Stage:
     because: str
     cite: tuple[str, ...]
     source: str
+    swap: str | None = None
+    """The id of a cheaper stage that replaces this one when the plan still exceeds the budget
+    once every optional stage is dropped (a hosted large model -> a small fast one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,9 @@ class LedgerRules:
             (self.source, (*self.cite, *self.drop_cite)),
             *((s.source, s.cite) for s in self.stages),
         )
+
+    def stage(self, stage_id: str) -> Stage:
+        return next(stage for stage in self.stages if stage.id == stage_id)
 
     @property
     def optional_ids(self) -> frozenset[str]:
@@ -170,6 +177,14 @@ def load_ledger(
             raise RuleFileError(str(path), where, f"duplicate stage id '{stage.id}'")
         seen.add(stage.id)
         stages.append(stage)
+    ids = {stage.id for stage in stages}
+    for stage in stages:
+        if stage.swap is not None and (stage.swap not in ids or stage.swap == stage.id):
+            raise RuleFileError(
+                str(path),
+                stage.source.partition(": ")[2],
+                f"'swap' = '{stage.swap}' names no other stage of the ledger",
+            )
     return LedgerRules(
         tuple(stages), finding, severity, because, cite, f"{path}: [ledger]", drop_cite
     )
@@ -209,9 +224,20 @@ def _stage(
     if group is not None:
         group = c.ident(group, "group")
     drop = entry.get("drop")
+    swap = entry.get("swap")
     finding = severity = None
     because = ""
-    if drop is not None:
+    if swap is not None:
+        swap = c.ident(swap, "swap")
+        if drop is not None or entry.get("for") is not None:
+            raise c.fail("a stage with 'swap' is required: it has neither 'drop' nor 'for'")
+        for key in ("finding", "severity", "because"):
+            if key not in entry:
+                raise c.fail(f"a stage with 'swap' needs '{key}' (the finding the swap raises)")
+        finding = c.ident(entry["finding"], "finding")
+        severity = c.severity(entry["severity"])
+        because = c.text(entry["because"])
+    elif drop is not None:
         if not isinstance(drop, int) or isinstance(drop, bool) or not 1 <= drop <= 1000:
             raise c.fail("'drop' must be a rank from 1 (dropped first) to 1000")
         for key in ("finding", "severity", "because"):
@@ -225,7 +251,7 @@ def _stage(
     else:
         for key in ("finding", "severity", "because"):
             if key in entry:
-                raise c.fail(f"'{key}' applies only to an optional stage (with 'drop')")
+                raise c.fail(f"'{key}' applies only to a stage with 'drop' or 'swap'")
     return Stage(
         id=stage_id,
         label=c.text(entry["label"]),
@@ -237,6 +263,7 @@ def _stage(
         high=high,
         group=group,
         drop=drop,
+        swap=swap,
         finding=finding,
         severity=severity,
         because=because,

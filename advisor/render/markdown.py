@@ -633,6 +633,11 @@ def _ledger(w: _Writer) -> list[str]:
             f"{inline(s['label'])} ({s['typical_ms']:,} ms)" for s in ledger["dropped"]
         )
         lines[-1] += f" Dropped to fit it: {dropped}."
+    if ledger.get("swapped"):
+        swapped = ", ".join(
+            f"{inline(s['label'])} ({s['typical_ms']:,} ms)" for s in ledger["swapped"]
+        )
+        lines[-1] += f" Swapped for a cheaper stage: {swapped}."
     return [*lines, ""]
 
 

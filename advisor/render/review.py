@@ -115,6 +115,14 @@ def _md(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_[]<>#|!" else c for c in text)
 
 
+def _uri(path: str) -> str:
+    """A relative path as a URI reference: every character outside the unreserved set and `/`
+    percent-encoded (spaces, `%`, `#`, `?`, newlines, non-ASCII), as SARIF readers expect."""
+    from urllib.parse import quote
+
+    return quote(Path(path).as_posix(), safe="/")
+
+
 def _help_uri(finding: ReviewFinding, kb_base_url: str | None, kb_dir: Path | None) -> str | None:
     if not finding.citations:
         return None
@@ -170,7 +178,7 @@ def _sarif(
                 "locations": [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": Path(path).as_posix()},
+                            "artifactLocation": {"uri": _uri(path)},
                             "region": {"startLine": line},
                         }
                     }

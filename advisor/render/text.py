@@ -199,6 +199,9 @@ def ledger_lines(ledger: Mapping[str, Any] | None, width: int) -> list[str]:
     if ledger["dropped"]:
         dropped = ", ".join(f"{s['label']} ({s['typical_ms']:,} ms)" for s in ledger["dropped"])
         lines.extend(_wrap(width, f"Dropped to fit: {dropped}.", "   ", "     "))
+    if ledger.get("swapped"):
+        swapped = ", ".join(f"{s['label']} ({s['typical_ms']:,} ms)" for s in ledger["swapped"])
+        lines.extend(_wrap(width, f"Swapped for a cheaper stage: {swapped}.", "   ", "     "))
     lines.append("")
     return lines
 

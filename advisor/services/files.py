@@ -35,7 +35,8 @@ def write_file(path: Path, text: str) -> None:
     0o666 & ~umask, as with a plain open), then renamed onto the target, and the folder is
     fsynced where the system allows. So kill -9, Ctrl-C or a full disk leaves the old file or the
     new one, never a truncated one; on any failure the temporary file is removed. A symbolic link
-    is kept: the file it points to is replaced.
+    is kept: the file it points to is replaced. A device, FIFO or socket at the path is refused:
+    renaming over it would destroy it.
     """
     import errno
     import tempfile
@@ -50,6 +51,11 @@ def write_file(path: Path, text: str) -> None:
         reason = f"the text is not valid Unicode (character {exc.start + 1} is a lone surrogate)"
         raise OutputError(str(path), reason) from None
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if target.exists() and not target.is_file():  # a device or FIFO is never replaced
+        raise OutputError(
+            str(path),
+            "it is not a regular file (a device, pipe or socket), which a write would destroy",
+        )
     blocked = _file_in_the_way(target.parent)
     if blocked is not None:
         raise OutputError(str(path), f"its folder {blocked} is a file")
