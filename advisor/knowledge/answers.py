@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from advisor.knowledge.questions import Question
     from advisor.knowledge.rulebase import RuleBase
 
+SCHEMA_KEY = "$schema"
 METADATA_FIELDS = {
     "project": "Name of the project (metadata, not used by the rules).",
     "notes": "Free-text notes (metadata, not used by the rules).",
@@ -111,6 +112,9 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
             [f"answers must be a mapping of question id to answer, got {type(data).__name__}"],
             source,
         )
+    if isinstance(data.get(SCHEMA_KEY), str):
+        # A JSON answers file may name its JSON Schema (for editors); it is not an answer.
+        data = {k: v for k, v in data.items() if k != SCHEMA_KEY}
     fast = _plain_valid(data, rulebase)
     if fast is not None:
         return fast
