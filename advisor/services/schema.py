@@ -1,7 +1,8 @@
 """The JSON Schema of the answers (input) and the recommendation (output), for `advisor schema`.
 
-Both schemas come from the pydantic models (the answers model is generated from the question
-data), so pydantic is imported only when a schema is built.
+The answers schema is written from the questions (`advisor.services.answers_schema`, which
+agrees with the validator); the recommendation's comes from its pydantic model, so pydantic is
+imported only when that schema is built.
 """
 
 from __future__ import annotations
