@@ -6,9 +6,11 @@ import json
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import venv
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import BASE_ANSWERS, ROOT
@@ -201,3 +203,39 @@ def test_llm_advisor_script_runs_from_the_installed_wheel(installed: Path, tmp_p
     ]
     assert [r.returncode for r in same] == [0, 0], [r.stderr for r in same]
     assert same[0].stdout == same[1].stdout
+
+
+def test_mcp_session_over_stdio_with_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
+    """Acceptance (issue 14): the SDK's stdio client launches the installed `advisor mcp`, lists
+    the tools and gets from `advise` the techniques `advisor recommend --format json` prints."""
+    pytest.importorskip("mcp")
+    anyio = pytest.importorskip("anyio")
+    from mcp import Client, StdioServerParameters
+
+    path = ROOT / "tests" / "scenarios" / "agriculture_rag_plus_fine_tuning.toml"
+    answers = tomllib.loads(path.read_text(encoding="utf-8"))["answers"]
+    (tmp_path / "answers.json").write_text(json.dumps(answers))
+    script = installed / "bin" / "advisor"
+    cli = subprocess.run(
+        [str(script), "recommend", "--answers", "answers.json", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.returncode == 0, cli.stderr
+    found: dict[str, Any] = {}
+
+    async def main() -> None:
+        params = StdioServerParameters(command=str(script), args=["mcp"], cwd=str(tmp_path))
+        async with Client(params, read_timeout_seconds=120) as client:
+            found["tools"] = [t.name for t in (await client.list_tools()).tools]
+            result = await client.call_tool("advise", {"answers": answers})
+            found["error"] = result.is_error
+            found["advice"] = result.structured_content
+
+    anyio.run(main)
+    assert {"advise", "explain", "what_if", "review", "check_record"} <= set(found["tools"])
+    assert not found["error"]
+    assert found["advice"]["techniques"] == json.loads(cli.stdout)["techniques"]
+    assert found["advice"] == json.loads(cli.stdout)
