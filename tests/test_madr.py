@@ -65,9 +65,12 @@ def test_golden_record_follows_madr_4(path: Path) -> None:
     options = _section(lines, "Considered Options")
     listed = [re.sub(r"^\* ", "", line).strip() for line in options if line.startswith("* ")]
     assert len(listed) >= 2
-    outcome = "\n".join(_section(lines, "Decision Outcome"))
-    chosen = re.search(r'^Chosen option: "([^"]+)", because \S', outcome, re.M)
-    assert chosen, outcome[:300]
+    for name in sections:  # madrlint MADR02: no empty section
+        assert any(line.strip() for line in _section(lines, name)), (path.name, name)
+    outcome = [line for line in _section(lines, "Decision Outcome") if line.strip()]
+    # madrlint MADR03/04: the sentence opens the Decision Outcome
+    chosen = re.match(r'Chosen option: "([^"]+)", because \S', outcome[0])
+    assert chosen, outcome[0]
     assert chosen.group(1) in listed
     bullets = [line for line in lines if re.match(r"^\s*[-+*] ", line)]
     assert bullets and all(line.lstrip().startswith("* ") for line in bullets), [
