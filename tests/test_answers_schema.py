@@ -202,3 +202,11 @@ if __name__ == "__main__":
     PUBLISHED.parent.mkdir(exist_ok=True)
     PUBLISHED.write_text(published_text(), encoding="utf-8")
     print(f"{PUBLISHED_PATH} written")
+
+
+def test_other_drafts_are_for_the_answers_schema_only(run_cli: Any) -> None:
+    result = run_cli("schema", "--draft", "04")
+    assert result.returncode == 2
+    assert "--draft 04 is for --for answers only" in result.stderr
+    seven = json.loads(run_cli("schema", "--for", "answers", "--draft", "07").stdout)
+    assert seven["$schema"] == DRAFTS["07"] and "if" in json.dumps(seven)
