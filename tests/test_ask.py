@@ -32,12 +32,15 @@ from advisor.knowledge.rulebase import RuleBase
 from advisor.render.markdown import render_markdown
 from advisor.render.text import render_text
 from advisor.services.answer_files import toml_value
+from advisor.services.record_names import first_record_path
 
 ACCEPT = "<enter>"
 BACK = "<back>"
 ESC = "<esc>"
 CTRL_C = "<ctrl-c>"
 CTRL_D = "<ctrl-d>"
+
+FIRST_RECORD = first_record_path()  # docs/decisions/0001-...md
 
 
 @dataclass
@@ -263,7 +266,7 @@ def test_full_run_saves_answers_and_record(ask: Callable[..., Run], rulebase: Ru
     assert run.user.asked() == reached(saved, rulebase)
     recommendation = advise(saved, rulebase)
     assert render_text(recommendation, rulebase) in run.out
-    record = Path("advisor-decision.md").read_text(encoding="utf-8")
+    record = FIRST_RECORD.read_text(encoding="utf-8")
     assert record == render_markdown(decide(saved, rulebase))
     assert "\x1b[" not in run.out
 
@@ -439,7 +442,7 @@ def test_typed_file_name_replaces_the_suggestion_and_a_folder_is_refused(
     assert [s.default for s in texts] == [
         "advisor-answers.toml",
         str(Path("docs", "advisor-answers.toml")),
-        "advisor-decision.md",
+        str(FIRST_RECORD),
     ]
 
 
@@ -504,7 +507,7 @@ def test_answers_the_walk_stops_reaching_are_kept_in_the_saved_file(
     assert "data_shapes" in ignored
     reviews = [s for s in run.user.seen if s.kind == "review"]
     assert "data_shapes" not in reviews[-1].values  # not shown: the walk does not reach it
-    record = Path("advisor-decision.md").read_text(encoding="utf-8")
+    record = FIRST_RECORD.read_text(encoding="utf-8")
     assert record == render_markdown(advisor.decide(saved, rulebase))
 
 

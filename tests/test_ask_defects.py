@@ -26,8 +26,11 @@ from advisor.knowledge.numbers import MAX_TYPED, parse_number
 from advisor.knowledge.questions import Question
 from advisor.knowledge.rulebase import RuleBase
 from advisor.services.answer_files import toml_value
+from advisor.services.record_names import first_record_path
 
 Ask = Callable[..., Run]
+
+FIRST_RECORD = first_record_path()  # docs/decisions/0001-...md
 
 
 class Keys(str):
@@ -252,7 +255,7 @@ def test_the_project_name_is_asked_once_and_titles_the_record(ask: Ask) -> None:
     assert run.code == 0, run.err
     assert run.user.projects == [""]  # asked once, at the start, empty
     assert _saved()["project"] == "Claims triage"
-    record = Path("advisor-decision.md").read_text(encoding="utf-8")
+    record = FIRST_RECORD.read_text(encoding="utf-8")
     assert "# Use " in record and " for Claims triage\n" in record
     assert "the LLM application" not in record.split("## ")[0]
 

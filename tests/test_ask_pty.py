@@ -21,9 +21,12 @@ from advisor.engine.decide import decide
 from advisor.knowledge.questions import Question
 from advisor.knowledge.rulebase import RuleBase
 from advisor.render.markdown import render_markdown
+from advisor.services.record_names import first_record_path
 
 pexpect = pytest.importorskip("pexpect")
 DOWN, UP = "\x1b[B", "\x1b[A"
+
+FIRST_RECORD = first_record_path()  # docs/decisions/0001-...md
 
 
 def _on_screen(text: str) -> str:
@@ -74,7 +77,7 @@ def test_from_bare_advisor_to_a_decision_record(tmp_path: Path, rulebase: RuleBa
     assert child.exitstatus == 0, child.before
     saved = tomllib.loads((tmp_path / "advisor-answers.toml").read_text(encoding="utf-8"))
     assert saved == typed
-    record = (tmp_path / "advisor-decision.md").read_text(encoding="utf-8")
+    record = (tmp_path / FIRST_RECORD).read_text(encoding="utf-8")
     assert record == render_markdown(decide(saved, rulebase))
     assert any(
         line.startswith("# Use ") and line.endswith(" for Acme search")

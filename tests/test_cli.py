@@ -204,7 +204,9 @@ def test_schema_is_valid_json_schema_and_validates_real_data(run_cli: Run, tmp_p
     assert not validator.is_valid({})  # a complete answers file needs the unconditional answers
     assert not validator.is_valid({**BASE_ANSWERS, "data_shapes": []})
     assert not validator.is_valid({**BASE_ANSWERS, "data_shapes": ["tables", "tables"]})
-    assert validator.is_valid({k: v for k, v in BASE_ANSWERS.items() if k != "data_shapes"})
+    no_shapes = {k: v for k, v in BASE_ANSWERS.items() if k != "data_shapes"}
+    assert not validator.is_valid(no_shapes)  # asked for private knowledge (issue 14)
+    assert validator.is_valid({**no_shapes, "knowledge": "general"})
     assert "Recommendation" in schema["$defs"]
 
     rec_schema = json.loads(run_cli("schema", "--for", "recommendation").stdout)

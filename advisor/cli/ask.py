@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from advisor.services.answers import AnswerLayers
 
 DEFAULT_ANSWERS = "advisor-answers.toml"
-DEFAULT_RECORD = "advisor-decision.md"
+DEFAULT_RECORD = "docs/decisions/NNNN-choose-prompt-engineering-rag-or-fine-tuning.md"
+"""Shown in --help: NNNN is the next free number in docs/decisions/ (MADR 4 file names)."""
 _DERIVED = "\x00derived"
 
 
@@ -51,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         metavar="FILE",
         help="write the markdown decision record to FILE without asking where "
-        f"(default: offered as {DEFAULT_RECORD})",
+        f"(default: offered as {DEFAULT_RECORD}, the next free number)",
     )
     parser.add_argument("--no-color", action="store_true", help="no colours (as does NO_COLOR=1)")
 
@@ -118,6 +119,7 @@ def _partial_problem(path: Path, rulebase: RuleBase) -> str | None:
 
 def _plan(args: argparse.Namespace) -> SessionFiles:
     from advisor.services.answer_files import SessionFiles, resume_command
+    from advisor.services.record_names import next_record_path
 
     answers_path = Path(args.save_answers or DEFAULT_ANSWERS)
     derived = partial_for(answers_path)
@@ -134,7 +136,7 @@ def _plan(args: argparse.Namespace) -> SessionFiles:
     return SessionFiles(
         answers_path=answers_path,
         answers_explicit=args.save_answers is not None,
-        record_path=Path(args.output or DEFAULT_RECORD),
+        record_path=Path(args.output) if args.output else next_record_path(),
         record_explicit=args.output is not None,
         partial_path=partial,
         resume_command=resume_command(words, partial if explicit_resume else None),

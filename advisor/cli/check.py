@@ -137,40 +137,17 @@ def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
 
 def _check(record: Record, rulebase: RuleBase, args: argparse.Namespace) -> tuple[str, list[str]]:
     """('current' | 'stale', report lines); a record whose answers no longer fit is unreadable."""
-    from advisor.engine.decide import decide
-    from advisor.errors import AnswersError
-    from advisor.services.records import Outcome, RecordError, compare
+    from advisor.services.record_check import check_record
 
-    try:
-        current = decide(record.answers, rulebase)
-    except AnswersError as exc:
-        problems = "; ".join(exc.problems)
-        raise RecordError(
-            record.source,
-            f"the recorded answers do not fit the current questions ({problems}); "
-            "fix them in the embedded llm-advisor:record block, then regenerate",
-        ) from None
-    notes = []
-    if record.rules != rulebase.name:
-        notes.append(
-            f"note: recorded with the rule base '{record.rules}', checked with '{rulebase.name}'"
-        )
-    changes = compare(record.outcome, Outcome.of(current), rulebase.vocabulary)
+    checked = check_record(record, rulebase)
+    versions = checked.rules_version
+    if checked.verdict == "current":
+        return "current", [f"current ({versions})", *checked.notes]
     regenerate = _regenerate_command(record.source, args, [p.path for p in rulebase.packs])
-    versions = f"rules {record.rules_version}"
-    if record.rules_version != rulebase.version:
-        versions += f" -> {rulebase.version}"
-    recorded = {p.name: p.version for p in record.packs}
-    for pack in rulebase.packs:
-        versions += f", pack {pack.name} {recorded.get(pack.name, '?')}"
-        if recorded.get(pack.name) != pack.version:
-            versions += f" -> {pack.version}"
-    if not changes:
-        return "current", [f"current ({versions})", *notes]
     return "stale", [
         f"stale ({versions})",
-        *changes,
-        *notes,
+        *checked.changes,
+        *checked.notes,
         f"regenerate: {regenerate}",
     ]
 

@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("advisor.cli.review", "check a proposed approach against the advice (CI gate)"),
     "why": ("advisor.cli.why", "WHY a question is asked: what each of its answers would change"),
     "test": ("advisor.cli.test", "run scenario files against the rules in force (and packs)"),
+    "mcp": ("advisor.cli.mcp", "serve the advisor to coding agents over stdio (MCP server)"),
 }
 
 DESCRIPTION = """\

@@ -19,23 +19,23 @@ from typing import TYPE_CHECKING, Any, Literal, Optional
 from advisor.errors import AnswersError
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
+    from advisor.knowledge.answers_base import AnswersBase
     from advisor.knowledge.questions import Question
     from advisor.knowledge.rulebase import RuleBase
 
+SCHEMA_KEY = "$schema"
 METADATA_FIELDS = {
     "project": "Name of the project (metadata, not used by the rules).",
     "notes": "Free-text notes (metadata, not used by the rules).",
 }
-_MODELS: dict[str, type[BaseModel]] = {}
+_MODELS: dict[str, type[AnswersBase]] = {}
 # A lone surrogate (U+D800..U+DFFF) is not Unicode text: JSON's "\ud800" escapes and undecodable
 # bytes (Python's surrogateescape, e.g. in a command-line argument) can put one in a string, and
 # it cannot be written out as UTF-8, so an answer holding one is refused up front.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def answers_model(rulebase: RuleBase) -> type[BaseModel]:
+def answers_model(rulebase: RuleBase) -> type[AnswersBase]:
     """The `Answers` pydantic model of a rule base (built once per rule base)."""
     model = _MODELS.get(rulebase.digest)
     if model is None:
@@ -44,8 +44,10 @@ def answers_model(rulebase: RuleBase) -> type[BaseModel]:
     return model
 
 
-def _build_model(questions: tuple[Question, ...]) -> type[BaseModel]:
-    from pydantic import ConfigDict, Field, StrictBool, StrictInt, create_model
+def _build_model(questions: tuple[Question, ...]) -> type[AnswersBase]:
+    from pydantic import Field, StrictBool, StrictInt, create_model
+
+    from advisor.knowledge.answers_base import AnswersBase
 
     fields: dict[str, Any] = {}
     for q in questions:
@@ -79,9 +81,9 @@ def _build_model(questions: tuple[Question, ...]) -> type[BaseModel]:
         fields[q.id] = (Optional[annotation], Field(**field_options))  # noqa: UP045
     for name, text in METADATA_FIELDS.items():
         fields[name] = (Optional[str], Field(default=None, description=text))  # noqa: UP045
-    model: type[BaseModel] = create_model(
+    model: type[AnswersBase] = create_model(
         "Answers",
-        __config__=ConfigDict(extra="forbid", title="Answers"),
+        __base__=AnswersBase,
         __doc__="Answers about the LLM application; generated from rules/questions.toml.",
         **fields,
     )
@@ -110,6 +112,9 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
             [f"answers must be a mapping of question id to answer, got {type(data).__name__}"],
             source,
         )
+    if isinstance(data.get(SCHEMA_KEY), str):
+        # A JSON answers file may name its JSON Schema (for editors); it is not an answer.
+        data = {k: v for k, v in data.items() if k != SCHEMA_KEY}
     fast = _plain_valid(data, rulebase)
     if fast is not None:
         return fast

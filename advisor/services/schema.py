@@ -1,7 +1,8 @@
 """The JSON Schema of the answers (input) and the recommendation (output), for `advisor schema`.
 
-Both schemas come from the pydantic models (the answers model is generated from the question
-data), so pydantic is imported only when a schema is built.
+The answers schema is written from the questions (`advisor.services.answers_schema`, which
+agrees with the validator); the recommendation's comes from its pydantic model, so pydantic is
+imported only when that schema is built.
 """
 
 from __future__ import annotations
@@ -15,26 +16,36 @@ TARGETS = ("all", "answers", "recommendation")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def schema_document(rulebase: RuleBase, target: str) -> dict[str, object]:
+def schema_document(rulebase: RuleBase, target: str, draft: str = "2020-12") -> dict[str, object]:
     """The schema for `target`: "answers", "recommendation", or "all" (one document whose root
-    validates answers and whose $defs hold both)."""
+    validates answers and whose $defs hold both). The answers schema is written from the
+    questions (`answers_schema`, in `draft`); the recommendation's comes from its pydantic model
+    (draft 2020-12 only)."""
+    from advisor.services.answers_schema import answers_file_schema
+
+    if target not in TARGETS:
+        raise ValueError(f"unknown schema {target!r} (known: {', '.join(TARGETS)})")
+    if target == "answers":
+        return answers_file_schema(rulebase, draft)
+    if draft != "2020-12":
+        from advisor.errors import UsageError
+
+        raise UsageError(f"--draft {draft} is for --for answers only (the others are 2020-12)")
     from pydantic.json_schema import models_json_schema
 
     from advisor.knowledge.answers import answers_model
     from advisor.models import Recommendation
 
-    if target not in TARGETS:
-        raise ValueError(f"unknown schema {target!r} (known: {', '.join(TARGETS)})")
     answers = answers_model(rulebase)
-    required = always_required(rulebase)
-    if target == "answers":
-        return {"$schema": DIALECT, **answers.model_json_schema(), "required": required}
     if target == "recommendation":
         return {"$schema": DIALECT, **Recommendation.model_json_schema()}
     _, combined = models_json_schema(
         [(answers, "validation"), (Recommendation, "serialization")], title="llm-advisor"
     )
-    combined["$defs"]["Answers"]["required"] = required
+    file_schema = answers_file_schema(rulebase)
+    combined["$defs"]["Answers"] = {
+        k: v for k, v in file_schema.items() if k not in ("$schema", "$id")
+    }
     return {
         "$schema": DIALECT,
         "title": "llm-advisor answers (root) and recommendation ($defs/Recommendation)",
@@ -43,21 +54,8 @@ def schema_document(rulebase: RuleBase, target: str) -> dict[str, object]:
     }
 
 
-def always_required(rulebase: RuleBase) -> list[str]:
-    """Questions every complete answers file has: asked unconditionally and with no default.
-
-    The library's `Answers` model accepts partial answers (front ends walk with them); this
-    schema describes a complete answers file, and `x-asked-when` marks the conditional ones.
-    """
-    from advisor.knowledge import conditions
-
-    return [
-        q.id for q in rulebase.questions if q.asked_when == conditions.TRUE and not q.has_default
-    ]
-
-
-def schema_json(rulebase: RuleBase, target: str) -> str:
+def schema_json(rulebase: RuleBase, target: str, draft: str = "2020-12") -> str:
     """`schema_document` as the indented JSON `advisor schema` prints."""
     import json
 
-    return json.dumps(schema_document(rulebase, target), indent=2)
+    return json.dumps(schema_document(rulebase, target, draft), indent=2)
