@@ -79,7 +79,20 @@ class ConditionError(AdvisorError):
         self.text = text
         self.column = column
         self.message = message
-        super().__init__(f"{message} at column {column} in condition '{text}'")
+        super().__init__(f"{message} at column {column} in condition '{_excerpt(text, column)}'")
+
+
+_EXCERPT = 60
+"""How many characters of a long condition an error shows on each side of the column."""
+
+
+def _excerpt(text: str, column: int) -> str:
+    """A long condition cut down to the part around the column, so an error stays one line."""
+    if len(text) <= 4 * _EXCERPT:
+        return text
+    start = max(column - 1 - _EXCERPT, 0)
+    end = min(column - 1 + _EXCERPT, len(text))
+    return f"{'...' if start else ''}{text[start:end]}{'...' if end < len(text) else ''}"
 
 
 class OutputError(AdvisorError):

@@ -356,3 +356,15 @@ def test_a_fifo_named_as_a_record_to_recommend_is_refused(run_cli: Run, tmp_path
     os.mkfifo(tmp_path / "pipe.md")
     result = run_cli("recommend", "--from-record", "pipe.md")
     assert result.returncode == 2 and "not a regular file" in result.stderr
+
+
+def test_an_error_exits_2_even_when_standard_error_cannot_be_written(tmp_path: Path) -> None:
+    """`2>/dev/full`: the message is lost, but the exit code still says bad input (not 1)."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [ADVISOR, "recommend", "--answers", str(tmp_path / "missing.toml")],
+            stdout=subprocess.DEVNULL,
+            stderr=full,
+            timeout=60,
+        )
+    assert done.returncode == 2

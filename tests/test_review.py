@@ -190,3 +190,27 @@ def test_json_and_markdown_formats(run_cli: Callable[..., Any], tmp_path: Path) 
     assert "## HIGH: `review.proposal.fine_tuning_does_not_add_knowledge`" in markdown
     clean = run_cli("review", "--answers", str(answers), "--proposal", "rag", "--format", "github")
     assert clean.returncode == 0 and clean.stdout == ""  # nothing to annotate
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--proposal", "fine_tuning", "--retrievers", "vector"], "proposed without rag"),
+        (["--proposal", "rag", "--sub", "reranker=yes,no"], "both yes and no"),
+        (["--proposal", "rag", "--sub", "tactic=few_shot,few_shot"], "proposed twice"),
+        (["--proposal", ""], "--proposal is empty"),
+    ],
+)
+def test_contradictory_or_empty_proposals_are_refused(
+    run_cli: Callable[..., Any], extra: list[str], message: str
+) -> None:
+    result = run_cli("review", "--answers", str(ROOT / "examples/support-bot.toml"), *extra)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_repeated_sub_options_are_merged(run_cli: Callable[..., Any]) -> None:
+    result = run_cli("review", "--answers", str(ROOT / "examples/support-bot.toml"),
+                     "--proposal", "rag", "--sub", "tactic=few_shot", "--sub", "tactic=routing",
+                     "--format", "json")  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr
+    assert json.loads(result.stdout)["sub_choices"]["tactic"] == ["few_shot", "routing"]

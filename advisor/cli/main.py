@@ -148,19 +148,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(exc)
         _silence_stdout()
         reason = exc.strerror or str(exc)
-        print(f"advisor: error: cannot write to standard output: {reason}", file=sys.stderr)
+        _tell(f"advisor: error: cannot write to standard output: {reason}")
         return 2
     except Exception as exc:  # the one place that turns errors into exit codes
         return _report(exc)
 
 
-def _silence_stdout() -> None:
-    """After the reader of a pipe went away: nothing more is written (no error at exit)."""
+def _silence_stdout(stream: Any = None) -> None:
+    """After the reader of a pipe went away (or a full device refused a write): nothing more is
+    written to the stream (no second error at exit)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, (stream or sys.stdout).fileno())
     except (OSError, ValueError, AttributeError):
         pass
+
+
+def _tell(text: str) -> None:
+    """An error message on standard error; if even that cannot be written (`2>/dev/full`), the
+    exit code still says what happened."""
+    try:
+        print(text, file=sys.stderr)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        _silence_stdout(sys.stderr)
 
 
 def _closed_stream() -> int:
@@ -182,18 +193,16 @@ def _report(exc: Exception) -> int:
     from advisor.render.terminal import visible
 
     if isinstance(exc, AdvisorError):
-        print(visible(f"advisor: error: {exc}"), file=sys.stderr)
+        _tell(visible(f"advisor: error: {exc}"))
         if isinstance(exc, MissingAnswersError):
-            hint = "add them to the answers file or pass --set id=value"
-            print(f"advisor: hint: {hint}", file=sys.stderr)
+            _tell("advisor: hint: add them to the answers file or pass --set id=value")
         return exc.exit_code
     if os.environ.get("ADVISOR_DEBUG"):
         raise exc
-    print(
+    _tell(
         visible(f"advisor: internal error: {type(exc).__name__}: {exc}") + "\n"
         "This is a bug in llm-advisor. Run again with ADVISOR_DEBUG=1 for the traceback "
-        "and report it.",
-        file=sys.stderr,
+        "and report it."
     )
     return INTERNAL_ERROR
 

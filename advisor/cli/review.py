@@ -70,10 +70,14 @@ def run(args: argparse.Namespace) -> int:
         kind, sep, values = item.partition("=")
         if not sep or not kind.strip():
             raise UsageError(f"--sub '{item}': expected KIND=LIST, e.g. tactic=few_shot")
-        subs[kind.strip()] = values.split(",")
-    if args.proposal is not None:
-        proposal = args.proposal.split(",")
-    else:
+        subs.setdefault(kind.strip(), []).extend(values.split(","))  # repeated --sub: merged
+    proposal = [t for t in (args.proposal or "").split(",") if t.strip()]
+    if not proposal:  # no --proposal, or an empty one (an unset CI variable): the answers'
+        if args.proposal is not None and not decision.given.get(PROPOSED):
+            raise UsageError(
+                "--proposal is empty: name the techniques the team proposes, "
+                "e.g. --proposal rag,fine_tuning"
+            )
         proposal = sorted(decision.given.get(PROPOSED) or ())
         if not proposal:
             raise UsageError(

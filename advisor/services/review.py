@@ -64,14 +64,26 @@ def parse_proposal(
         if kind.values == ():
             if set(picked) - {"yes", "true", "no", "false"}:
                 raise UsageError(f"{name}: a yes/no sub-choice takes yes or no")
+            if set(picked) & {"yes", "true"} and set(picked) & {"no", "false"}:
+                raise UsageError(f"{name}: proposed as both yes and no; give one")
             subs[name] = [""] if set(picked) & {"yes", "true"} else []
             continue
+        repeated = sorted({v for v in picked if picked.count(v) > 1})
+        if repeated:
+            raise UsageError(f"{name}: '{repeated[0]}' is proposed twice; name it once")
         for value in picked:
             if kind.values and value not in kind.values:
                 raise UsageError(
                     f"unknown {kind.label} '{value}' (allowed: {', '.join(kind.values)})"
                 )
         subs[name] = picked
+    for name in subs:
+        owner = vocabulary.kind(name).owner
+        if owner in allowed and owner != BASELINE and owner not in chosen and subs[name]:
+            raise UsageError(
+                f"{name} sub-choices are proposed without {owner}: add it to --proposal, "
+                "or drop them"
+            )
     return list(dict.fromkeys(chosen)), subs
 
 
