@@ -238,31 +238,27 @@ class _Parts:
         raised carries its numbers in its wording, so it is made, not kept)."""
         orders = tuple([rule.order for rule in finding.rules])
         if min(orders) < 0:
-            citations = finding.citations
-            fields = {
-                "id": finding.id,
-                "severity": finding.severity,
-                "message": finding_message(decision, finding, words),
-                "citations": citations,
-                "rules": tuple(rule.id for rule in finding.rules),
-            }
-            return self.make("Finding", fields), citations
+            return self._made_finding(finding, decision, words)
         answers = decision.answers
         named = tuple([answers.get(name) for order in orders for name in self.named[order]])
         key = (finding.id, finding.severity, orders, named)
         found = self.findings.get(key)
         if found is None:
-            citations = finding.citations
-            fields = {
-                "id": finding.id,
-                "severity": finding.severity,
-                "message": finding_message(decision, finding, words),
-                "citations": citations,
-                "rules": tuple(rule.id for rule in finding.rules),
-            }
-            found = (self.make("Finding", fields), citations)
+            found = self._made_finding(finding, decision, words)
             _keep(self.findings, key, found)
         return found
+
+    def _made_finding(
+        self, finding: MergedFinding, decision: Decision, words: dict[str, str]
+    ) -> tuple[Any, tuple[str, ...]]:
+        fields = {
+            "id": finding.id,
+            "severity": finding.severity,
+            "message": finding_message(decision, finding, words),
+            "citations": finding.citations,
+            "rules": tuple(rule.id for rule in finding.rules),
+        }
+        return self.make("Finding", fields), finding.citations
 
     def sources(self, cited: tuple[tuple[str, ...], ...]) -> tuple[Any, ...]:
         """The sources cited by the plans and findings, in order of first citation."""

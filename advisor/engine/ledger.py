@@ -168,53 +168,11 @@ def plan_ledger(
         "kept": _listing(kept),
         "dropped": _listing(dropped) or "nothing",
     }
-    findings = []
-    for stage, before in zip(dropped, totals, strict=True):
-        assert stage.finding is not None and stage.severity is not None
-        values = {
-            **numbers,
-            "stage": stage.label,
-            "stage_low": _ms(stage.low),
-            "stage_typical": _ms(stage.typical),
-            "stage_high": _ms(stage.high),
-            "total": _ms(before),
-            "total_low": _ms(before),
-            "total_high": _ms(before),
-        }
-        findings.append(
-            _finding_rule(
-                f"ledger_drops_{stage.id}",
-                stage.finding,
-                stage.severity,
-                stage.because,
-                tuple(dict.fromkeys((*rules.drop_cite, *stage.cite))),
-                stage.source,
-                values,
-            )
-        )
-    for old, _new, before in swaps:
-        assert old.finding is not None and old.severity is not None
-        values = {
-            **numbers,
-            "stage": old.label,
-            "stage_low": _ms(old.low),
-            "stage_typical": _ms(old.typical),
-            "stage_high": _ms(old.high),
-            "total": _ms(before),
-            "total_low": _ms(before),
-            "total_high": _ms(before),
-        }
-        findings.append(
-            _finding_rule(
-                f"ledger_swaps_{old.id}",
-                old.finding,
-                old.severity,
-                old.because,
-                tuple(dict.fromkeys((*rules.drop_cite, *old.cite))),
-                old.source,
-                values,
-            )
-        )
+    changes = [(f"ledger_drops_{s.id}", s, n) for s, n in zip(dropped, totals, strict=True)]
+    changes += [(f"ledger_swaps_{old.id}", old, n) for old, _new, n in swaps]
+    findings = [
+        _stage_finding(rule_id, stage, before, numbers, rules) for rule_id, stage, before in changes
+    ]
     if typical > budget and rules.finding is not None:
         values = {**numbers, "total": _ms(typical), "total_low": _ms(low), "total_high": _ms(high)}
         findings.append(
@@ -238,6 +196,28 @@ def plan_ledger(
         total_typical=typical,
         total_high=high,
         findings=tuple(findings),
+    )
+
+
+def _stage_finding(
+    rule_id: str, stage: Stage, before: int, numbers: Mapping[str, str], rules: LedgerRules
+) -> Rule:
+    """The finding a dropped or swapped stage raises, worded with the ledger's numbers (the plan's
+    total before the change)."""
+    assert stage.finding is not None and stage.severity is not None
+    values = {
+        **numbers,
+        "stage": stage.label,
+        "stage_low": _ms(stage.low),
+        "stage_typical": _ms(stage.typical),
+        "stage_high": _ms(stage.high),
+        "total": _ms(before),
+        "total_low": _ms(before),
+        "total_high": _ms(before),
+    }
+    cite = tuple(dict.fromkeys((*rules.drop_cite, *stage.cite)))
+    return _finding_rule(
+        rule_id, stage.finding, stage.severity, stage.because, cite, stage.source, values
     )
 
 
