@@ -14,7 +14,7 @@ from typing import Any
 
 from advisor.engine.compile import Compiled, compiled
 from advisor.engine.decision import Decision, MergedFinding
-from advisor.engine.ledger import apply_ledger, ledger_evaluators, plan_ledger
+from advisor.engine.ledger import apply_ledger, ledger_of
 from advisor.engine.walk import Walk, walk, walk_compiled
 from advisor.errors import MissingAnswersError
 from advisor.knowledge.answers import validate_answers
@@ -52,7 +52,7 @@ def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
     overruled: tuple[Rule, ...] = ()
     ledger = None
     if rulebase.ledger is not None:
-        ledger = plan_ledger(rulebase.ledger, effective, conclusions, ledger_evaluators(rulebase))
+        ledger = ledger_of(rulebase, effective, conclusions)
         if ledger is not None and ledger.findings:
             conclusions, kept, findings = apply_ledger(ledger, conclusions, fired, findings)
             if len(kept) != len(fired):

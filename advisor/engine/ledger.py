@@ -74,20 +74,23 @@ def total(stages: Iterable[Stage], figure: str = "typical") -> int:
     return serial + sum(groups.values())
 
 
+StageTest = tuple[Stage, str | None, str, "cond.Evaluator | None"]
+"""A stage with what plans it: the kind and value it is `for` (None: no conclusion needed) and
+its `when`, compiled (None: always)."""
+
+
 def planned(
     rules: LedgerRules,
     answers: Mapping[str, Any],
     conclusions: Mapping[str, tuple[str, ...]],
-    evaluators: tuple[cond.Evaluator, ...],
+    tests: tuple[StageTest, ...],
 ) -> list[Stage]:
     """The stages the plan needs: concluded, and with a `when` that holds."""
     found = []
-    for stage, evaluator in zip(rules.stages, evaluators, strict=True):
-        if stage.conclusion is not None:
-            kind, _, value = stage.conclusion.partition(":")
-            if value not in conclusions.get(kind, ()):
-                continue
-        if evaluator(answers) is True:
+    for stage, kind, value, evaluator in tests:
+        if kind is not None and value not in conclusions.get(kind, ()):
+            continue
+        if evaluator is None or evaluator(answers) is True:
             found.append(stage)
     return found
 
@@ -104,11 +107,13 @@ def fit(
     back every dropped stage that now fits, the last dropped first (a stage dropped on the way
     is not lost for nothing). Returns the stages left dropped, the plan's total at the moment
     each was dropped, and the swaps."""
+    current = total(stages)
+    if current <= budget:
+        return [], [], []
     order = {id(stage): n for n, stage in enumerate(stages)}
     dropped: list[Stage] = []
     totals: list[int] = []
     swaps: list[Swap] = []
-    current = total(stages)
     for stage in rules.drop_order:
         if current <= budget:
             break
@@ -153,16 +158,30 @@ def plan_ledger(
     rules: LedgerRules,
     answers: Mapping[str, Any],
     conclusions: Mapping[str, tuple[str, ...]],
-    evaluators: tuple[cond.Evaluator, ...],
+    evaluators: tuple[StageTest, ...],
+    stages: list[Stage] | None = None,
 ) -> Ledger | None:
-    """The ledger for one decision; None when the answers hold no budget."""
+    """The ledger for one decision (`stages`: the planned ones, when already worked out); None
+    when the answers hold no budget."""
     budget = answers.get(BUDGET_QUESTION)
     if not isinstance(budget, int) or isinstance(budget, bool):
         return None
     measure = answers.get(MEASURE_QUESTION)
-    kept = planned(rules, answers, conclusions, evaluators)
+    kept = list(stages) if stages is not None else planned(rules, answers, conclusions, evaluators)
     dropped, totals, swaps = fit(kept, rules, budget)
     low, typical, high = total(kept, "low"), total(kept), total(kept, "high")
+    if not dropped and not swaps and typical <= budget:  # nothing to report: no wording
+        return Ledger(
+            budget=budget,
+            measure=measure if isinstance(measure, str) else "full_response",
+            kept=tuple(kept),
+            dropped=(),
+            swapped=(),
+            total_low=low,
+            total_typical=typical,
+            total_high=high,
+            findings=(),
+        )
     numbers = {
         "budget": _ms(budget),
         "kept": _listing(kept),
@@ -254,15 +273,54 @@ def _listing(stages: Iterable[Stage]) -> str:
     return " + ".join(f"{stage.id.replace('_', ' ')} {stage.typical:,} ms" for stage in stages)
 
 
-def ledger_evaluators(rulebase: RuleBase) -> tuple[cond.Evaluator, ...]:
-    """Each stage's `when`, compiled once per rule base."""
+KEPT = 4096
+"""The most ledgers kept per rule base, by the stages planned, the budget and what it bounds."""
+
+
+def ledger_of(
+    rulebase: RuleBase, answers: Mapping[str, Any], conclusions: Mapping[str, tuple[str, ...]]
+) -> Ledger | None:
+    """`plan_ledger` for a decision, kept by what it is made from: the stages planned, the budget
+    and what it bounds (a ledger holds no answer beyond those; its findings' question
+    placeholders are filled when a result is worded)."""
+    from advisor.engine.compile import compiled
+
+    rules = rulebase.ledger
+    if rules is None:
+        return None
+    tests = ledger_evaluators(rulebase)
+    stages = planned(rules, answers, conclusions, tests)
+    key = (
+        tuple(map(id, stages)),
+        answers.get(BUDGET_QUESTION),
+        answers.get(MEASURE_QUESTION),
+    )
+    kept: dict[Any, Ledger | None] = compiled(rulebase).shared_parts.setdefault("ledgers", {})
+    if key in kept:
+        return kept[key]
+    found = plan_ledger(rules, answers, conclusions, tests, stages)
+    if len(kept) < KEPT:
+        kept[key] = found
+    return found
+
+
+def ledger_evaluators(rulebase: RuleBase) -> tuple[StageTest, ...]:
+    """What plans each stage (`StageTest`), worked out once per rule base."""
     from advisor.engine.compile import compiled
 
     shared = compiled(rulebase).shared_parts
-    found: tuple[cond.Evaluator, ...] | None = shared.get("ledger")
+    found: tuple[StageTest, ...] | None = shared.get("ledger")
     if found is None:
-        stages = rulebase.ledger.stages if rulebase.ledger is not None else ()
-        found = shared["ledger"] = tuple(cond.compile_condition(s.when) for s in stages)
+        tests = []
+        for stage in rulebase.ledger.stages if rulebase.ledger is not None else ():
+            kind, value = None, ""
+            if stage.conclusion is not None:
+                kind, _, value = stage.conclusion.partition(":")
+            always = stage.when == cond.TRUE
+            tests.append(
+                (stage, kind, value, None if always else cond.compile_condition(stage.when))
+            )
+        found = shared["ledger"] = tuple(tests)
     return found
 
 

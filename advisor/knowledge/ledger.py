@@ -59,7 +59,7 @@ MAX_STAGES = 64
 space on every stage, so their number bounds its work."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Stage:
     """One stage of serving a request, with its cost in milliseconds."""
 
