@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from advisor.engine.decision import Decision
     from advisor.knowledge.questions import Question
     from advisor.knowledge.rulebase import RuleBase
-    from advisor.knowledge.rules import Rule
 
 MAX_CHANGES = 3
 _MAX_NEW = 2
@@ -159,6 +158,13 @@ def varied_questions(rulebase: RuleBase, vary: Iterable[str] = ()) -> tuple[str,
     return tuple(q.id for q in rulebase.questions if q.changeable or q.id in extra)
 
 
+_Core = tuple[
+    frozenset[str], "tuple[Question, ...] | None", frozenset[str], "tuple[Stage, ...] | None"
+]
+"""The walk and the rules for some assignments: questions reached, missing ones, element keys,
+planned stages."""
+
+
 class _Outcomes:
     """Outcome (element keys) of the base answers with some assignments, cached."""
 
@@ -184,52 +190,94 @@ class _Outcomes:
         self.ranges: dict[tuple[Items, int], tuple[int, int]] = {}
         """Per (other assignments, budget): the budgets the ledger treats alike around it."""
         self.parts: dict[tuple[Items, int], list[tuple[int, int, int]]] = {}
+        self.cores: dict[Items, _Core] = {}
+        """Per assignment set with the budget as its class: the walk, the rules and the stages."""
         """Per (other assignments, class of budgets): its parts (`budget_ranges`)."""
 
     def of(self, items: Items) -> frozenset[str] | None:
         found = self.cache.get(items, ())
         if found != ():
             return found  # type: ignore[return-value]
+        budget = next((v for q, v in items if q == BUDGET_QUESTION), None)
+        if budget is not None and self.rulebase.ledger is not None:
+            # Within one class of budgets the rules give the same outcome and plan the same
+            # stages: decide the class once, and fit only the ledger to each budget of it.
+            number_class = self.rulebase.domains.number_class(BUDGET_QUESTION, budget)
+            key = (items - {(BUDGET_QUESTION, budget)}) | {
+                (BUDGET_QUESTION, ("class", number_class))
+            }
+            core = self.cores.get(key)
+            if core is None:
+                core = self.cores[key] = self._decided(items)
+            asked, missing, rules_found, stages = core
+            self.asked[items] = asked
+            result: frozenset[str] | None = None
+            if missing is not None:
+                self.missing[items] = missing
+            elif stages is None:
+                result = rules_found
+            else:
+                self.planned[items] = stages
+                result = self._fitted(rules_found, stages, budget)
+            self.cache[items] = result
+            return result
+        asked, missing, rules_found, stages = self._decided(items)
+        self.asked[items] = asked
+        if missing is not None:
+            self.missing[items] = missing
+            self.cache[items] = None
+            return None
+        result = rules_found
+        if stages is not None and isinstance(budget := self._budget(items), int):
+            self.planned[items] = stages
+            result = self._fitted(rules_found, stages, budget)
+        self.cache[items] = result
+        return result
+
+    def _budget(self, items: Items) -> Any:
+        value = next((v for q, v in items if q == BUDGET_QUESTION), None)
+        return value if value is not None else self.base.get(BUDGET_QUESTION)
+
+    def _decided(self, items: Items) -> _Core:
+        """The walk and the rules for `items`: the questions reached, the missing ones (None when
+        complete), the rules' element keys, and the stages they plan (None: no ledger)."""
         from advisor.engine.decide import fired_rules
+        from advisor.engine.ledger import ledger_evaluators, planned
         from advisor.engine.walk import walk_compiled
 
         answers = dict(self.base)
         answers.update(items)
         walked = walk_compiled(answers, self.plan)
-        self.asked[items] = frozenset(walked.effective) | {q.id for q in walked.missing}
-        result: frozenset[str] | None
+        asked = frozenset(walked.effective) | {q.id for q in walked.missing}
         if walked.missing:
-            result = None
-            self.missing[items] = tuple(walked.missing)
-        else:
-            keys = self.keys
-            fired = fired_rules(walked.effective, self.rulebase)
-            concluded = {keys[id(rule)] for rule in fired}
-            result = frozenset(k for k in concluded if k is not None) | {self.baseline}
-            result = self._with_ledger(items, walked.effective, fired, result)
-        self.cache[items] = result
-        return result
-
-    def _with_ledger(
-        self, items: Items, effective: Mapping[str, Any], fired: list[Rule], found: frozenset[str]
-    ) -> frozenset[str]:
-        """The outcome once the latency ledger has dropped what the budget cannot hold (the
-        ledger's own steps, without the wording of its findings: only their ids count here)."""
-        from advisor.engine.ledger import fit, ledger_evaluators, planned
-
+            return asked, tuple(walked.missing), frozenset(), None
+        fired = fired_rules(walked.effective, self.rulebase)
+        concluded = {self.keys[id(rule)] for rule in fired}
+        found = frozenset(k for k in concluded if k is not None) | {self.baseline}
         rules = self.rulebase.ledger
-        budget = effective.get(BUDGET_QUESTION)
-        if rules is None or not isinstance(budget, int):
-            return found
+        if rules is None or not isinstance(walked.effective.get(BUDGET_QUESTION), int):
+            return asked, None, found, None
         conclusions: dict[str, tuple[str, ...]] = {}
         for rule in fired:
             conclusions[rule.then.kind] = (*conclusions.get(rule.then.kind, ()), rule.then.value)
+        effective = walked.effective
         stages = planned(rules, effective, conclusions, ledger_evaluators(self.rulebase))
-        self.planned[items] = tuple(stages)
-        dropped, _, swaps = fit(stages, rules, budget)
+        return asked, None, found, tuple(stages)
+
+    def _fitted(
+        self, found: frozenset[str], stages: tuple[Stage, ...], budget: int
+    ) -> frozenset[str]:
+        """The outcome once the latency ledger has dropped what the budget cannot hold (the
+        ledger's own steps, without the wording of its findings: only their ids count here)."""
+        from advisor.engine.ledger import fit
+
+        rules = self.rulebase.ledger
+        assert rules is not None
+        kept = list(stages)
+        dropped, _, swaps = fit(kept, rules, budget)
         raised = {f"finding:{stage.finding}" for stage in dropped}
         raised |= {f"finding:{old.finding}" for old, _new, _total in swaps}
-        if rules.finding is not None and total(stages) > budget:
+        if rules.finding is not None and total(kept) > budget:
             raised.add(f"finding:{rules.finding}")
         gone = {stage.conclusion for stage in dropped}
         return frozenset(k for k in found if k not in gone) | raised
