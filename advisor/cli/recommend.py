@@ -44,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
     from advisor.cli.common import answer_layers, load_rulebase_from, warn
     from advisor.engine.decide import decide
     from advisor.errors import UsageError
-    from advisor.render.markdown import check_base_url
     from advisor.services.files import write_output
 
     if not args.answers and not args.settings and not args.from_record:
@@ -52,7 +51,11 @@ def run(args: argparse.Namespace) -> int:
             "no answers given: pass --answers FILE (JSON or TOML, '-' for standard input), "
             "or run 'advisor ask' to answer the questions one by one"
         )
-    kb_base_url = check_base_url(args.kb_base_url)  # a bad URL is refused whatever the format
+    kb_base_url = None
+    if args.kb_base_url is not None:  # a bad URL is refused whatever the format
+        from advisor.render.markdown import check_base_url
+
+        kb_base_url = check_base_url(args.kb_base_url)
     if args.format != "markdown":
         for option, value in (("--date", args.date), ("--kb-base-url", args.kb_base_url)):
             if value is not None:
