@@ -231,21 +231,11 @@ def _stage(
         swap = c.ident(swap, "swap")
         if drop is not None or entry.get("for") is not None:
             raise c.fail("a stage with 'swap' is required: it has neither 'drop' nor 'for'")
-        for key in ("finding", "severity", "because"):
-            if key not in entry:
-                raise c.fail(f"a stage with 'swap' needs '{key}' (the finding the swap raises)")
-        finding = c.ident(entry["finding"], "finding")
-        severity = c.severity(entry["severity"])
-        because = c.text(entry["because"])
+        finding, severity, because = c.raised(entry, "a stage with 'swap'")
     elif drop is not None:
         if not isinstance(drop, int) or isinstance(drop, bool) or not 1 <= drop <= 1000:
             raise c.fail("'drop' must be a rank from 1 (dropped first) to 1000")
-        for key in ("finding", "severity", "because"):
-            if key not in entry:
-                raise c.fail(f"an optional stage (with 'drop') needs '{key}'")
-        finding = c.ident(entry["finding"], "finding")
-        severity = c.severity(entry["severity"])
-        because = c.text(entry["because"])
+        finding, severity, because = c.raised(entry, "an optional stage (with 'drop')")
         if conclusion is None:
             raise c.fail("an optional stage needs 'for': the conclusion dropped with it")
     else:
@@ -285,6 +275,17 @@ class _Checker:
         if not isinstance(value, str) or not _ID.match(value):
             raise self.fail(f"'{key}' must be a lower_snake_case id")
         return value
+
+    def raised(self, entry: dict[str, Any], what: str) -> tuple[str, Severity, str]:
+        """The finding a drop or swap raises: its id, severity and message."""
+        for key in ("finding", "severity", "because"):
+            if key not in entry:
+                raise self.fail(f"{what} needs '{key}' (the finding it raises)")
+        return (
+            self.ident(entry["finding"], "finding"),
+            self.severity(entry["severity"]),
+            self.text(entry["because"]),
+        )
 
     def severity(self, value: Any) -> Severity:
         if value not in SEVERITIES:
