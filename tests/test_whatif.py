@@ -176,3 +176,15 @@ def test_changeable_must_be_true_or_false(rules_copy: tuple[Path, Path]) -> None
     path.write_text(text.replace("changeable = true", 'changeable = "yes"', 1), encoding="utf-8")
     with pytest.raises(advisor.RuleFileError, match="'changeable' must be true or false"):
         advisor.load_rulebase(rules, kb)
+
+
+def test_output_is_the_same_under_any_hash_seed(run_cli: Callable[..., Any]) -> None:
+    """Elements come in vocabulary order, then rule order: never in a set's iteration order,
+    which changes with the process's string hash seed."""
+    example = str(ROOT / "examples/support-bot.toml")
+    outputs = {
+        run_cli("whatif", "--answers", example, env={"PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+    assert "(finding:" in next(iter(outputs))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from advisor.analysis.support import class_key
-from advisor.engine.ledger import breakpoints, total
+from advisor.engine.ledger import breakpoints, planned, total
 from advisor.errors import UsageError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.answers import plain_answer
@@ -122,7 +122,7 @@ def universe(rulebase: RuleBase) -> list[tuple[str, str]]:
             keys[f"technique:{BASELINE}"] = kind.words(BASELINE)
         concluded = [r.then for r in rulebase.rules if r.then.kind == kind.name]
         ordered = sorted(
-            {c.value for c in concluded},
+            dict.fromkeys(c.value for c in concluded),  # rule order, then the kind's order
             key=lambda v: kind.values.index(v) if kind.values and v in kind.values else 0,
         )
         for value in ordered:
@@ -170,6 +170,7 @@ class _Outcomes:
 
     def __init__(self, decision: Decision) -> None:
         from advisor.engine.compile import compiled
+        from advisor.engine.ledger import ledger_evaluators
 
         self.rulebase = decision.rulebase
         self.plan = compiled(decision.rulebase)
@@ -178,11 +179,33 @@ class _Outcomes:
         self.cache: dict[Items, frozenset[str] | None] = {}
         self.missing: dict[Items, tuple[Question, ...]] = {}
         vocabulary = decision.rulebase.vocabulary
-        self.keys: dict[int, str | None] = {
-            id(rule): rule.then.key if vocabulary.kind(rule.then.kind).field is not None else None
+        self.keys: tuple[str | None, ...] = tuple(
+            rule.then.key if vocabulary.kind(rule.then.kind).field is not None else None
             for rule in decision.rulebase.rules
-        }
-        """Per rule (by identity): the element key it concludes; None for a note."""
+        )
+        """Per rule (by position): the element key it concludes; None for a note."""
+        self.base_effective = dict(decision.answers)
+        self.base_asked = frozenset(decision.answers)
+        self.gate_reads = frozenset(
+            qid for entry in self.plan.questions for qid in entry.gate_reads
+        )
+        """The questions some gate reads: a change to any other leaves the walk as it is."""
+        self.gate_order = tuple(sorted(self.gate_reads))
+        self.shapes: dict[
+            tuple[tuple[Any, ...], frozenset[str]],
+            tuple[tuple[tuple[str, Any], ...], frozenset[str], tuple[Question, ...]],
+        ] = {}
+        """Per (gate answers, answered questions): the questions reached (with their defaults),
+        those asked and those missing: what the walk finds, which depends on nothing else."""
+        self.stage_tests = ledger_evaluators(decision.rulebase)
+        self.stage_reads = tuple(
+            sorted(
+                {q for stage, _, _, _ in self.stage_tests for q in cond.questions_in(stage.when)}
+            )
+        )
+        """The questions the latency stages' conditions read."""
+        self.stages: dict[tuple[tuple[Any, ...], frozenset[str]], tuple[Stage, ...]] = {}
+        """Per (answers the stages read, element keys): the stages planned."""
         self.asked: dict[Items, frozenset[str]] = {}
         """Per assignment set: the questions the walk reaches (answered or still needed)."""
         self.planned: dict[Items, tuple[Stage, ...]] = {}
@@ -190,9 +213,13 @@ class _Outcomes:
         self.ranges: dict[tuple[Items, int], tuple[int, int]] = {}
         """Per (other assignments, budget): the budgets the ledger treats alike around it."""
         self.parts: dict[tuple[Items, int], list[tuple[int, int, int]]] = {}
+        """Per (other assignments, class of budgets): its parts (`budget_ranges`)."""
         self.cores: dict[Items, _Core] = {}
         """Per assignment set with the budget as its class: the walk, the rules and the stages."""
-        """Per (other assignments, class of budgets): its parts (`budget_ranges`)."""
+        self.fits: dict[tuple[tuple[Stage, ...], int], tuple[frozenset[str], frozenset[str]]] = {}
+        """Per (planned stages, budget): what the ledger drops and raises (`_ledger_effect`)."""
+        self.totals: dict[tuple[Stage, ...], set[int]] = {}
+        """Per planned stages: the budgets at which the ledger's outcome changes."""
 
     def of(self, items: Items) -> frozenset[str] | None:
         found = self.cache.get(items, ())
@@ -241,34 +268,75 @@ class _Outcomes:
     def _decided(self, items: Items) -> _Core:
         """The walk and the rules for `items`: the questions reached, the missing ones (None when
         complete), the rules' element keys, and the stages they plan (None: no ledger)."""
-        from advisor.engine.decide import fired_rules
-        from advisor.engine.ledger import ledger_evaluators, planned
+        from advisor.engine.decide import _conclude, _fired
         from advisor.engine.walk import walk_compiled
 
-        answers = dict(self.base)
-        answers.update(items)
-        walked = walk_compiled(answers, self.plan)
-        asked = frozenset(walked.effective) | {q.id for q in walked.missing}
-        if walked.missing:
-            return asked, tuple(walked.missing), frozenset(), None
-        fired = fired_rules(walked.effective, self.rulebase)
-        concluded = {self.keys[id(rule)] for rule in fired}
-        found = frozenset(k for k in concluded if k is not None) | {self.baseline}
-        rules = self.rulebase.ledger
-        if rules is None or not isinstance(walked.effective.get(BUDGET_QUESTION), int):
+        if self.gate_reads.isdisjoint(q for q, _ in items):
+            # no gate reads a changed answer: the base walk reaches the same questions, and
+            # each change replaces the answer of a reached question (an unreached one is ignored)
+            effective = dict(self.base_effective)
+            for qid, value in items:
+                if qid in effective:
+                    effective[qid] = value
+            asked = self.base_asked
+        else:
+            answers = dict(self.base)
+            answers.update(items)
+            # the walk reaches the same questions for the same gate answers and answered set
+            shape_key = (tuple(map(answers.get, self.gate_order)), frozenset(answers))
+            shape = self.shapes.get(shape_key)
+            if shape is None:
+                walked = walk_compiled(answers, self.plan)
+                effective = walked.effective
+                asked = frozenset(effective) | {q.id for q in walked.missing}
+                missing = tuple(walked.missing)
+                reached = tuple(
+                    (entry.id, entry.default)
+                    for entry in self.plan.questions
+                    if entry.id in effective
+                )
+                self.shapes[shape_key] = (reached, asked, missing)
+            else:
+                reached, asked, missing = shape
+                get = answers.get
+                effective = {}
+                for qid, default in reached:
+                    value = get(qid)
+                    effective[qid] = default if value is None else value
+            if missing:
+                return asked, missing, frozenset(), None
+        positions = _fired(effective, self.rulebase)
+        found = frozenset(filter(None, map(self.keys.__getitem__, positions))) | {self.baseline}
+        if self.rulebase.ledger is None or not isinstance(effective.get(BUDGET_QUESTION), int):
             return asked, None, found, None
-        conclusions: dict[str, tuple[str, ...]] = {}
-        for rule in fired:
-            conclusions[rule.then.kind] = (*conclusions.get(rule.then.kind, ()), rule.then.value)
-        effective = walked.effective
-        stages = planned(rules, effective, conclusions, ledger_evaluators(self.rulebase))
-        return asked, None, found, tuple(stages)
+        key = (tuple(map(effective.get, self.stage_reads)), found)
+        stages = self.stages.get(key)
+        if stages is None:
+            conclusions, _ = _conclude(positions, self.plan, self.rulebase.rules)
+            stages = self.stages[key] = tuple(
+                planned(self.rulebase.ledger, effective, conclusions, self.stage_tests)
+            )
+        return asked, None, found, stages
 
     def _fitted(
         self, found: frozenset[str], stages: tuple[Stage, ...], budget: int
     ) -> frozenset[str]:
         """The outcome once the latency ledger has dropped what the budget cannot hold (the
         ledger's own steps, without the wording of its findings: only their ids count here)."""
+        key = (stages, budget)
+        effect = self.fits.get(key)
+        if effect is None:
+            effect = self.fits[key] = self._ledger_effect(stages, budget)
+        gone, raised = effect
+        if not gone:
+            return found | raised if raised else found
+        return frozenset(k for k in found if k not in gone) | raised
+
+    def _ledger_effect(
+        self, stages: tuple[Stage, ...], budget: int
+    ) -> tuple[frozenset[str], frozenset[str]]:
+        """What the ledger does to the stages under the budget: the conclusions of the stages it
+        drops, and the findings it raises."""
         from advisor.engine.ledger import fit
 
         rules = self.rulebase.ledger
@@ -279,8 +347,8 @@ class _Outcomes:
         raised |= {f"finding:{old.finding}" for old, _new, _total in swaps}
         if rules.finding is not None and total(kept) > budget:
             raised.add(f"finding:{rules.finding}")
-        gone = {stage.conclusion for stage in dropped}
-        return frozenset(k for k in found if k not in gone) | raised
+        gone = frozenset(stage.conclusion for stage in dropped if stage.conclusion is not None)
+        return gone, frozenset(raised)
 
     def budget_ranges(self, rest: Items, value: int) -> list[tuple[int, int, int]]:
         """The class of budget `value` (with the other assignments `rest`) split where the
@@ -311,7 +379,13 @@ class _Outcomes:
         """The totals the ledger's drops pass through for the stages `items` plan."""
         self.of(items)
         rules = self.rulebase.ledger
-        return breakpoints(self.planned.get(items, ()), rules) if rules is not None else set()
+        if rules is None:
+            return set()
+        stages = self.planned.get(items, ())
+        found = self.totals.get(stages)
+        if found is None:
+            found = self.totals[stages] = breakpoints(stages, rules)
+        return found
 
     def range_of(self, rest: Items, qid: str, value: int) -> tuple[int, int]:
         """The range of answers a number change stands for."""
@@ -399,13 +473,15 @@ def what_if_decision(
         if by_id[qid].kind == "int"
         for value in alternatives[qid]
     }
+    flipping: dict[str, list[Items]] = {}  # per element key, the candidates that flip it
+    for items, outcome in decided:
+        for flipped in outcome ^ base_outcome:
+            flipping.setdefault(flipped, []).append(items)
     elements = []
     for key, label in keys:
         present = key in base_outcome
         minimal = [
-            items
-            for items, outcome in decided
-            if (key in outcome) != present and _is_minimal(outcomes, items, key, present)
+            items for items in flipping.get(key, ()) if _is_minimal(outcomes, items, key, present)
         ]
         sets = _merge(minimal, decision, outcomes)
         holds = _holds_within(decision, outcomes, singles, key, present, varied, alternatives)
@@ -453,7 +529,7 @@ def _flips(outcomes: _Outcomes, items: Items, key: str, present: bool) -> bool:
 
 
 def _is_minimal(outcomes: _Outcomes, items: Items, key: str, present: bool) -> bool:
-    members = sorted(items, key=repr)
+    members = tuple(items)
     for size in range(1, len(members)):
         for subset in itertools.combinations(members, size):
             if _flips(outcomes, frozenset(subset), key, present):

@@ -25,10 +25,10 @@ cost of an evaluation is one word-parallel AND per question, instead of a test p
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left
+from collections.abc import Mapping
 from functools import reduce
-from itertools import combinations, compress, repeat
+from itertools import chain, combinations, repeat
 from operator import and_
 from typing import Any
 
@@ -39,8 +39,6 @@ from advisor.knowledge.terms import Expander, Expansion
 UNREACHED_KEY = -1
 """The table key of an unreached question (numbers use their class, >= 0)."""
 _KEPT_MASKS = 4096  # many-choice answers per question whose mask is kept
-_FEW = 64
-"""Up to this many rules with several terms, an AND per rule finds those that hold."""
 SMALL_SET = 6
 """A many-choice question with at most this many values has a full table (64 subsets)."""
 
@@ -112,17 +110,14 @@ class RuleIndex:
         self.terms = self.size + len(extra_rule)
         self.live = ((1 << self.terms) - 1) & ~_mask_of(dead, self.terms)
         """Every term (a rule that can never hold has no term: its bit is never set)."""
-        self._firsts = (1 << self.size) - 1
         self._extra_rule = tuple(extra_rule)
-        self._extra_terms = tuple(extra_terms)
-        self._several = tuple(i for i, terms in enumerate(extra_terms) if terms)
-        """The rules with more than one term."""
-        self._several_masks = tuple(
-            _mask_of([term - self.size for term in extra_terms[i]], len(extra_rule))
-            for i in self._several
+        self._width = (self.terms + 7) // 8
+        self._byte_rules: tuple[dict[int, tuple[int, ...]], ...] = tuple(
+            {0: ()} for _ in range(self._width)
         )
-        """Per rule with more than one term, the mask of its other terms (shifted down by
-        the number of rules: the bits of `mask >> size`)."""
+        """Per byte of a terms mask, the rules of the terms of each byte value seen."""
+        self._one_term = not extra_rule
+        self._extra_terms = tuple(extra_terms)
         return groups
 
     def terms_of(self, position: int) -> tuple[int, ...]:
@@ -161,22 +156,25 @@ class RuleIndex:
         return mask
 
     def _rules_of(self, mask: int) -> list[int]:
-        """The positions of the rules of the terms in `mask`, in rule order."""
-        by_first = _positions(mask & self._firsts)
-        extra = mask >> self.size
-        if not extra:
-            return by_first
-        # the rules with more terms, one of which (not the first) holds: an AND per such rule,
-        # or, when there are many of them, the rules of the other terms that hold
-        if len(self._several) <= _FEW:
-            by_extra: Iterable[int] = compress(
-                self._several, map(and_, repeat(extra), self._several_masks)
-            )
-        else:
-            by_extra = map(self._extra_rule.__getitem__, _positions(extra))
-        for rule in sorted(set(by_extra).difference(by_first)):  # a few, into rule order
-            insort(by_first, rule)
-        return by_first
+        """The positions of the rules of the terms in `mask`, in rule order: the mask is read a
+        byte at a time, each (byte position, byte) looked up in a table of the rules of its
+        terms, made as bytes are seen; the lookups, the union and the sort all run in C."""
+        data = mask.to_bytes(self._width, "little")
+        parts = list(map(dict.get, self._byte_rules, data))
+        if None in parts:  # a byte seen for the first time
+            parts = [self._rules_of_byte(at, byte) for at, byte in enumerate(data)]
+        if self._one_term:  # every term is its rule's only one: already distinct and in order
+            return list(chain.from_iterable(parts))
+        return sorted(set(chain.from_iterable(parts)))
+
+    def _rules_of_byte(self, at: int, byte: int) -> tuple[int, ...]:
+        table = self._byte_rules[at]
+        found = table.get(byte)
+        if found is None:
+            terms = [8 * at + bit for bit in range(8) if (byte >> bit) & 1]
+            found = tuple(sorted({self.rule_of(term) for term in terms}))
+            table[byte] = found
+        return found
 
     def accepts(self, question_id: str, value: Any) -> int:
         """The mask of terms whose tests on `question_id` hold for `value` (None: unreached);
@@ -279,21 +277,3 @@ def _mask_of(positions: list[int], size: int) -> int:
     for position in positions:
         bits[position >> 3] |= 1 << (position & 7)
     return int.from_bytes(bits, "little")
-
-
-def _positions(mask: int) -> list[int]:
-    """The set bits of `mask`, lowest first."""
-    if mask < 1 << 64:
-        found = []
-        while mask:
-            low = mask & -mask
-            found.append(low.bit_length() - 1)
-            mask ^= low
-        return found
-    text = format(mask, "b")[::-1]
-    found = []
-    at = text.find("1")
-    while at >= 0:
-        found.append(at)
-        at = text.find("1", at + 1)
-    return found
