@@ -160,7 +160,7 @@ class RuleIndex:
         byte at a time, each (byte position, byte) looked up in a table of the rules of its
         terms, made as bytes are seen; the lookups, the union and the sort all run in C."""
         data = mask.to_bytes(self._width, "little")
-        parts = list(map(dict.get, self._byte_rules, data))
+        parts: list[tuple[int, ...]] = list(map(dict.get, self._byte_rules, data))  # type: ignore[arg-type]
         if None in parts:  # a byte seen for the first time
             parts = [self._rules_of_byte(at, byte) for at, byte in enumerate(data)]
         if self._one_term:  # every term is its rule's only one: already distinct and in order
