@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
 
 MAX_CHANGES = 3
+_UNSEEN: Any = object()
+"""Marks an assignment set whose outcome is not worked out yet (None means incomplete)."""
+_first = operator.itemgetter(0)
 _MAX_NEW = 2
 """At most this many newly reachable questions are enumerated for one candidate."""
 
@@ -222,9 +226,9 @@ class _Outcomes:
         """Per planned stages: the budgets at which the ledger's outcome changes."""
 
     def of(self, items: Items) -> frozenset[str] | None:
-        found = self.cache.get(items, ())
-        if found != ():
-            return found  # type: ignore[return-value]
+        found = self.cache.get(items, _UNSEEN)
+        if found is not _UNSEEN:
+            return found  # type: ignore[no-any-return]
         budget = next((v for q, v in items if q == BUDGET_QUESTION), None)
         if budget is not None and self.rulebase.ledger is not None:
             # Within one class of budgets the rules give the same outcome and plan the same
@@ -271,7 +275,7 @@ class _Outcomes:
         from advisor.engine.decide import _conclude, _fired
         from advisor.engine.walk import walk_compiled
 
-        if self.gate_reads.isdisjoint(q for q, _ in items):
+        if self.gate_reads.isdisjoint(map(_first, items)):
             # no gate reads a changed answer: the base walk reaches the same questions, and
             # each change replaces the answer of a reached question (an unreached one is ignored)
             effective = dict(self.base_effective)
@@ -684,16 +688,7 @@ def _facts(decision: Decision, key: str, varied: Sequence[str]) -> tuple[str, ..
             for q in rulebase.questions
             if q.id in held and q.id not in varied and q.id in decision.answers
         )
-    reads: set[str] = set()
-    for rule in rulebase.rules:
-        if rule.then.key == key:
-            reads |= cond.questions_in(rule.when)
-    todo = list(reads)
-    while todo:
-        for source in cond.questions_in(rulebase.question_by_id[todo.pop()].asked_when):
-            if source not in reads:
-                reads.add(source)
-                todo.append(source)
+    reads = _reads_by_key(rulebase).get(key, frozenset())
     facts = []
     for question in rulebase.questions:
         if question.id in reads and question.id not in varied:
@@ -701,6 +696,31 @@ def _facts(decision: Decision, key: str, varied: Sequence[str]) -> tuple[str, ..
             shown = "not asked" if value is None else question.format_value(value)
             facts.append(f"{question.id} = {shown}")
     return tuple(facts)
+
+
+def _reads_by_key(rulebase: RuleBase) -> dict[str, frozenset[str]]:
+    """Per element key, the questions that the rules that can conclude it read, with the
+    questions their gates read in turn; worked out once per rule base."""
+    from advisor.engine.compile import compiled
+
+    shared = compiled(rulebase).shared_parts
+    found: dict[str, frozenset[str]] | None = shared.get("whatif_reads")
+    if found is not None:
+        return found
+    direct: dict[str, set[str]] = {}
+    for rule in rulebase.rules:
+        direct.setdefault(rule.then.key, set()).update(cond.questions_in(rule.when))
+    found = {}
+    for key, reads in direct.items():
+        todo = list(reads)
+        while todo:
+            for source in cond.questions_in(rulebase.question_by_id[todo.pop()].asked_when):
+                if source not in reads:
+                    reads.add(source)
+                    todo.append(source)
+        found[key] = frozenset(reads)
+    shared["whatif_reads"] = found
+    return found
 
 
 def _element(
