@@ -477,16 +477,19 @@ def what_if_decision(
         if by_id[qid].kind == "int"
         for value in alternatives[qid]
     }
-    flipping: dict[str, list[Items]] = {}  # per element key, the candidates that flip it
+    # per element key, the candidates that flip it while no strict part of them does (minimal)
+    flipping: dict[str, list[Items]] = {}
+    flipped_by: dict[Items, frozenset[str]] = {}
     for items, outcome in decided:
-        for flipped in outcome ^ base_outcome:
-            flipping.setdefault(flipped, []).append(items)
+        flipped = outcome ^ base_outcome
+        if flipped and len(items) > 1:
+            flipped = flipped - _flipped_by_parts(outcomes, items, base_outcome, flipped_by)
+        for key in flipped:
+            flipping.setdefault(key, []).append(items)
     elements = []
     for key, label in keys:
         present = key in base_outcome
-        minimal = [
-            items for items in flipping.get(key, ()) if _is_minimal(outcomes, items, key, present)
-        ]
+        minimal = flipping.get(key, [])
         sets = _merge(minimal, decision, outcomes)
         holds = _holds_within(decision, outcomes, singles, key, present, varied, alternatives)
         fixed_by: tuple[str, ...] = ()
@@ -527,18 +530,25 @@ def _current(decision: Decision, qid: str) -> Any:
     return decision.answers.get(qid) if value is None else value
 
 
-def _flips(outcomes: _Outcomes, items: Items, key: str, present: bool) -> bool:
-    found = outcomes.of(items)
-    return found is not None and (key in found) != present
-
-
-def _is_minimal(outcomes: _Outcomes, items: Items, key: str, present: bool) -> bool:
+def _flipped_by_parts(
+    outcomes: _Outcomes,
+    items: Items,
+    base_outcome: frozenset[str],
+    known: dict[Items, frozenset[str]],
+) -> frozenset[str]:
+    """The elements that some strict part of `items` flips on its own (a part that leaves the
+    answers incomplete flips nothing); each part's flips kept in `known`."""
+    found: set[str] = set()
     members = tuple(items)
     for size in range(1, len(members)):
         for subset in itertools.combinations(members, size):
-            if _flips(outcomes, frozenset(subset), key, present):
-                return False
-    return True
+            part = frozenset(subset)
+            flips = known.get(part)
+            if flips is None:
+                outcome = outcomes.of(part)
+                flips = known[part] = frozenset() if outcome is None else outcome ^ base_outcome
+            found |= flips
+    return frozenset(found)
 
 
 def class_range(question: Question, value: int, rulebase: RuleBase) -> tuple[int, int]:
