@@ -199,8 +199,9 @@ class _Outcomes:
             tuple[tuple[Any, ...], frozenset[str]],
             tuple[tuple[tuple[str, Any], ...], frozenset[str], tuple[Question, ...]],
         ] = {}
-        """Per (gate answers, answered questions): the questions reached (with their defaults),
-        those asked and those missing: what the walk finds, which depends on nothing else."""
+        """Per (gate answers, questions answered besides the base answers): the questions
+        reached (with their defaults), those asked and those missing; what the walk finds
+        depends on nothing else."""
         self.stage_tests = ledger_evaluators(decision.rulebase)
         self.stage_reads = tuple(
             sorted(
@@ -287,7 +288,8 @@ class _Outcomes:
             answers = dict(self.base)
             answers.update(items)
             # the walk reaches the same questions for the same gate answers and answered set
-            shape_key = (tuple(map(answers.get, self.gate_order)), frozenset(answers))
+            newly = frozenset(qid for qid, _ in items if self.base.get(qid) is None)
+            shape_key = (tuple(map(answers.get, self.gate_order)), newly)
             shape = self.shapes.get(shape_key)
             if shape is None:
                 walked = walk_compiled(answers, self.plan)
@@ -486,12 +488,13 @@ def what_if_decision(
             flipped = flipped - _flipped_by_parts(outcomes, items, base_outcome, flipped_by)
         for key in flipped:
             flipping.setdefault(key, []).append(items)
+    spans_of = _number_spans(decision, outcomes, singles, varied, alternatives)
     elements = []
     for key, label in keys:
         present = key in base_outcome
         minimal = flipping.get(key, [])
         sets = _merge(minimal, decision, outcomes)
-        holds = _holds_within(decision, outcomes, singles, key, present, varied, alternatives)
+        holds = _holds_within(decision, spans_of, key, present)
         fixed_by: tuple[str, ...] = ()
         if not sets:
             fixed_by = _facts(decision, key, varied)
@@ -629,31 +632,47 @@ def _change_set(
     return ChangeSet(tuple(changes), " and ".join(c.words for c in changes))
 
 
-def _holds_within(
+_Spans = list[tuple[str, tuple[int, int], list[tuple[tuple[int, int], list[Any]]]]]
+"""Per varied number question answered: the range of its current answer, and per alternative
+its range and the outcomes of that single change (with the questions it opens)."""
+
+
+def _number_spans(
     decision: Decision,
     outcomes: _Outcomes,
     singles: Mapping[tuple[str, Any], list[frozenset[str] | None]],
-    key: str,
-    present: bool,
     varied: Sequence[str],
     alternatives: Mapping[str, list[Any]],
-) -> list[Range]:
-    """For each varied number question: the range around the current answer in which one
-    change of that answer alone keeps the element's presence (reported when it is bounded)."""
+) -> _Spans:
+    """What `_holds_within` reads, the same for every element: worked out once per call."""
     rulebase = decision.rulebase
-    found = []
+    found: _Spans = []
     for qid in varied:
         question = rulebase.question_by_id[qid]
         if question.kind != "int" or qid not in decision.answers:
             continue
         here = _here(outcomes, qid, decision.answers[qid])
+        others = [
+            (outcomes.range_of(frozenset(), qid, alternative), singles[(qid, alternative)])
+            for alternative in alternatives[qid]
+        ]
+        found.append((qid, here, others))
+    return found
+
+
+def _holds_within(decision: Decision, spans_of: _Spans, key: str, present: bool) -> list[Range]:
+    """For each varied number question: the range around the current answer in which one
+    change of that answer alone keeps the element's presence (reported when it is bounded)."""
+    rulebase = decision.rulebase
+    found = []
+    for qid, here, others in spans_of:
+        question = rulebase.question_by_id[qid]
         spans = [(here, True)]
-        for alternative in alternatives[qid]:
-            expansions = singles[(qid, alternative)]
+        for span, expansions in others:
             keeps = bool(expansions) and all(
                 (key in (found or ())) == present for found in expansions
             )
-            spans.append((outcomes.range_of(frozenset(), qid, alternative), keeps))
+            spans.append((span, keeps))
         spans.sort()
         at = spans.index((here, True))
         first = last = at
