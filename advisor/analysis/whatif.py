@@ -209,8 +209,14 @@ class _Outcomes:
             )
         )
         """The questions the latency stages' conditions read."""
+        self.stage_keys = frozenset(
+            kind if vocabulary.kind(kind).values == () else f"{kind}:{value}"
+            for _, kind, value, _ in self.stage_tests
+            if kind is not None
+        )
+        """The element keys that plan a latency stage."""
         self.stages: dict[tuple[tuple[Any, ...], frozenset[str]], tuple[Stage, ...]] = {}
-        """Per (answers the stages read, element keys): the stages planned."""
+        """Per (answers the stages read, element keys that plan a stage): the stages planned."""
         self.asked: dict[Items, frozenset[str]] = {}
         """Per assignment set: the questions the walk reaches (answered or still needed)."""
         self.planned: dict[Items, tuple[Stage, ...]] = {}
@@ -315,7 +321,7 @@ class _Outcomes:
         found = frozenset(filter(None, map(self.keys.__getitem__, positions))) | {self.baseline}
         if self.rulebase.ledger is None or not isinstance(effective.get(BUDGET_QUESTION), int):
             return asked, None, found, None
-        key = (tuple(map(effective.get, self.stage_reads)), found)
+        key = (tuple(map(effective.get, self.stage_reads)), found & self.stage_keys)
         stages = self.stages.get(key)
         if stages is None:
             conclusions, _ = _conclude(positions, self.plan, self.rulebase.rules)
