@@ -66,3 +66,33 @@ def test_a_rule_too_large_to_expand_keeps_a_residual_test(rules_copy: tuple[Path
     position = next(i for i, rule in enumerate(rulebase.rules) if rule.id == "too_many_terms")
     assert index.residual[position] is not None and index.has_tests
     assert index_mismatches(rulebase) == []
+
+
+def test_rules_of_reads_every_field_of_terms(rulebase: RuleBase) -> None:
+    """The step from the terms that hold to their rules (a carry into each rule's guard bit)
+    gives exactly the rules of the terms in the mask, in rule order: each term alone, each
+    rule's terms together, every term, and seeded random sets of terms."""
+    import random
+
+    index = rulebase.rule_index
+    terms = [t for position in range(len(rulebase.rules)) for t in index.terms_of(position)]
+    assert len(terms) > len(rulebase.rules)  # some rules have several terms
+    assert [index.rule_of(t) for t in terms] == sorted(index.rule_of(t) for t in terms)
+
+    def plain(chosen: list[int]) -> list[int]:
+        return sorted({index.rule_of(t) for t in chosen})
+
+    def mask(chosen: list[int]) -> int:
+        return sum(1 << t for t in set(chosen))
+
+    for term in terms:
+        assert index.rules_of(1 << term) == [index.rule_of(term)]
+    for position in range(len(rulebase.rules)):
+        own = list(index.terms_of(position))
+        assert index.rules_of(mask(own)) == ([position] if own else [])
+    assert index.rules_of(index.live) == plain(terms)
+    assert index.rules_of(0) == []
+    rng = random.Random(7)
+    for _ in range(2000):
+        chosen = rng.sample(terms, rng.randint(1, len(terms)))
+        assert index.rules_of(mask(chosen)) == plain(chosen)

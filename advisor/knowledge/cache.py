@@ -50,9 +50,9 @@ from advisor.vocabulary import Kind, Vocabulary
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
 
-FORMAT = 6  # 2: index tables and vocabulary; 3: signed entries; 4: index tables in hex;
+FORMAT = 7  # 2: index tables and vocabulary; 3: signed entries; 4: index tables in hex;
 # 5: index tables over the terms of rules (knowledge.terms), those terms, and the domains;
-# 6: the latency ledger and rule packs
+# 6: the latency ledger and rule packs; 7: each rule's terms a field with a guard bit
 KEPT_ENTRIES = 32  # entries kept in the folder; older ones are removed when a new one is written
 _CODE = (
     "cache",

@@ -2,14 +2,14 @@
 
 Each rule's condition is expanded into terms (`knowledge.terms`): alternatives whose tests each
 read a single question, so that the rule is definitely true exactly when one of its terms is.
-Terms are numbered as the bits of masks: the first term of each rule has the rule's position,
-the other terms follow those of every rule. The tests of each term are folded, per question,
-into a table of bitmasks over the terms: the mask of (question q, answer class a) has the bit of
-every term whose tests on q are definitely true for answers of class a, and of every term with
-no test on q. ANDing the masks of the answers gives the terms that hold, and their rules are the
-candidates. A rule too large to
-expand keeps one term and a residual condition (`tests`, compiled with `cond.compile_shared` so
-shared definitions run once) that a candidate must also pass, so the result is exactly that of
+Terms are numbered as the bits of masks, rule after rule: each rule's terms are a field of
+bits followed by one guard bit, which no mask sets (`rules_of` reads the fields). The tests of
+each term are folded, per question, into a table of bitmasks over the terms: the mask of
+(question q, answer class a) has the bit of every term whose tests on q are definitely true for
+answers of class a, and of every term with no test on q. ANDing the masks of the answers gives
+the terms that hold, and their rules are the candidates. A rule too large to expand keeps one
+term and a residual condition (`tests`, compiled with `cond.compile_shared` so shared
+definitions run once) that a candidate must also pass, so the result is exactly that of
 evaluating every rule, in rule order. `analysis.equivalence` proves that over the whole answer
 space.
 
@@ -25,11 +25,12 @@ cost of an evaluation is one word-parallel AND per question, instead of a test p
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import sys
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from functools import reduce
 from itertools import chain, combinations, repeat
-from operator import and_
+from operator import and_, getitem
 from typing import Any
 
 from advisor.knowledge import conditions as cond
@@ -39,6 +40,8 @@ from advisor.knowledge.terms import Expander, Expansion
 UNREACHED_KEY = -1
 """The table key of an unreached question (numbers use their class, >= 0)."""
 _KEPT_MASKS = 4096  # many-choice answers per question whose mask is kept
+_KEPT_CHUNKS = 4096
+"""Values kept per 32-bit chunk of the guard bits (a chunk holds at most 16 guard bits)."""
 SMALL_SET = 6
 """A many-choice question with at most this many values has a full table (64 subsets)."""
 
@@ -93,48 +96,54 @@ class RuleIndex:
         """Number every term (see the module docstring) and return, per question, the number
         and the tests of each term that tests it."""
         groups: dict[str, list[tuple[int, cond.Node]]] = {}
-        extra_rule: list[int] = []  # the rule of each term after the first of its rule
-        extra_terms: list[list[int]] = []
-        dead: list[int] = []
-        for position, expansion in enumerate(expansions):
-            first_extra = self.size + len(extra_rule)
-            numbers = [position, *range(first_extra, first_extra + len(expansion.terms) - 1)]
-            extra_rule += [position] * (len(expansion.terms) - 1)
-            for term, number in zip(expansion.terms, numbers, strict=False):
+        starts: list[int] = []
+        term_bits: list[int] = []
+        guard_rule: dict[int, int] = {}
+        at = 0
+        for rule, expansion in enumerate(expansions):
+            width = len(expansion.terms)
+            starts.append(at)
+            for number, term in enumerate(expansion.terms, start=at):
                 for qid, items in term.items():
                     node = items[0] if len(items) == 1 else cond.And(items)
                     groups.setdefault(qid, []).append((number, node))
-            if not expansion.terms:
-                dead.append(position)
-            extra_terms.append(numbers[1:] if expansion.terms else [])
-        self.terms = self.size + len(extra_rule)
-        self.live = ((1 << self.terms) - 1) & ~_mask_of(dead, self.terms)
+            if width:
+                term_bits += range(at, at + width)
+                guard_rule[at + width] = rule
+            at += width + 1
+        self.terms = at
+        """The width of a mask: each rule's terms, then its guard bit."""
+        carry = _mask_of(term_bits, at)
+        self.live = carry
         """Every term (a rule that can never hold has no term: its bit is never set)."""
-        self._extra_rule = tuple(extra_rule)
-        self._width = (self.terms + 7) // 8
-        self._byte_rules: tuple[dict[int, tuple[int, ...]], ...] = tuple(
-            {0: ()} for _ in range(self._width)
-        )
-        """Per byte of a terms mask, the rules of the terms of each byte value seen."""
-        self._one_term = not extra_rule
-        self._extra_terms = tuple(extra_terms)
+        self._starts = (*starts, at)
+        self._carry = carry
+        """In each rule's field of terms, every bit set (the number added in `rules_of`)."""
+        self._guards = _mask_of(list(guard_rule), at + 1)
+        self._guard_rule = guard_rule
+        """The rule of each guard bit."""
+        count = (self.terms + 31) // 32
+        self._width = 4 * count
+        lows = [32 * k for k in range(count)]
+        if sys.byteorder == "big":  # the chunks of a big-endian number come highest first
+            lows.reverse()
+        self._chunk_rules = tuple(_ChunkRules(low, guard_rule) for low in lows)
+        """Per 32-bit chunk of the guard bits, the rules marked by each value seen."""
         return groups
 
     def terms_of(self, position: int) -> tuple[int, ...]:
-        """The terms of the rule at `position`, numbered as the masks' bits: the first has the
-        rule's own position, the others follow the rules' (none when it can never hold)."""
-        if not (self.live >> position) & 1:
-            return ()
-        return (position, *self._extra_terms[position])
+        """The terms of the rule at `position`, numbered as the masks' bits (none when it can
+        never hold)."""
+        return tuple(range(self._starts[position], self._starts[position + 1] - 1))
 
     def rule_of(self, term: int) -> int:
         """The position of the rule a term belongs to."""
-        return term if term < self.size else self._extra_rule[term - self.size]
+        return bisect_right(self._starts, term) - 1
 
     def candidates(self, effective: Mapping[str, Any]) -> list[int]:
         """Positions of the rules with a term that holds, in rule order (a rule with a residual
         condition fires when that holds too)."""
-        return self._rules_of(self._holding(effective))
+        return self.rules_of(self._holding(effective))
 
     def _holding(self, effective: Mapping[str, Any]) -> int:
         """The mask of the terms that hold: the AND of every indexed question's mask."""
@@ -155,26 +164,18 @@ class RuleIndex:
             mask &= indexed.mask(key) if found is None else found
         return mask
 
-    def _rules_of(self, mask: int) -> list[int]:
-        """The positions of the rules of the terms in `mask`, in rule order: the mask is read a
-        byte at a time, each (byte position, byte) looked up in a table of the rules of its
-        terms, made as bytes are seen; the lookups, the union and the sort all run in C."""
-        data = mask.to_bytes(self._width, "little")
-        parts: list[tuple[int, ...]] = list(map(dict.get, self._byte_rules, data))  # type: ignore[arg-type]
-        if None in parts:  # a byte seen for the first time
-            parts = [self._rules_of_byte(at, byte) for at, byte in enumerate(data)]
-        if self._one_term:  # every term is its rule's only one: already distinct and in order
-            return list(chain.from_iterable(parts))
-        return sorted(set(chain.from_iterable(parts)))
+    def rules_of(self, mask: int) -> list[int]:
+        """The positions of the rules with a term in `mask`, in rule order.
 
-    def _rules_of_byte(self, at: int, byte: int) -> tuple[int, ...]:
-        table = self._byte_rules[at]
-        found = table.get(byte)
-        if found is None:
-            terms = [8 * at + bit for bit in range(8) if (byte >> bit) & 1]
-            found = tuple(sorted({self.rule_of(term) for term in terms}))
-            table[byte] = found
-        return found
+        The terms of each rule are a field of bits followed by a guard bit. Adding, in every
+        field, the number with all the field's bits set carries into its guard bit exactly when
+        the field is not zero, so one addition and one AND mark every rule that holds. The
+        guard bits are then read 32 at a time, each (chunk, value) looked up in a table of the
+        rules it marks, made as values are seen; the lookups run in C.
+        """
+        marked = ((mask & self.live) + self._carry) & self._guards
+        chunks = memoryview(marked.to_bytes(self._width, sys.byteorder)).cast("I")
+        return list(chain.from_iterable(map(getitem, self._chunk_rules, chunks)))
 
     def accepts(self, question_id: str, value: Any) -> int:
         """The mask of terms whose tests on `question_id` hold for `value` (None: unreached);
@@ -191,6 +192,25 @@ class RuleIndex:
         """The finite tables (choices, yes/no, number classes, the subsets of a small
         many-choice question, unreached), for the disk cache."""
         return {q.qid: q.full_table() for q in self.questions if q.finite}
+
+
+class _ChunkRules(dict[int, tuple[int, ...]]):
+    """The rules marked by each value of one 32-bit chunk of a mask's guard bits (`rules_of`),
+    worked out when a value is first seen; up to `_KEPT_CHUNKS` values are kept."""
+
+    __slots__ = ("guard_rule", "low")
+
+    def __init__(self, low: int, guard_rule: Mapping[int, int]) -> None:
+        super().__init__({0: ()})
+        self.low = low
+        self.guard_rule = guard_rule
+
+    def __missing__(self, value: int) -> tuple[int, ...]:
+        low, guard_rule = self.low, self.guard_rule
+        found = tuple(guard_rule[low + bit] for bit in range(32) if (value >> bit) & 1)
+        if len(self) < _KEPT_CHUNKS:
+            self[value] = found
+        return found
 
 
 class IndexedQuestion:
