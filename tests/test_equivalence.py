@@ -71,12 +71,15 @@ def test_a_rule_too_large_to_expand_keeps_a_residual_test(rules_copy: tuple[Path
 def test_rules_of_reads_every_field_of_terms(rulebase: RuleBase) -> None:
     """The step from the terms that hold to their rules (a carry into each rule's guard bit)
     gives exactly the rules of the terms in the mask, in rule order: each term alone, each
-    rule's terms together, every term, and seeded random sets of terms."""
+    rule's terms together, every term, and seeded random sets of terms. The latency stages'
+    conditions follow the rules in the index, and read the same way."""
     import random
 
     index = rulebase.rule_index
-    terms = [t for position in range(len(rulebase.rules)) for t in index.terms_of(position)]
-    assert len(terms) > len(rulebase.rules)  # some rules have several terms
+    assert rulebase.ledger is not None
+    assert index.size == len(rulebase.rules) + len(rulebase.ledger.stages)
+    terms = [t for position in range(index.size) for t in index.terms_of(position)]
+    assert len(terms) > index.size  # some rules have several terms
     assert [index.rule_of(t) for t in terms] == sorted(index.rule_of(t) for t in terms)
 
     def plain(chosen: list[int]) -> list[int]:
@@ -87,7 +90,7 @@ def test_rules_of_reads_every_field_of_terms(rulebase: RuleBase) -> None:
 
     for term in terms:
         assert index.rules_of(1 << term) == [index.rule_of(term)]
-    for position in range(len(rulebase.rules)):
+    for position in range(index.size):
         own = list(index.terms_of(position))
         assert index.rules_of(mask(own)) == ([position] if own else [])
     assert index.rules_of(index.live) == plain(terms)

@@ -1,6 +1,7 @@
 """Proof that the fast evaluation (the rule index) fires exactly the rules plain evaluation does.
 
-For every rule, two decision diagrams over the whole answer space are built and compared:
+For every rule, and every latency stage's `when` (the index decides those with the rules, numbered
+on from them), two decision diagrams over the whole answer space are built and compared:
 - plain: the walk's valid combinations where the rule's condition is definitely true (Kleene
   logic over the single-question tests, as `analysis.answer_space` builds every condition);
 - fast: the walk's valid combinations where the index makes the rule a candidate (the bit of one
@@ -32,12 +33,16 @@ class Mismatch:
 
 
 def index_mismatches(rulebase: RuleBase, diagrams: Diagrams | None = None) -> list[Mismatch]:
-    """Every rule whose fast-path diagram differs from its plain one (empty: proved equal)."""
+    """Every rule (and latency stage condition, which the index also decides) whose
+    fast-path diagram differs from its plain one (empty: proved equal)."""
     d = diagrams or Diagrams(rulebase)
     index = rulebase.rule_index
     found = []
-    for position, rule in enumerate(rulebase.rules):
-        plain = d.both(d.walk, d.within(d.build(rule.when), TRUE))
+    stages = rulebase.ledger.stages if rulebase.ledger is not None else ()
+    conditions = [(rule.id, rule.when) for rule in rulebase.rules]
+    conditions += [(f"latency stage {stage.id}", stage.when) for stage in stages]
+    for position, (name, when) in enumerate(conditions):
+        plain = d.both(d.walk, d.within(d.build(when), TRUE))
         fast = d.false
         for term in index.terms_of(position):
             fast = d.either(fast, _term_holds(d, rulebase, term))
@@ -48,10 +53,10 @@ def index_mismatches(rulebase: RuleBase, diagrams: Diagrams | None = None) -> li
             continue
         only_fast = d.witness(d.both(fast, d.negate(plain)))
         if only_fast is not None:
-            found.append(Mismatch(rule.id, only_fast, True))
+            found.append(Mismatch(name, only_fast, True))
         else:
             only_plain = d.witness(d.both(plain, d.negate(fast)))
-            found.append(Mismatch(rule.id, only_plain or {}, False))
+            found.append(Mismatch(name, only_plain or {}, False))
     return found
 
 

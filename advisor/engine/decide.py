@@ -7,6 +7,7 @@ out, in rule order), for tools and benchmarks that need no explanation. The rule
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from itertools import compress
 from types import MappingProxyType
@@ -45,14 +46,19 @@ def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
     if walked.missing:
         raise MissingAnswersError([_why_missing(q, walked, rulebase) for q in walked.missing])
     effective = walked.effective
-    positions = _fired(effective, rulebase)
+    holding = _holding(effective, rulebase)
+    count = rulebase.rule_index.rule_count
+    positions = (
+        holding[: bisect_left(holding, count)] if holding and holding[-1] >= count else holding
+    )
     rules = rulebase.rules
     conclusions, findings = _conclude(positions, plan, rules)
     fired = tuple(map(rules.__getitem__, positions))
     overruled: tuple[Rule, ...] = ()
     ledger = None
     if rulebase.ledger is not None:
-        ledger = ledger_of(rulebase, effective, conclusions)
+        held = {at - count for at in holding[len(positions) :]}
+        ledger = ledger_of(rulebase, effective, conclusions, held)
         if ledger is not None and ledger.findings:
             conclusions, kept, findings = apply_ledger(ledger, conclusions, fired, findings)
             if len(kept) != len(fired):
@@ -118,9 +124,20 @@ def fired_rules(effective: Mapping[str, Any], rulebase: RuleBase) -> list[Rule]:
 
 def _fired(effective: Mapping[str, Any], rulebase: RuleBase) -> tuple[int, ...]:
     """Positions of the rules that fire: candidates from the index, then their other tests."""
+    holding = _holding(effective, rulebase)
+    count = rulebase.rule_index.rule_count
+    if not holding or holding[-1] < count:
+        return holding
+    return holding[: bisect_left(holding, count)]
+
+
+def _holding(effective: Mapping[str, Any], rulebase: RuleBase) -> tuple[int, ...]:
+    """Positions of the index's conditions that hold: the rules that fire, then (numbered on
+    from the rules) the latency stages whose `when` holds. Candidates come from the index's
+    masks; a condition with a residual test must pass it too."""
     index = rulebase.rule_index
     candidates = index.candidates(effective)
-    if not index.has_tests:  # every rule expanded into terms: the candidates fire
+    if not index.has_tests:  # every condition expanded into terms: the candidates hold
         return tuple(candidates)
     tests = index.tests
     memo: dict[int, bool | None] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -84,13 +85,16 @@ def planned(
     answers: Mapping[str, Any],
     conclusions: Mapping[str, tuple[str, ...]],
     tests: tuple[StageTest, ...],
+    held: AbstractSet[int] | None = None,
 ) -> list[Stage]:
-    """The stages the plan needs: concluded, and with a `when` that holds."""
+    """The stages the plan needs: concluded, and with a `when` that holds. `held`: the stages
+    (by their place in `tests`) whose `when` holds, when already known (`decide` has the rule
+    index find them with the rules); otherwise each `when` is tested here."""
     found = []
-    for stage, kind, value, evaluator in tests:
+    for at, (stage, kind, value, evaluator) in enumerate(tests):
         if kind is not None and value not in conclusions.get(kind, ()):
             continue
-        if evaluator is None or evaluator(answers) is True:
+        if evaluator is None or (at in held if held is not None else evaluator(answers) is True):
             found.append(stage)
     return found
 
@@ -278,7 +282,10 @@ KEPT = 4096
 
 
 def ledger_of(
-    rulebase: RuleBase, answers: Mapping[str, Any], conclusions: Mapping[str, tuple[str, ...]]
+    rulebase: RuleBase,
+    answers: Mapping[str, Any],
+    conclusions: Mapping[str, tuple[str, ...]],
+    held: AbstractSet[int] | None = None,
 ) -> Ledger | None:
     """`plan_ledger` for a decision, kept by what it is made from: the stages planned, the budget
     and what it bounds (a ledger holds no answer beyond those; its findings' question
@@ -289,7 +296,7 @@ def ledger_of(
     if rules is None:
         return None
     tests = ledger_evaluators(rulebase)
-    stages = planned(rules, answers, conclusions, tests)
+    stages = planned(rules, answers, conclusions, tests, held)
     key = (
         tuple(map(id, stages)),
         answers.get(BUDGET_QUESTION),

@@ -56,13 +56,17 @@ class RuleIndex:
         domains: Domains,
         table: Mapping[str, Mapping[Any, int]] | None = None,
         stored: tuple[Expansion | None, ...] | None = None,
+        extra: tuple[cond.Node, ...] = (),
     ) -> None:
-        self.size = len(rules)
+        self.rule_count = len(rules)
+        """The rules come first; `extra` conditions (the latency stages' `when`) follow them."""
+        self.size = len(rules) + len(extra)
         self.domains = domains
         expander = Expander(shapes, domains)
+        conditions = [rule.when for rule in rules] + list(extra)
         expansions = [
-            expander.expand(rule.when, stored[position] if stored else None)
-            for position, rule in enumerate(rules)
+            expander.expand(when, stored[position] if stored else None)
+            for position, when in enumerate(conditions)
         ]
         self.expansions = tuple(e if e.expanded else None for e in expansions)
         """Per rule, its expansion into terms when that took more than splitting its
@@ -142,7 +146,8 @@ class RuleIndex:
 
     def candidates(self, effective: Mapping[str, Any]) -> list[int]:
         """Positions of the rules with a term that holds, in rule order (a rule with a residual
-        condition fires when that holds too)."""
+        condition fires when that holds too), then those of the extra conditions (numbered on
+        from the rules)."""
         return self.rules_of(self._holding(effective))
 
     def _holding(self, effective: Mapping[str, Any]) -> int:

@@ -77,7 +77,10 @@ class RuleBase:
             domains = domains_of(conditions)
         set_(self, "domains", domains)
         shapes = shapes_of(self.questions)
-        index = RuleIndex(self.rules, shapes, self.domains, self.index_table, self.index_terms)
+        stages = tuple(stage.when for stage in self.ledger.stages) if self.ledger else ()
+        index = RuleIndex(
+            self.rules, shapes, self.domains, self.index_table, self.index_terms, extra=stages
+        )
         set_(self, "rule_index", index)
 
     @cached_property
