@@ -2,8 +2,8 @@
 
 Each rule's condition is expanded into terms (`knowledge.terms`): alternatives whose tests each
 read a single question, so that the rule is definitely true exactly when one of its terms is.
-Terms are numbered as the bits of masks, rule after rule: each rule's terms are a field of
-bits followed by one guard bit, which no mask sets (`rules_of` reads the fields). The tests of
+Terms are numbered as the bits of masks, rule after rule; a rule with several terms has a guard
+bit after them, which no mask sets (`rules_of` reads the rules from the terms). The tests of
 each term are folded, per question, into a table of bitmasks over the terms: the mask of
 (question q, answer class a) has the bit of every term whose tests on q are definitely true for
 answers of class a, and of every term with no test on q. ANDing the masks of the answers gives
@@ -40,8 +40,11 @@ from advisor.knowledge.terms import Expander, Expansion
 UNREACHED_KEY = -1
 """The table key of an unreached question (numbers use their class, >= 0)."""
 _KEPT_MASKS = 4096  # many-choice answers per question whose mask is kept
-_KEPT_CHUNKS = 4096
-"""Values kept per 32-bit chunk of the guard bits (a chunk holds at most 16 guard bits)."""
+_KEPT_CHUNKS = 1024
+"""Values kept per 32-bit chunk of a mask (`rules_of`)."""
+_MAX_CHUNKS = 64
+"""Up to this many 32-bit chunks in a mask (2,048 bits: a few hundred rules), `rules_of` reads
+the marks through tables; past it, one by one."""
 SMALL_SET = 6
 """A many-choice question with at most this many values has a full table (64 subsets)."""
 
@@ -101,44 +104,60 @@ class RuleIndex:
         and the tests of each term that tests it."""
         groups: dict[str, list[tuple[int, cond.Node]]] = {}
         starts: list[int] = []
+        counts: list[int] = []
         term_bits: list[int] = []
-        guard_rule: dict[int, int] = {}
+        field_bits: list[int] = []
+        marker_rule: dict[int, int] = {}
         at = 0
         for rule, expansion in enumerate(expansions):
             width = len(expansion.terms)
             starts.append(at)
+            counts.append(width)
             for number, term in enumerate(expansion.terms, start=at):
                 for qid, items in term.items():
                     node = items[0] if len(items) == 1 else cond.And(items)
                     groups.setdefault(qid, []).append((number, node))
-            if width:
-                term_bits += range(at, at + width)
-                guard_rule[at + width] = rule
-            at += width + 1
+            term_bits += range(at, at + width)
+            if width == 1:  # its one term marks it
+                marker_rule[at] = rule
+                at += 1
+            elif width > 1:  # a field of terms and a guard bit after it
+                field_bits += range(at, at + width)
+                marker_rule[at + width] = rule
+                at += width + 1
         self.terms = at
-        """The width of a mask: each rule's terms, then its guard bit."""
-        carry = _mask_of(term_bits, at)
-        self.live = carry
+        """The width of a mask: the terms, rule after rule, and a guard bit after each field."""
+        self.live = _mask_of(term_bits, at)
         """Every term (a rule that can never hold has no term: its bit is never set)."""
-        self._starts = (*starts, at)
-        self._carry = carry
-        """In each rule's field of terms, every bit set (the number added in `rules_of`)."""
-        self._guards = _mask_of(list(guard_rule), at + 1)
-        self._guard_rule = guard_rule
-        """The rule of each guard bit."""
+        self._starts = tuple(starts)
+        self._counts = tuple(counts)
+        self._carry = _mask_of(field_bits, at)
+        """In each field of several terms, every bit set (the number added in `rules_of`)."""
+        self._markers = _mask_of(list(marker_rule), at + 1)
+        """The bit that marks each rule: its one term, or the guard bit after its field."""
         count = (self.terms + 31) // 32
         self._width = 4 * count
-        lows = [32 * k for k in range(count)]
-        if sys.byteorder == "big":  # the chunks of a big-endian number come highest first
-            lows.reverse()
-        self._chunk_rules = tuple(_ChunkRules(low, guard_rule) for low in lows)
-        """Per 32-bit chunk of the guard bits, the rules marked by each value seen."""
+        self._chunk_rules: tuple[_ChunkRules, ...] | None = None
+        """Per 32-bit chunk of a mask, the rules marked by each value seen; None for a rule base
+        with more than `_MAX_CHUNKS` chunks, whose marks are found one by one."""
+        self._rule_at: list[int] = []
+        """Per bit of a mask, the rule it marks (-1: none), for a large rule base."""
+        if count <= _MAX_CHUNKS:
+            lows = [32 * k for k in range(count)]
+            if sys.byteorder == "big":  # the chunks of a big-endian number come highest first
+                lows.reverse()
+            self._chunk_rules = tuple(_ChunkRules(low, marker_rule) for low in lows)
+        else:
+            self._rule_at = [-1] * (self.terms + 1)
+            for marker, rule in marker_rule.items():
+                self._rule_at[marker] = rule
         return groups
 
     def terms_of(self, position: int) -> tuple[int, ...]:
         """The terms of the rule at `position`, numbered as the masks' bits (none when it can
         never hold)."""
-        return tuple(range(self._starts[position], self._starts[position + 1] - 1))
+        start = self._starts[position]
+        return tuple(range(start, start + self._counts[position]))
 
     def rule_of(self, term: int) -> int:
         """The position of the rule a term belongs to."""
@@ -172,15 +191,26 @@ class RuleIndex:
     def rules_of(self, mask: int) -> list[int]:
         """The positions of the rules with a term in `mask`, in rule order.
 
-        The terms of each rule are a field of bits followed by a guard bit. Adding, in every
-        field, the number with all the field's bits set carries into its guard bit exactly when
-        the field is not zero, so one addition and one AND mark every rule that holds. The
-        guard bits are then read 32 at a time, each (chunk, value) looked up in a table of the
-        rules it marks, made as values are seen; the lookups run in C.
+        A rule with one term is marked by that term's bit. The terms of a rule with several are
+        a field of bits followed by a guard bit: adding, in every such field, the number with
+        all the field's bits set carries into its guard bit exactly when the field is not zero.
+        So one addition and one AND leave the mark of every rule that holds. The marks are
+        then read 32 bits at a time, each (chunk, value) looked up in a table of the rules it
+        marks, made as values are seen; the lookups run in C (a large rule base's marks are
+        found one by one instead).
         """
-        marked = ((mask & self.live) + self._carry) & self._guards
-        chunks = memoryview(marked.to_bytes(self._width, sys.byteorder)).cast("I")
-        return list(chain.from_iterable(map(getitem, self._chunk_rules, chunks)))
+        marked = ((mask & self.live) + self._carry) & self._markers
+        if self._chunk_rules is not None:
+            chunks = memoryview(marked.to_bytes(self._width, sys.byteorder)).cast("I")
+            return list(chain.from_iterable(map(getitem, self._chunk_rules, chunks)))
+        text = format(marked, "b")[::-1]
+        marks: list[int] = []
+        add, find = marks.append, text.find
+        at = find("1")
+        while at >= 0:
+            add(at)
+            at = find("1", at + 1)
+        return list(map(self._rule_at.__getitem__, marks))
 
     def accepts(self, question_id: str, value: Any) -> int:
         """The mask of terms whose tests on `question_id` hold for `value` (None: unreached);
@@ -200,21 +230,45 @@ class RuleIndex:
 
 
 class _ChunkRules(dict[int, tuple[int, ...]]):
-    """The rules marked by each value of one 32-bit chunk of a mask's guard bits (`rules_of`),
-    worked out when a value is first seen; up to `_KEPT_CHUNKS` values are kept."""
+    """The rules marked by each value of one 32-bit chunk of a mask (`rules_of`), worked out
+    from the chunk's four bytes when a value is first seen (each byte's rules tabled in turn,
+    at most 256 values); up to `_KEPT_CHUNKS` values of the chunk are kept."""
 
-    __slots__ = ("guard_rule", "low")
+    __slots__ = ("bytes",)
 
-    def __init__(self, low: int, guard_rule: Mapping[int, int]) -> None:
+    def __init__(self, low: int, marker_rule: Mapping[int, int]) -> None:
         super().__init__({0: ()})
-        self.low = low
-        self.guard_rule = guard_rule
+        self.bytes = tuple(_ByteRules(low + 8 * k, marker_rule) for k in range(4))
+        """Per byte of the chunk's value, lowest first (the value is a number: no byte order)."""
 
     def __missing__(self, value: int) -> tuple[int, ...]:
-        low, guard_rule = self.low, self.guard_rule
-        found = tuple(guard_rule[low + bit] for bit in range(32) if (value >> bit) & 1)
+        one, two, three, four = self.bytes
+        found = (
+            one[value & 255]
+            + two[(value >> 8) & 255]
+            + three[(value >> 16) & 255]
+            + four[value >> 24]
+        )
         if len(self) < _KEPT_CHUNKS:
             self[value] = found
+        return found
+
+
+class _ByteRules(dict[int, tuple[int, ...]]):
+    """The rules marked by each value of one byte of a mask, worked out when first seen."""
+
+    __slots__ = ("low", "marker_rule")
+
+    def __init__(self, low: int, marker_rule: Mapping[int, int]) -> None:
+        super().__init__({0: ()})
+        self.low = low
+        self.marker_rule = marker_rule
+
+    def __missing__(self, value: int) -> tuple[int, ...]:
+        low, marker_rule = self.low, self.marker_rule
+        found = self[value] = tuple(
+            marker_rule[low + bit] for bit in range(8) if (value >> bit) & 1
+        )
         return found
 
 
