@@ -263,3 +263,64 @@ def test_an_internal_error_exits_3_not_1(
     assert code == 3
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: simulated bug" in err and "ADVISOR_DEBUG=1" in err
+
+
+def test_a_run_imports_only_its_own_command(tmp_path: Path) -> None:
+    """The parser adds the arguments of the command named (options before it skipped, as
+    argparse reads them), so running one command imports no other command's module."""
+    import subprocess
+    import sys
+
+    example = str(ROOT / "examples" / "support-bot.toml")
+    code = (
+        "import sys\n"
+        "from advisor.cli.main import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('advisor.cli.')), code, "
+        "file=sys.stderr)\n"
+    )
+    for argv, command in [
+        (["recommend", "--answers", example, "--format", "json"], "recommend"),
+        (["--rules", str(ROOT / "rules"), "explain", "--answers", example], "explain"),
+        (["--kb=" + str(ROOT / "kb"), "why", "stakes", "--answers", example], "why"),
+        (
+            ["--rul", str(ROOT / "rules"), "review", "--answers", example, "--proposal", "rag"],
+            "review",
+        ),
+    ]:
+        out = subprocess.run(
+            [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60
+        )
+        loaded = out.stderr.strip().splitlines()[-1]
+        commands = {
+            f"advisor.cli.{name}"
+            for name in (
+                "ask",
+                "recommend",
+                "schema",
+                "check",
+                "questions",
+                "lint",
+                "explain",
+                "whatif",
+                "review",
+                "why",
+                "test",
+                "mcp",
+            )
+        }
+        assert f"'advisor.cli.{command}'" in loaded, (argv, out.stderr)
+        others = {m for m in commands - {f"advisor.cli.{command}"} if f"'{m}'" in loaded}
+        assert others == set(), (argv, others)
+        assert loaded.endswith(" 0") or loaded.endswith(" 1"), (argv, out.stderr)
+
+
+def test_command_help_and_errors_still_work(run_cli: Run) -> None:
+    helped = run_cli("whatif", "--help")
+    assert helped.returncode == 0 and "--target" in helped.stdout
+    listed = run_cli("--help")
+    assert listed.returncode == 0 and "whatif" in listed.stdout and "--target" not in listed.stdout
+    wrong = run_cli("recomend")
+    assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
+    unknown = run_cli("recommend", "--nope")
+    assert unknown.returncode == 2 and "--nope" in unknown.stderr

@@ -85,7 +85,9 @@ def _global_options(parser: argparse.ArgumentParser, default: Any) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; with `only`, the arguments of that command alone are added
+    (the others are listed with their help), so a run imports no other command's module."""
     parser = argparse.ArgumentParser(
         prog="advisor",
         description=DESCRIPTION,
@@ -99,8 +101,29 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module, help_text) in COMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text, parents=[shared])
         sub.set_defaults(_module=module)
-        _command_module(module).add_arguments(sub)
+        if only is None or name == only:
+            _command_module(module).add_arguments(sub)
     return parser
+
+
+_VALUED_OPTIONS = ("--rules", "--kb", "--pack")
+"""The global options that take a value (which may be written as a separate word)."""
+
+
+def chosen_command(args: Sequence[str]) -> str:
+    """The command named on the command line ("" when none is), found as argparse would: the
+    first word that is not a global option or its value (options may be abbreviated)."""
+    takes_value = False
+    for word in args:
+        if takes_value:
+            takes_value = False
+        elif word == "--":
+            return ""
+        elif word.startswith("--") and "=" not in word:
+            takes_value = any(option.startswith(word) for option in _VALUED_OPTIONS)
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else ""
+    return ""
 
 
 def _command_module(module: str) -> Any:
@@ -118,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdout is None or sys.stderr is None:
         return _closed_stream()
     try:
-        parser = build_parser()
+        parser = build_parser(chosen_command(args_list))
         args = parser.parse_args(args_list)
         if args.command is None:
             default = _default_command()
@@ -132,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 parser.print_help(sys.stderr)
                 return 2
-            args = parser.parse_args([*args_list, default])
+            args = build_parser(default).parse_args([*args_list, default])
         module = importlib.import_module(args._module)
         code: int = module.run(args)
         sys.stdout.flush()  # a full device (/dev/full) fails here, inside the handler
