@@ -100,8 +100,9 @@ class LatencyLedger(_Model):
     """The planned stages added up and compared with the latency budget."""
 
     budget_ms: int
-    measure: Literal["full_response", "first_token"] = Field(
-        description="What the budget bounds: the complete answer or the first streamed token."
+    measure: Literal["full_response", "first_token", "first_audio"] = Field(
+        description="What the budget bounds: the complete answer, the first streamed token, or "
+        "the first audio of a spoken reply."
     )
     stages: tuple[LedgerStage, ...] = Field(description="The kept stages, in pipeline order.")
     dropped: tuple[LedgerStage, ...] = Field(

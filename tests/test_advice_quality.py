@@ -51,6 +51,7 @@ DRAWN: dict[str, tuple[Any, ...]] = {
     "lifetime": ("ongoing", "ongoing", "one_off"),
     "domain_text": (False, True),
     "source_in_request": (False, False, True),
+    "channel": ("text", "text", "text", "voice", "phone"),
 }
 
 

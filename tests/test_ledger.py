@@ -109,6 +109,39 @@ def test_a_first_token_budget_counts_only_the_first_token(answers: dict[str, Any
     assert first.measure == "first_token"
 
 
+def test_a_spoken_turn_adds_the_speech_steps_and_streams(answers: dict[str, Any]) -> None:
+    """Voice adds turn detection, recognition, synthesis and transport (the telephone network
+    instead for a call), counts the model's first token whatever the budget was said to bound,
+    and says so when it was said to bound the complete answer."""
+    base = {**answers, "latency_budget_ms": 5000, "latency_measure": "full_response"}
+    speech = {"turn_detection", "speech_to_text", "text_to_speech"}
+    text = advisor.decide(base)
+    voice = advisor.decide({**base, "channel": "voice"})
+    phone = advisor.decide({**base, "channel": "phone"})
+    assert text.ledger is not None and voice.ledger is not None and phone.ledger is not None
+    kept = {
+        name: {s.id for s in d.ledger.kept}
+        for name, d in (("text", text), ("voice", voice), ("phone", phone))
+        if d.ledger is not None
+    }
+    assert not kept["text"] & (speech | {"audio_transport", "telephone_network"})
+    assert "generation" in kept["text"] and "first_token" not in kept["text"]
+    assert kept["voice"] >= speech | {"audio_transport", "first_token"}
+    assert "generation" not in kept["voice"] and "telephone_network" not in kept["voice"]
+    assert kept["phone"] >= speech | {"telephone_network", "first_token"}
+    assert "audio_transport" not in kept["phone"]
+    by_id = {s.id: s for s in voice.ledger.kept}
+    added = sum(by_id[i].typical for i in speech | {"audio_transport"})
+    assert added == 600  # the figures kb/latency-and-cost.md#voice-turns gives
+    said = "spoken_reply_measured_to_first_audio"
+    assert said in {f.id for f in voice.findings} and said in {f.id for f in phone.findings}
+    assert said not in {f.id for f in text.findings}
+    streamed = advisor.decide({**base, "channel": "voice", "latency_measure": "first_token"})
+    assert said not in {f.id for f in streamed.findings}
+    notes = [r.id for r in voice.fired]
+    assert "write_for_the_ear" in notes and "write_for_the_ear" not in [r.id for r in text.fired]
+
+
 def test_retrievers_run_in_parallel(rulebase: RuleBase) -> None:
     assert rulebase.ledger is not None
     stages = {s.id: s for s in rulebase.ledger.stages}
@@ -148,7 +181,7 @@ def _ledger_file(rules: Path, old: str, new: str) -> None:
         ("drop = 1\n", "drop = 0\n", "'drop' must be a rank"),
         ("({stage_typical} ms", "({stage_speed} ms", "placeholder '{stage_speed}'"),
         ("typical = 60\n", "typical = -1\n", "'typical' must be a whole number"),
-        ('[ledger]\n', '[ledger]\nbudget = 3\n', "unknown key(s) budget"),
+        ("[ledger]\n", "[ledger]\nbudget = 3\n", "unknown key(s) budget"),
     ],
 )
 def test_a_broken_ledger_file_names_the_file_and_the_stage(

@@ -170,14 +170,14 @@ def plan_ledger(
     budget = answers.get(BUDGET_QUESTION)
     if not isinstance(budget, int) or isinstance(budget, bool):
         return None
-    measure = answers.get(MEASURE_QUESTION)
     kept = list(stages) if stages is not None else planned(rules, answers, conclusions, evaluators)
+    measure = _measure(kept, answers)
     dropped, totals, swaps = fit(kept, rules, budget)
     low, typical, high = total(kept, "low"), total(kept), total(kept, "high")
     if not dropped and not swaps and typical <= budget:  # nothing to report: no wording
         return Ledger(
             budget=budget,
-            measure=measure if isinstance(measure, str) else "full_response",
+            measure=measure,
             kept=tuple(kept),
             dropped=(),
             swapped=(),
@@ -211,7 +211,7 @@ def plan_ledger(
         )
     return Ledger(
         budget=budget,
-        measure=measure if isinstance(measure, str) else "full_response",
+        measure=measure,
         kept=tuple(kept),
         dropped=tuple(dropped),
         swapped=tuple((old, new) for old, new, _ in swaps),
@@ -267,6 +267,19 @@ def _finding_rule(
         source=source,
         order=-1,
     )
+
+
+def _measure(stages: Iterable[Stage], answers: Mapping[str, Any]) -> str:
+    """What the budget bounds: the `bounds` of the last planned stage that has one (the answer
+    stage, or speech synthesis for a spoken reply), else the answer to latency_measure."""
+    found = None
+    for stage in stages:
+        if stage.bounds is not None:
+            found = stage.bounds
+    if found is None:
+        answer = answers.get(MEASURE_QUESTION)
+        found = answer if isinstance(answer, str) else "full_response"
+    return found
 
 
 def _ms(value: int) -> str:

@@ -44,7 +44,10 @@ _STAGE_KEYS = {
     "severity",
     "because",
     "cite",
+    "bounds",
 }
+MEASURES = ("full_response", "first_token", "first_audio")
+"""What a latency budget can bound (`Stage.bounds`, and the answers of `latency_measure`)."""
 _LEDGER_KEYS = {"finding", "severity", "because", "cite", "drop_cite"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 LEDGER_PLACEHOLDERS = frozenset(
@@ -84,6 +87,9 @@ class Stage:
     swap: str | None = None
     """The id of a cheaper stage that replaces this one when the plan still exceeds the budget
     once every optional stage is dropped (a hosted large model -> a small fast one)."""
+    bounds: str | None = None
+    """What the budget bounds when this stage is planned (one of `MEASURES`): the plan's
+    measure is that of its last planned stage that says, else the answer to latency_measure."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +231,9 @@ def _stage(
         group = c.ident(group, "group")
     drop = entry.get("drop")
     swap = entry.get("swap")
+    bounds = entry.get("bounds")
+    if bounds is not None and bounds not in MEASURES:
+        raise c.fail(f"'bounds' must be one of: {', '.join(MEASURES)}")
     finding = severity = None
     because = ""
     if swap is not None:
@@ -259,6 +268,7 @@ def _stage(
         because=because,
         cite=c.cite(entry.get("cite", [])),
         source=f"{c.path}: {c.where}",
+        bounds=bounds,
     )
 
 

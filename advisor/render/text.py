@@ -164,7 +164,16 @@ def _evaluation_lines(
     return lines
 
 
-MEASURES = {"full_response": "the complete answer", "first_token": "the first streamed token"}
+MEASURES = {
+    "full_response": "the complete answer",
+    "first_token": "the first streamed token",
+    "first_audio": "the first audio of the spoken reply",
+}
+
+
+def ms_range(low: int, high: int) -> str:
+    """A stage's range in words ("600 ms" when it has one figure, a floor)."""
+    return f"{low:,} ms" if low == high else f"{low:,}-{high:,} ms"
 
 
 def ledger_lines(ledger: Mapping[str, Any] | None, width: int) -> list[str]:
@@ -182,7 +191,7 @@ def ledger_lines(ledger: Mapping[str, Any] | None, width: int) -> list[str]:
             _wrap(
                 width,
                 f"{stage['typical_ms']:>7,} ms  {stage['label']}{group}, "
-                f"{stage['low_ms']:,}-{stage['high_ms']:,} ms",
+                + ms_range(stage["low_ms"], stage["high_ms"]),
                 "   ",
                 "              ",
             )
