@@ -231,6 +231,11 @@ class _Outcomes:
         """Per (planned stages, budget): what the ledger drops and raises (`_ledger_effect`)."""
         self.totals: dict[tuple[Stage, ...], set[int]] = {}
         """Per planned stages: the budgets at which the ledger's outcome changes."""
+        self.parts_by_stages: dict[
+            tuple[int, frozenset[tuple[Stage, ...]]], list[tuple[int, int, int]]
+        ] = {}
+        """Per (class of budgets, stages planned with each part of the other changes): the
+        parts of the class (`budget_ranges`)."""
 
     def of(self, items: Items) -> frozenset[str] | None:
         found = self.cache.get(items, _UNSEEN)
@@ -366,37 +371,45 @@ class _Outcomes:
         """The class of budget `value` (with the other assignments `rest`) split where the
         ledger's outcome changes, with `rest` or any part of it (so a change set's minimality
         holds across each part): (low, high, representative) per part, lowest first."""
-        question = self.rulebase.question_by_id[BUDGET_QUESTION]
-        key = (rest, self.rulebase.domains.number_class(BUDGET_QUESTION, value))
+        number_class = self.rulebase.domains.number_class(BUDGET_QUESTION, value)
+        key = (rest, number_class)
         known = self.parts.get(key)
         if known is not None:
             return known
-        low, high = class_range(question, value, self.rulebase)
-        cuts: set[int] = set()
-        members = sorted(rest, key=repr)
+        planned_by_part = []
+        budget_item = {(BUDGET_QUESTION, value)}
+        members = tuple(rest)
         for size in range(len(members) + 1):
             for part in itertools.combinations(members, size):
-                cuts |= self._ledger_totals(frozenset(part) | {(BUDGET_QUESTION, value)})
-        edges = sorted(c for c in cuts if low < c <= high)  # a part starts at each total
-        starts = [low, *edges]
-        parts = []
-        for n, start in enumerate(starts):
-            end = starts[n + 1] - 1 if n + 1 < len(starts) else high
-            parts.append((start, end, start))
+                items = frozenset(part).union(budget_item)
+                self.of(items)
+                planned_by_part.append(self.planned.get(items, ()))
+        # the parts depend only on the class and on the stages planned: kept per both
+        shape = (number_class, frozenset(planned_by_part))
+        parts = self.parts_by_stages.get(shape)
+        if parts is None:
+            question = self.rulebase.question_by_id[BUDGET_QUESTION]
+            low, high = class_range(question, value, self.rulebase)
+            cuts: set[int] = set()
+            for stages in shape[1]:
+                cuts |= self._breakpoints(stages)
+            starts = [low, *sorted(c for c in cuts if low < c <= high)]  # a part per total
+            parts = [
+                (start, starts[n + 1] - 1 if n + 1 < len(starts) else high, start)
+                for n, start in enumerate(starts)
+            ]
+            self.parts_by_stages[shape] = parts
+        for start, end, _ in parts:
             self.ranges[(rest, start)] = (start, end)
         self.parts[key] = parts
         return parts
 
-    def _ledger_totals(self, items: Items) -> set[int]:
-        """The totals the ledger's drops pass through for the stages `items` plan."""
-        self.of(items)
-        rules = self.rulebase.ledger
-        if rules is None:
-            return set()
-        stages = self.planned.get(items, ())
+    def _breakpoints(self, stages: tuple[Stage, ...]) -> set[int]:
+        """The totals the ledger's drops pass through for `stages` (kept per stages)."""
         found = self.totals.get(stages)
         if found is None:
-            found = self.totals[stages] = breakpoints(stages, rules)
+            rules = self.rulebase.ledger
+            found = self.totals[stages] = breakpoints(stages, rules) if rules else set()
         return found
 
     def range_of(self, rest: Items, qid: str, value: int) -> tuple[int, int]:
