@@ -96,7 +96,7 @@ class RuleIndex:
         self._by_value_ids = tuple(q.qid for q in self._by_value)
         self._by_value_masks = tuple(q.masks for q in self._by_value)
         self._numbers = tuple(
-            (q.qid, q.masks, q.cuts, q) for q in self.questions if q.cuts is not None
+            (q.qid, q.masks, q.cuts) for q in self.questions if q.cuts is not None
         )
 
     def _number_terms(self, expansions: list[Expansion]) -> dict[str, list[tuple[int, cond.Node]]]:
@@ -172,20 +172,17 @@ class RuleIndex:
     def _holding(self, effective: Mapping[str, Any]) -> int:
         """The mask of the terms that hold: the AND of every indexed question's mask."""
         get = effective.get
-        keys = list(map(get, self._by_value_ids, repeat(UNREACHED_KEY)))
-        masks = list(map(dict.get, self._by_value_masks, keys))  # dict.get: C calls only
-        if None in masks:  # a many-choice answer seen for the first time
-            masks = [q.mask(key) for q, key in zip(self._by_value, keys, strict=True)]
-        mask = reduce(and_, masks, self.live)
-        for qid, masks_of, cuts, indexed in self._numbers:
+        keys = map(get, self._by_value_ids, repeat(UNREACHED_KEY))
+        # C calls only; a table makes a mask it lacks (a many-choice answer seen first)
+        mask: int = reduce(and_, map(getitem, self._by_value_masks, keys), self.live)
+        for qid, masks_of, cuts in self._numbers:
             value = get(qid)
             if value is None:
                 key: Any = UNREACHED_KEY
             else:  # a number's class (`Domains.number_class`)
                 at = bisect_left(cuts, value)
                 key = 2 * at + (at < len(cuts) and cuts[at] == value)
-            found = masks_of.get(key)
-            mask &= indexed.mask(key) if found is None else found
+            mask &= masks_of[key]
         return mask
 
     def rules_of(self, mask: int) -> list[int]:
@@ -272,6 +269,19 @@ class _ByteRules(dict[int, tuple[int, ...]]):
         return found
 
 
+class _Masks(dict[Any, int]):
+    """An indexed question's masks by table key; one not there yet is made on lookup."""
+
+    __slots__ = ("question",)
+
+    def __init__(self, question: IndexedQuestion, table: Mapping[Any, int] | None) -> None:
+        super().__init__(table or {})
+        self.question = question
+
+    def __missing__(self, key: Any) -> int:
+        return self.question.made(key)
+
+
 class IndexedQuestion:
     """The masks of one question (see `RuleIndex`)."""
 
@@ -295,15 +305,18 @@ class IndexedQuestion:
         self.cuts: tuple[int, ...] | None = domains.cuts.get(qid, ()) if kind == "int" else None
         self._domains = domains
         self._tests: list[tuple[int, cond.Evaluator]] | None = None
-        self.masks: dict[Any, int] = dict(table) if table else {}
+        self.masks: dict[Any, int] = _Masks(self, table)
+        """The mask of each answer (table key) seen; a missing one is made when looked up."""
 
     def number_class(self, value: int) -> int:
         return self._domains.number_class(self.qid, value)
 
     def mask(self, key: Any) -> int:
-        found = self.masks.get(key)
-        if found is not None:
-            return found
+        return self.masks[key]
+
+    def made(self, key: Any) -> int:
+        """The mask of `key`, worked out from the terms' tests (kept, up to `_KEPT_MASKS`
+        answers of a many-choice question)."""
         if self._tests is None:  # compiled only when a table entry is missing
             self._tests = [(p, cond.compile_condition(node)) for p, node in self.entries]
         if key == UNREACHED_KEY and type(key) is int:
