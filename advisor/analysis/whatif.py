@@ -178,7 +178,7 @@ class _Outcomes:
 
         self.rulebase = decision.rulebase
         self.plan = compiled(decision.rulebase)
-        self.base = dict(decision.given)
+        self.base = {k: v for k, v in decision.given.items() if v is not None}
         self.baseline = f"technique:{decision.techniques[0]}"
         self.cache: dict[Items, frozenset[str] | None] = {}
         self.missing: dict[Items, tuple[Question, ...]] = {}
@@ -197,7 +197,7 @@ class _Outcomes:
         self.gate_order = tuple(sorted(self.gate_reads))
         self.shapes: dict[
             tuple[tuple[Any, ...], frozenset[str]],
-            tuple[tuple[tuple[str, Any], ...], frozenset[str], tuple[Question, ...]],
+            tuple[tuple[tuple[str, ...], tuple[Any, ...]], frozenset[str], tuple[Question, ...]],
         ] = {}
         """Per (gate answers, questions answered besides the base answers): the questions
         reached (with their defaults), those asked and those missing; what the walk finds
@@ -307,19 +307,13 @@ class _Outcomes:
                 effective = walked.effective
                 asked = frozenset(effective) | {q.id for q in walked.missing}
                 missing = tuple(walked.missing)
-                reached = tuple(
-                    (entry.id, entry.default)
-                    for entry in self.plan.questions
-                    if entry.id in effective
-                )
+                entries = [entry for entry in self.plan.questions if entry.id in effective]
+                reached = (tuple(e.id for e in entries), tuple(e.default for e in entries))
                 self.shapes[shape_key] = (reached, asked, missing)
             else:
-                reached, asked, missing = shape
-                get = answers.get
-                effective = {}
-                for qid, default in reached:
-                    value = get(qid)
-                    effective[qid] = default if value is None else value
+                (ids, defaults), asked, missing = shape
+                # each reached question's answer, else its default (no answer holds None)
+                effective = dict(zip(ids, map(answers.get, ids, defaults), strict=True))
             if missing:
                 return asked, missing, frozenset(), None
         positions = _fired(effective, self.rulebase)
