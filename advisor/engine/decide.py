@@ -46,19 +46,15 @@ def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
     if walked.missing:
         raise MissingAnswersError([_why_missing(q, walked, rulebase) for q in walked.missing])
     effective = walked.effective
-    holding = _holding(effective, rulebase)
-    count = rulebase.rule_index.rule_count
-    positions = (
-        holding[: bisect_left(holding, count)] if holding and holding[-1] >= count else holding
-    )
+    positions, stages_held = _fired_and_stages(effective, rulebase)
     rules = rulebase.rules
     conclusions, findings = _conclude(positions, plan, rules)
     fired = tuple(map(rules.__getitem__, positions))
     overruled: tuple[Rule, ...] = ()
     ledger = None
     if rulebase.ledger is not None:
-        held = {at - count for at in holding[len(positions) :]}
-        ledger = ledger_of(rulebase, effective, conclusions, held)
+        count = len(rules)
+        ledger = ledger_of(rulebase, effective, conclusions, {at - count for at in stages_held})
         if ledger is not None and ledger.findings:
             conclusions, kept, findings = apply_ledger(ledger, conclusions, fired, findings)
             if len(kept) != len(fired):
@@ -124,11 +120,20 @@ def fired_rules(effective: Mapping[str, Any], rulebase: RuleBase) -> list[Rule]:
 
 def _fired(effective: Mapping[str, Any], rulebase: RuleBase) -> tuple[int, ...]:
     """Positions of the rules that fire: candidates from the index, then their other tests."""
+    return _fired_and_stages(effective, rulebase)[0]
+
+
+def _fired_and_stages(
+    effective: Mapping[str, Any], rulebase: RuleBase
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The positions of the rules that fire, and those (numbered on from the rules) of the
+    latency stages whose `when` holds."""
     holding = _holding(effective, rulebase)
     count = rulebase.rule_index.rule_count
     if not holding or holding[-1] < count:
-        return holding
-    return holding[: bisect_left(holding, count)]
+        return holding, ()
+    cut = bisect_left(holding, count)
+    return holding[:cut], holding[cut:]
 
 
 def _holding(effective: Mapping[str, Any], rulebase: RuleBase) -> tuple[int, ...]:
