@@ -20,7 +20,7 @@ exact (no sampling), and building all diagrams of the shipped rules takes a frac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -239,6 +239,39 @@ class Diagrams:
                 var, tuple(at if holds(value) else _F for value in self.space.answers[var])
             )
         return at
+
+    def accepting(
+        self, allowed: Mapping[str, Callable[[Any], bool]]
+    ) -> dict[str, tuple[bool, ...]]:
+        """Per question, which of its representative answers the predicate accepts (what
+        `meets` reads)."""
+        answers, position = self.space.answers, self.position
+        return {qid: tuple(map(holds, answers[position[qid]])) for qid, holds in allowed.items()}
+
+    def meets(self, a: int, accepted: Mapping[str, tuple[bool, ...]]) -> bool:
+        """Whether `a` is not false for some combination in which every question in `accepted`
+        has an answer it accepts (`accepting`): `both(a, cube(...)) != false`, found by one
+        search of `a`, with no diagram built."""
+        accepts: dict[int, tuple[bool, ...]] = {}
+        for qid, ok in accepted.items():
+            if not any(ok):
+                return False  # no answer of that question is allowed: the cube is false
+            accepts[self.position[qid]] = ok
+        nodes = self.nodes
+        seen: dict[int, bool] = {}
+
+        def reaches(node: int) -> bool:
+            if node < 3:
+                return node != _F
+            found = seen.get(node)
+            if found is None:
+                var, kids = nodes[node]
+                ok = accepts.get(var)
+                found = any(reaches(kid) for n, kid in enumerate(kids) if ok is None or ok[n])
+                seen[node] = found
+            return found
+
+        return reaches(a)
 
     @property
     def true(self) -> int:

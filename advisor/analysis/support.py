@@ -70,17 +70,19 @@ def minimal_support(rule: Rule, answers: Mapping[str, Any], rulebase: RuleBase) 
     domains = rulebase.domains
     by_id = rulebase.question_by_id
     base = space.both(space.walk, space.within(space.build(rule.when), NOT_TRUE))
-    kept = {q.id: same_class(q, answers.get(q.id, UNREACHED), domains) for q in rulebase.questions}
+    kept = space.accepting(
+        {q.id: same_class(q, answers.get(q.id, UNREACHED), domains) for q in rulebase.questions}
+    )
     if base == space.false:
         return ()
     reads = cond.questions_in(rule.when)
     own = {k: v for k, v in kept.items() if k in reads}
-    if space.both(base, space.cube(own)) == space.false:
+    if not space.meets(base, own):
         kept = own  # the rule's own reading suffices: minimise within it (fewer checks)
     order = [q.id for q in reversed(rulebase.questions) if q.id in kept]
     for qid in [q for q in order if q not in reads] + [q for q in order if q in reads]:
         trial = {k: v for k, v in kept.items() if k != qid}
-        if space.both(base, space.cube(trial)) == space.false:
+        if not space.meets(base, trial):
             kept = trial
     return tuple(q.id for q in rulebase.questions if q.id in kept and q.id in by_id)
 
