@@ -284,7 +284,7 @@ class _Outcomes:
     def _decided(self, items: Items) -> _Core:
         """The walk and the rules for `items`: the questions reached, the missing ones (None when
         complete), the rules' element keys, and the stages they plan (None: no ledger)."""
-        from advisor.engine.decide import _conclude, _fired
+        from advisor.engine.decide import conclusions_of, fired_positions
         from advisor.engine.walk import walk_compiled
 
         if self.gate_reads.isdisjoint(map(_first, items)):
@@ -316,14 +316,14 @@ class _Outcomes:
                 effective = dict(zip(ids, map(answers.get, ids, defaults), strict=True))
             if missing:
                 return asked, missing, frozenset(), None
-        positions = _fired(effective, self.rulebase)
+        positions = fired_positions(effective, self.rulebase)
         found = frozenset(filter(None, map(self.keys.__getitem__, positions))) | {self.baseline}
         if self.rulebase.ledger is None or not isinstance(effective.get(BUDGET_QUESTION), int):
             return asked, None, found, None
         key = (tuple(map(effective.get, self.stage_reads)), found & self.stage_keys)
         stages = self.stages.get(key)
         if stages is None:
-            conclusions, _ = _conclude(positions, self.plan, self.rulebase.rules)
+            conclusions, _ = conclusions_of(positions, self.plan, self.rulebase.rules)
             stages = self.stages[key] = tuple(
                 planned(self.rulebase.ledger, effective, conclusions, self.stage_tests)
             )

@@ -24,7 +24,15 @@ from advisor.knowledge.questions import Question
 from advisor.knowledge.rulebase import RuleBase
 from advisor.knowledge.rules import Rule
 
-__all__ = ["Walk", "decide", "fired_rules", "next_question", "walk"]
+__all__ = [
+    "Walk",
+    "conclusions_of",
+    "decide",
+    "fired_positions",
+    "fired_rules",
+    "next_question",
+    "walk",
+]
 
 
 def decide(answers: Mapping[str, Any] | Any, rulebase: RuleBase | None = None) -> Decision:
@@ -48,7 +56,7 @@ def decide_valid(clean: Mapping[str, Any], rulebase: RuleBase) -> Decision:
     effective = walked.effective
     positions, stages_held = _fired_and_stages(effective, rulebase)
     rules = rulebase.rules
-    conclusions, findings = _conclude(positions, plan, rules)
+    conclusions, findings = conclusions_of(positions, plan, rules)
     fired = tuple(map(rules.__getitem__, positions))
     overruled: tuple[Rule, ...] = ()
     ledger = None
@@ -80,7 +88,7 @@ _MANY = 64
 """Past this many fired rules, the notes among them are left out before the loop."""
 
 
-def _conclude(
+def conclusions_of(
     positions: tuple[int, ...], plan: Compiled, rules: tuple[Rule, ...]
 ) -> tuple[dict[str, tuple[str, ...]], tuple[MergedFinding, ...]]:
     """In one pass over the fired rules: per kind with a result field the distinct values
@@ -115,10 +123,10 @@ def fired_rules(effective: Mapping[str, Any], rulebase: RuleBase) -> list[Rule]:
     the evaluation step of `decide()` without validation, walk or explanation.
     """
     rules = rulebase.rules
-    return [rules[i] for i in _fired(effective, rulebase)]
+    return [rules[i] for i in fired_positions(effective, rulebase)]
 
 
-def _fired(effective: Mapping[str, Any], rulebase: RuleBase) -> tuple[int, ...]:
+def fired_positions(effective: Mapping[str, Any], rulebase: RuleBase) -> tuple[int, ...]:
     """Positions of the rules that fire: candidates from the index, then their other tests."""
     return _fired_and_stages(effective, rulebase)[0]
 
