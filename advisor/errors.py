@@ -43,18 +43,28 @@ class AnswersError(AdvisorError):
 
 
 class MissingAnswersError(AnswersError):
-    """Questions the walk reaches but that have no answer; `missing` lists their ids in order."""
+    """Questions the walk reaches but that have no answer; `missing` lists their ids in order.
+    `nothing_given`: no answer was given at all (an empty file), which the message says first."""
 
     heading = "answers are missing"
 
-    def __init__(self, missing: list[tuple[str, str]], source: str | None = None) -> None:
+    def __init__(
+        self, missing: list[tuple[str, str]], source: str | None = None, nothing_given: bool = False
+    ) -> None:
         self.missing = [qid for qid, _ in missing]
         self.reasons = list(missing)
+        self.nothing_given = nothing_given
         problems = [f"missing answer '{qid}': {why}" for qid, why in missing]
+        if nothing_given:
+            self.heading = "answers are needed, and none is given"
         super().__init__(problems, source)
 
     def with_source(self, source: str) -> MissingAnswersError:
-        return MissingAnswersError(self.reasons, source)
+        return MissingAnswersError(self.reasons, source, self.nothing_given)
+
+    def given_nothing(self) -> MissingAnswersError:
+        """The same error, saying that no answer was given at all."""
+        return MissingAnswersError(self.reasons, self.source, nothing_given=True)
 
 
 class RuleFileError(AdvisorError):

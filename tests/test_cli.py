@@ -321,6 +321,33 @@ def test_command_help_and_errors_still_work(run_cli: Run) -> None:
     listed = run_cli("--help")
     assert listed.returncode == 0 and "whatif" in listed.stdout and "--target" not in listed.stdout
     wrong = run_cli("recomend")
-    assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
+    assert wrong.returncode == 2
+    assert "unknown command 'recomend'; did you mean 'recommend'?" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+    far = run_cli("--rules", "rules", "xyzzy")
+    assert far.returncode == 2 and "unknown command 'xyzzy'" in far.stderr
+    assert "did you mean" not in far.stderr
     unknown = run_cli("recommend", "--nope")
     assert unknown.returncode == 2 and "--nope" in unknown.stderr
+
+
+def test_a_double_dash_before_the_command_is_accepted(run_cli: Run) -> None:
+    plain = run_cli("recommend", "--answers", str(ROOT / "examples" / "support-bot.toml"), "--format", "json")
+    dashed = run_cli("--", "recommend", "--answers", str(ROOT / "examples" / "support-bot.toml"), "--format", "json")
+    assert plain.returncode == dashed.returncode == 0, dashed.stderr
+    assert dashed.stdout == plain.stdout
+
+
+def test_an_empty_answers_file_is_called_empty(run_cli: Run, tmp_path: Path) -> None:
+    empty = tmp_path / "answers.toml"
+    empty.write_text("# to be filled in\n")
+    out = run_cli("recommend", "--answers", str(empty))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    first = out.stderr.splitlines()[0]
+    assert first.startswith(f"advisor: error: {empty}: ") and "none is given" in first
+    assert "missing answer 'knowledge'" in out.stderr and "advisor ask --save-answers" in out.stderr
+    partial = tmp_path / "partial.toml"
+    partial.write_text('knowledge = "general"\n')
+    some = run_cli("recommend", "--answers", str(partial))
+    assert some.returncode == 2 and "none is given" not in some.stderr
+    assert "answers are missing" in some.stderr and "pass --set id=value" in some.stderr

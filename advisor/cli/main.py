@@ -126,6 +126,41 @@ def chosen_command(args: Sequence[str]) -> str:
     return ""
 
 
+def _command_words(args: list[str]) -> tuple[list[str], str | None]:
+    """The arguments with a `--` that only stands before the command removed (`advisor --
+    recommend ...` runs `recommend`), and the word that stands where the command should but
+    names none (None when there is no such word)."""
+    takes_value = False
+    for at, word in enumerate(args):
+        if takes_value:
+            takes_value = False
+        elif word == "--":
+            following = args[at + 1] if at + 1 < len(args) else ""
+            if following in COMMANDS:
+                return [*args[:at], *args[at + 1 :]], None
+            return args, following or None
+        elif word.startswith("--") and "=" not in word:
+            takes_value = any(option.startswith(word) for option in _VALUED_OPTIONS)
+        elif not word.startswith("-"):
+            return args, None if word in COMMANDS else word
+    return args, None
+
+
+def _unknown_command(word: str) -> int:
+    """A word in the command's place that names none: say so, with the nearest command."""
+    import difflib
+
+    near = difflib.get_close_matches(word, list(COMMANDS), n=1, cutoff=0.6)
+    hint = f"; did you mean '{near[0]}'?" if near else ""
+    build_parser("").print_usage(sys.stderr)
+    print(f"advisor: error: unknown command '{word}'{hint}", file=sys.stderr)
+    print(
+        f"advisor: hint: the commands are {', '.join(COMMANDS)}; see 'advisor --help'",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def _command_module(module: str) -> Any:
     return importlib.import_module(module)
 
@@ -141,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdout is None or sys.stderr is None:
         return _closed_stream()
     try:
+        args_list, unknown = _command_words(args_list)
+        if unknown is not None and not {"-h", "--help", "-V", "--version"} & set(args_list):
+            return _unknown_command(unknown)
         parser = build_parser(chosen_command(args_list))
         args = parser.parse_args(args_list)
         if args.command is None:
@@ -217,7 +255,13 @@ def _report(exc: Exception) -> int:
 
     if isinstance(exc, AdvisorError):
         _tell(visible(f"advisor: error: {exc}"))
-        if isinstance(exc, MissingAnswersError):
+        if isinstance(exc, MissingAnswersError) and exc.nothing_given:
+            _tell(
+                "advisor: hint: write one 'id = value' line per question ('advisor questions' "
+                "lists them with their values), or answer them in the terminal with "
+                "'advisor ask --save-answers FILE'"
+            )
+        elif isinstance(exc, MissingAnswersError):
             _tell("advisor: hint: add them to the answers file or pass --set id=value")
         return exc.exit_code
     if os.environ.get("ADVISOR_DEBUG"):

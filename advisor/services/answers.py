@@ -28,7 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from advisor.errors import AnswersError
+from advisor.errors import AnswersError, MissingAnswersError
 from advisor.services.answer_files import read_answers_file
 
 if TYPE_CHECKING:
@@ -191,6 +191,9 @@ class AnswerLayers(Mapping[str, Any]):
         """Re-raise an `AnswersError` of the block as a problem of these answers' `label`."""
         try:
             yield
+        except MissingAnswersError as exc:
+            found = exc if self.given() else exc.given_nothing()
+            raise found.with_source(self.label) from None
         except AnswersError as exc:
             raise exc.with_source(self.label) from None
 
