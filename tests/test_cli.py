@@ -332,8 +332,9 @@ def test_command_help_and_errors_still_work(run_cli: Run) -> None:
 
 
 def test_a_double_dash_before_the_command_is_accepted(run_cli: Run) -> None:
-    plain = run_cli("recommend", "--answers", str(ROOT / "examples" / "support-bot.toml"), "--format", "json")
-    dashed = run_cli("--", "recommend", "--answers", str(ROOT / "examples" / "support-bot.toml"), "--format", "json")
+    example = str(ROOT / "examples" / "support-bot.toml")
+    plain = run_cli("recommend", "--answers", example, "--format", "json")
+    dashed = run_cli("--", "recommend", "--answers", example, "--format", "json")
     assert plain.returncode == dashed.returncode == 0, dashed.stderr
     assert dashed.stdout == plain.stdout
 

@@ -81,9 +81,7 @@ def test_a_rule_base_over_the_rule_limit_is_refused(rules_copy: tuple[Path, Path
         'because = "b"\ncite = ["{c}"]\n'
     )
     for part in range(2):
-        text = "".join(
-            entry.format(n=f"{part}_{n}", c=cite) for n in range(MAX_RULES // 2 + 1)
-        )
+        text = "".join(entry.format(n=f"{part}_{n}", c=cite) for n in range(MAX_RULES // 2 + 1))
         (rules / f"zz_many_{part}.toml").write_text(text)
     with pytest.raises(RuleFileError, match="more than the limit of 20,000"):
         advisor.load_rulebase(rules, kb)

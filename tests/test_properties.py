@@ -153,9 +153,7 @@ def test_raising_the_latency_budget_never_removes_retrieval(
 
 
 @given(answers(), st.randoms(use_true_random=False))
-def test_the_order_of_answering_never_changes_the_result(
-    case: dict[str, Any], rng: Any
-) -> None:
+def test_the_order_of_answering_never_changes_the_result(case: dict[str, Any], rng: Any) -> None:
     keys = list(case)
     rng.shuffle(keys)
     shuffled = {key: case[key] for key in keys}

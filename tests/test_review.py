@@ -214,3 +214,29 @@ def test_repeated_sub_options_are_merged(run_cli: Callable[..., Any]) -> None:
                      "--format", "json")  # fmt: skip
     assert result.returncode in (0, 1), result.stderr
     assert json.loads(result.stdout)["sub_choices"]["tactic"] == ["few_shot", "routing"]
+
+
+def test_an_unneeded_choice_names_the_nearest_answers_that_would_call_for_it() -> None:
+    """Between two budget ranges that add the re-ranker, the fix names the one nearest the
+    present budget, and that range really does add it."""
+    base = load_scenario(SUPPORT).answers
+    for budget in (1_000, 1_450, 1_700):
+        answers = {**base, "channel": "phone", "latency_budget_ms": budget}
+        assert "" not in advisor.decide(answers).conclusions.get("reranker", ())
+        result = advisor.review(answers, ["rag"], sub_choices={"reranker": ["yes"]})
+        (finding,) = [f for f in result.findings if f.id == "review.unneeded_reranker"]
+        words = finding.improvement.split("latency_budget_ms ")[1].rstrip(".")
+        whatif = advisor.what_if(answers, "reranker")
+        ranges = [c for e in whatif.elements for c in e.change_sets]
+        assert len(ranges) >= 2 and words in [
+            c.words.split("latency_budget_ms ")[1] for c in ranges
+        ]
+        low, high = (int(n.replace(",", "")) for n in words.removesuffix(" ms").split()[1::2])
+        gaps = []
+        for c in ranges:
+            (change,) = c.changes
+            gaps.append(max((change.low or 0) - budget, budget - (change.high or budget), 0))
+        assert max(low - budget, budget - high, 0) == min(gaps)
+        nearest = (low + high) // 2
+        added = advisor.decide({**answers, "latency_budget_ms": nearest})
+        assert "" in added.conclusions["reranker"]

@@ -18,7 +18,11 @@ EXAMPLE = ROOT / "examples" / "support-bot.toml"
 
 def _run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [ADVISOR, *args], capture_output=True, text=True, timeout=60, **kwargs  # type: ignore[call-overload]
+        [ADVISOR, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kwargs,  # type: ignore[call-overload]
     )
 
 

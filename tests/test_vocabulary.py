@@ -163,7 +163,7 @@ def test_a_renamed_kb_anchor_in_the_record_data_fails_loudly(
         ('"answered:base_model_eval"', '"answered:base_model_check"', "unknown question"),
         ('for = "tactic:chain_of_thought"', 'for = "tactic:chain_of_thoughts"', "not one of"),
         ("answer_text = { latency_budget_ms", "answer_text = { latency_ms", "unknown question"),
-        ('[plan.purpose]', '[plan.purposes]', "unknown conclusion kind 'purposes'"),
+        ("[plan.purpose]", "[plan.purposes]", "unknown conclusion kind 'purposes'"),
         ('title = "Acceptance"', 'titel = "Acceptance"', "unknown key"),
     ],
 )

@@ -32,6 +32,7 @@ from advisor.vocabulary import BASELINE, SEVERITIES
 if TYPE_CHECKING:
     from advisor.analysis.explain import Element, ExplanationData
     from advisor.analysis.models import Review, ReviewFinding
+    from advisor.analysis.whatif import ChangeSet
     from advisor.engine.decision import Decision
     from advisor.knowledge.rulebase import RuleBase
 
@@ -261,7 +262,7 @@ def _unneeded(decision: Decision, kind: str, value: str, label: str) -> ReviewFi
         data = what_if_decision(decision, [key])
         element = data.elements[0]
         if element.change_sets:
-            change = element.change_sets[0]
+            change = _nearest(element.change_sets, decision.answers)
             improvement += f" The advice would include it with {change.words}."
             question = change.changes[0].question
     return _finding(
@@ -273,6 +274,27 @@ def _unneeded(decision: Decision, kind: str, value: str, label: str) -> ReviewFi
         question=question,
         rules=tuple(r.id for r in concluding),
     )
+
+
+def _nearest(change_sets: Sequence[ChangeSet], answers: Mapping[str, Any]) -> ChangeSet:
+    """The change set nearest the present answers: the fewest changes, then (for a number) the
+    range closest to the present answer, relative to it; the first of equals."""
+
+    def distance(change_set: ChangeSet) -> tuple[int, float]:
+        far = 0.0
+        for change in change_set.changes:
+            present = answers.get(change.question)
+            if change.low is None and change.high is None:
+                continue
+            if not isinstance(present, int) or isinstance(present, bool):
+                continue
+            below = change.low - present if change.low is not None else 0
+            above = present - change.high if change.high is not None else 0
+            gap = max(below, above, 0)
+            far += gap / max(abs(present), 1)
+        return len(change_set.changes), far
+
+    return min(change_sets, key=distance)
 
 
 def fails(review: Review, fail_on: str) -> bool:
