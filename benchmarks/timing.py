@@ -91,6 +91,26 @@ def alternating_blocks(
     return {name: Figure(name, tuple(values)) for name, values in samples.items()}
 
 
+def fresh_blocks(
+    functions: dict[str, tuple[Callable[[Any], Any], Sequence[Sequence[Any]]]],
+) -> dict[str, Figure]:
+    """Like `alternating_blocks`, but round `r` gives each function its `r`-th block of inputs
+    (each function has one block per round), with no warm-up: a function whose blocks differ
+    never meets an input twice, so a cache of results for its exact inputs cannot flatter it."""
+    clock = time.perf_counter_ns
+    samples: dict[str, list[float]] = {name: [] for name in functions}
+    rounds = {len(blocks) for _, blocks in functions.values()}
+    assert len(rounds) == 1, "every function needs one block of inputs per round"
+    for r in range(rounds.pop()):
+        for name, (function, blocks) in functions.items():
+            kept = samples[name]
+            for x in blocks[r]:
+                start = clock()
+                function(x)
+                kept.append((clock() - start) / 1e9)
+    return {name: Figure(name, tuple(values)) for name, values in samples.items()}
+
+
 def once(function: Callable[[], Any], repeat: int) -> list[float]:
     """Wall time of `function()` `repeat` times, with a collection before each run."""
     out = []
