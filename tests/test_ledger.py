@@ -245,3 +245,43 @@ def test_more_budget_never_gives_a_plan_that_fits_worse(answers: dict[str, Any])
     for budget in range(1000, 1400, 7):  # from 1 s up, the plan always fits
         ledger = advisor.decide({**answers, "latency_budget_ms": budget}).ledger
         assert ledger is not None and ledger.fits, budget
+
+
+def test_the_decision_ledger_equals_the_plain_ledger_at_every_budget_breakpoint() -> None:
+    """`decide()` keeps one outcome per class of budgets between two breakpoints of the planned
+    stages, and words only the budget per decision; on every scenario's plan, at each
+    breakpoint and either side of it (and under every `latency_measure`), it gives exactly the
+    ledger `plan_ledger` works out from scratch."""
+    from advisor.engine.compile import compiled
+    from advisor.engine.decide import conclusions_of, fired_positions
+    from advisor.engine.ledger import breakpoints, ledger_evaluators, ledger_of, plan_ledger
+    from advisor.engine.walk import walk_compiled
+    from advisor.knowledge.answers import validate_answers
+    from advisor.knowledge.loader import default_rulebase
+
+    rulebase = default_rulebase()
+    plan = compiled(rulebase)
+    assert rulebase.ledger is not None
+    compared = with_findings = 0
+    for path in SCENARIOS:
+        for measure in ("full_response", "first_token"):
+            base = {**scenario_answers(path), "latency_measure": measure}
+            decision = advisor.decide(base)
+            assert decision.ledger is not None
+            budgets = {1, 86_400_000}
+            for point in breakpoints(decision.ledger.planned, rulebase.ledger):
+                budgets |= {point - 1, point, point + 1}
+            for budget in sorted(b for b in budgets if b >= 1):
+                effective = walk_compiled(
+                    validate_answers({**base, "latency_budget_ms": budget}, rulebase), plan
+                ).effective
+                positions = fired_positions(effective, rulebase)
+                conclusions, _ = conclusions_of(positions, plan, rulebase.rules)
+                kept = ledger_of(rulebase, effective, conclusions)
+                plain = plan_ledger(
+                    rulebase.ledger, effective, conclusions, ledger_evaluators(rulebase)
+                )
+                assert kept == plain, (path.stem, measure, budget)
+                compared += 1
+                with_findings += bool(plain is not None and plain.findings)
+    assert compared > 2_000 and with_findings > 500, (compared, with_findings)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -186,8 +187,35 @@ def plan_ledger(
             total_high=high,
             findings=(),
         )
+    shown = {"budget": _ms(budget)}
+    findings = _findings(kept, dropped, totals, swaps, typical, budget, rules, shown)
+    return Ledger(
+        budget=budget,
+        measure=measure,
+        kept=tuple(kept),
+        dropped=tuple(dropped),
+        swapped=tuple((old, new) for old, new, _ in swaps),
+        total_low=low,
+        total_typical=typical,
+        total_high=high,
+        findings=tuple(findings),
+    )
+
+
+def _findings(
+    kept: list[Stage],
+    dropped: list[Stage],
+    totals: list[int],
+    swaps: list[Swap],
+    typical: int,
+    budget: int,
+    rules: LedgerRules,
+    shown: Mapping[str, str],
+) -> list[Rule]:
+    """One finding per drop and swap, and one when the kept stages still exceed the budget;
+    `shown` fills `{budget}` (left as it is when empty)."""
     numbers = {
-        "budget": _ms(budget),
+        **shown,
         "kept": _listing(kept),
         "dropped": _listing(dropped) or "nothing",
     }
@@ -197,6 +225,7 @@ def plan_ledger(
         _stage_finding(rule_id, stage, before, numbers, rules) for rule_id, stage, before in changes
     ]
     if typical > budget and rules.finding is not None:
+        low, high = total(kept, "low"), total(kept, "high")
         values = {**numbers, "total": _ms(typical), "total_low": _ms(low), "total_high": _ms(high)}
         findings.append(
             _finding_rule(
@@ -209,17 +238,7 @@ def plan_ledger(
                 values,
             )
         )
-    return Ledger(
-        budget=budget,
-        measure=measure,
-        kept=tuple(kept),
-        dropped=tuple(dropped),
-        swapped=tuple((old, new) for old, new, _ in swaps),
-        total_low=low,
-        total_typical=typical,
-        total_high=high,
-        findings=tuple(findings),
-    )
+    return findings
 
 
 def _stage_finding(
@@ -291,7 +310,93 @@ def _listing(stages: Iterable[Stage]) -> str:
 
 
 KEPT = 4096
-"""The most ledgers kept per rule base, by the stages planned, the budget and what it bounds."""
+"""The most patterns of planned stages kept per rule base (`ledger_of`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What the ledger does to one pattern of planned stages for a whole class of budgets:
+    the stages kept, dropped and swapped, their sums, and the findings with every number but
+    the budget filled in (`{budget}` is left for the budget of each decision)."""
+
+    kept: tuple[Stage, ...]
+    dropped: tuple[Stage, ...]
+    swapped: tuple[tuple[Stage, Stage], ...]
+    low: int
+    typical: int
+    high: int
+    findings: tuple[Rule, ...]
+
+
+class _Pattern:
+    """One pattern of planned stages (with what the budget bounds): its budget breakpoints,
+    and the outcome of each class of budgets between two of them, made when first met. The
+    ledger's outcome can change only where the budget crosses a total some choice of the
+    stages adds up to (`breakpoints`), so every budget of a class has the same outcome."""
+
+    __slots__ = ("breakpoints", "measure", "outcomes", "rules", "stages")
+
+    def __init__(self, stages: list[Stage], rules: LedgerRules, measure: str) -> None:
+        self.stages = stages
+        self.rules = rules
+        self.measure = measure
+        self.breakpoints = sorted(breakpoints(stages, rules))
+        self.outcomes: list[_Outcome | None] = [None] * (len(self.breakpoints) + 1)
+
+    def ledger(self, budget: int) -> Ledger:
+        at = bisect_right(self.breakpoints, budget)
+        outcome = self.outcomes[at]
+        if outcome is None:
+            outcome = self.outcomes[at] = _outcome(list(self.stages), self.rules, budget)
+        findings = outcome.findings
+        if findings:
+            shown = _ms(budget)
+            findings = tuple(
+                [
+                    Rule(
+                        id=rule.id,
+                        when=rule.when,
+                        when_text=rule.when_text,
+                        then=rule.then,
+                        because=rule.because.replace("{budget}", shown),
+                        cite=rule.cite,
+                        severity=rule.severity,
+                        source=rule.source,
+                        order=rule.order,
+                    )
+                    for rule in findings
+                ]
+            )
+        return Ledger(
+            budget=budget,
+            measure=self.measure,
+            kept=outcome.kept,
+            dropped=outcome.dropped,
+            swapped=outcome.swapped,
+            total_low=outcome.low,
+            total_typical=outcome.typical,
+            total_high=outcome.high,
+            findings=findings,
+        )
+
+
+def _outcome(kept: list[Stage], rules: LedgerRules, budget: int) -> _Outcome:
+    """`plan_ledger`'s work for one budget, its findings worded with `{budget}` left in."""
+    dropped, totals, swaps = fit(kept, rules, budget)
+    low, typical, high = total(kept, "low"), total(kept), total(kept, "high")
+    reported = dropped or swaps or typical > budget
+    findings = (
+        _findings(kept, dropped, totals, swaps, typical, budget, rules, {}) if reported else []
+    )
+    return _Outcome(
+        kept=tuple(kept),
+        dropped=tuple(dropped),
+        swapped=tuple((old, new) for old, new, _ in swaps),
+        low=low,
+        typical=typical,
+        high=high,
+        findings=tuple(findings),
+    )
 
 
 def ledger_of(
@@ -300,28 +405,27 @@ def ledger_of(
     conclusions: Mapping[str, tuple[str, ...]],
     held: AbstractSet[int] | None = None,
 ) -> Ledger | None:
-    """`plan_ledger` for a decision, kept by what it is made from: the stages planned, the budget
-    and what it bounds (a ledger holds no answer beyond those; its findings' question
-    placeholders are filled when a result is worded)."""
+    """`plan_ledger` for a decision (the same ledger), from what is kept per pattern of planned
+    stages: the outcome of each class of budgets, worked out once; each decision adds only its
+    budget (None when the answers hold no budget)."""
     from advisor.engine.compile import compiled
 
     rules = rulebase.ledger
     if rules is None:
         return None
+    budget = answers.get(BUDGET_QUESTION)
+    if not isinstance(budget, int) or isinstance(budget, bool):
+        return None
     tests = ledger_evaluators(rulebase)
     stages = planned(rules, answers, conclusions, tests, held)
-    key = (
-        tuple(map(id, stages)),
-        answers.get(BUDGET_QUESTION),
-        answers.get(MEASURE_QUESTION),
-    )
-    kept: dict[Any, Ledger | None] = compiled(rulebase).shared_parts.setdefault("ledgers", {})
-    if key in kept:
-        return kept[key]
-    found = plan_ledger(rules, answers, conclusions, tests, stages)
-    if len(kept) < KEPT:
-        kept[key] = found
-    return found
+    key = (tuple(map(id, stages)), answers.get(MEASURE_QUESTION))
+    patterns: dict[Any, _Pattern] = compiled(rulebase).shared_parts.setdefault("ledgers", {})
+    pattern = patterns.get(key)
+    if pattern is None:
+        pattern = _Pattern(stages, rules, _measure(stages, answers))
+        if len(patterns) < KEPT:
+            patterns[key] = pattern
+    return pattern.ledger(budget)
 
 
 def ledger_evaluators(rulebase: RuleBase) -> tuple[StageTest, ...]:
