@@ -405,6 +405,7 @@ def reference_figures(count: int, rounds: int) -> tuple[list[Figure], str, int]:
             "our engine: fired_rules()": lambda p: frozenset(
                 outputs[r.id] for r in fired_rules(p, rulebase)
             ),
+            "our engine: decide() (validation, walk, evaluation)": lambda p: decide(p, rulebase),
             "our engine: advise() (validation, walk, explanation)": lambda p: advise(p, rulebase),
         },
         timing,
