@@ -49,6 +49,25 @@ class LedgerSpace:
             if stage.conclusion is not None:
                 found = diagrams.both(found, concluding.get(stage.conclusion, diagrams.false))
             self.planned.append(found)
+        self.split_order = sorted(range(len(self.planned)), key=self._split_rank)
+        """The order `patterns` splits on the stages: those whose diagram reads the fewest
+        questions first (then the smallest), which keeps the diagrams of the branches small;
+        the order of the stages in the file does not matter."""
+
+    def _split_rank(self, stage_at: int) -> tuple[int, int]:
+        """How many questions a stage's "planned" diagram reads, and how many nodes it has."""
+        nodes = self.d.nodes
+        seen: set[int] = set()
+        read: set[int] = set()
+        todo = [self.planned[stage_at]]
+        while todo:
+            node = todo.pop()
+            if node in seen or not nodes[node][1]:  # a leaf
+                continue
+            seen.add(node)
+            read.add(nodes[node][0])
+            todo.extend(nodes[node][1])
+        return len(read), len(seen)
 
     def unplanned(self) -> list[Stage]:
         """Stages no answers plan."""
@@ -64,16 +83,19 @@ class LedgerSpace:
         diagram of those answers."""
         stages = self.rules.stages
         d = self.d
+        order = self.split_order
+        planned = [self.planned[at] for at in order]
+        unplanned = [d.negate(diagram) for diagram in planned]
 
-        def split(at: int, diagram: int, chosen: tuple[Stage, ...]) -> Iterator[Any]:
-            if at == len(stages):
-                yield diagram, chosen
+        def split(at: int, diagram: int, chosen: tuple[int, ...]) -> Iterator[Any]:
+            if at == len(order):
+                yield diagram, tuple(stages[i] for i in sorted(chosen))  # in file order
                 return
             self.queries += 1
-            with_it = d.both(diagram, self.planned[at])
+            with_it = d.both(diagram, planned[at])
             if with_it != d.false:
-                yield from split(at + 1, with_it, (*chosen, stages[at]))
-            without = d.both(diagram, d.negate(self.planned[at]))
+                yield from split(at + 1, with_it, (*chosen, order[at]))
+            without = d.both(diagram, unplanned[at])
             if without != d.false:
                 yield from split(at + 1, without, chosen)
 
@@ -114,8 +136,12 @@ class LedgerSpace:
     def uncovered_excess(self) -> tuple[dict[str, Any], int, int] | None:
         """Answers, a budget and the kept total where the kept stages exceed the budget and no
         latency finding says so; None when there are none."""
+        every = list(self.patterns(self.d.walk))  # split once, then meet each budget class
         for start, low, high in self.budget_classes():
-            for diagram, stages in self.patterns(start):
+            for whole, stages in every:
+                diagram = self.d.both(whole, start)
+                if diagram == self.d.false:
+                    continue
                 for budget, typical in self.outcomes(stages, low, high):
                     if typical <= budget or self.rules.finding is not None:
                         continue
