@@ -52,6 +52,7 @@ DRAWN: dict[str, tuple[Any, ...]] = {
     "domain_text": (False, True),
     "source_in_request": (False, False, True),
     "channel": ("text", "text", "text", "voice", "phone"),
+    "repeated_requests": (False, False, True),
 }
 
 

@@ -257,7 +257,7 @@ def test_an_internal_error_exits_3_not_1(
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(decide_module, "decide_valid", broken)
+    monkeypatch.setattr(decide_module, "_decided", broken)
     monkeypatch.delenv("ADVISOR_DEBUG", raising=False)
     code = cli_main.main(["recommend", "--answers", str(ROOT / "examples" / "support-bot.toml")])
     assert code == 3
