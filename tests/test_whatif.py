@@ -188,3 +188,46 @@ def test_output_is_the_same_under_any_hash_seed(run_cli: Callable[..., Any]) -> 
     }
     assert len(outputs) == 1
     assert "(finding:" in next(iter(outputs))
+
+
+def _mergeable(change_sets: Any) -> list[tuple[str, str]]:
+    """Pairs of change sets that differ only by adjacent ranges of one number answer."""
+    found = []
+    for a, b in itertools.combinations(change_sets, 2):
+        if len(a.changes) != len(b.changes):
+            continue
+        differ = [
+            (x, y)
+            for x, y in zip(a.changes, b.changes, strict=True)
+            if (x.question, x.low, x.high, None if x.low is not None else x.value)
+            != (y.question, y.low, y.high, None if y.low is not None else y.value)
+        ]
+        if len(differ) != 1:
+            continue
+        x, y = differ[0]
+        if x.question != y.question or x.low is None or y.low is None:
+            continue
+        assert x.high is not None and y.high is not None
+        if x.high + 1 == y.low or y.high + 1 == x.low:
+            found.append((a.words, b.words))
+    return found
+
+
+def test_adjacent_ranges_merge_when_two_answers_change() -> None:
+    """With a number and a second answer changed, the number's adjacent classes that do the
+    same merge into one range, as they do for a single change."""
+    path = Path(__file__).parent / "scenarios" / "instacart_query_understanding_head_cache.toml"
+    answers = load_scenario(path).answers
+    result = advisor.what_if(answers, "tactic:dynamic_few_shot")
+    words = [c.words for e in result.elements for c in e.change_sets]
+    assert (
+        "latency_budget_ms at least 1,000 ms and labelled_examples from 20 to 49" in words
+    ), words
+    assert not any("latency_budget_ms from" in w for w in words), words
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_no_two_change_sets_could_merge(path: Path) -> None:
+    answers = load_scenario(path).answers
+    for element in advisor.what_if(answers).elements:
+        assert _mergeable(element.change_sets) == [], element.key

@@ -594,33 +594,69 @@ def range_words(question: Question, low: int, high: int) -> str:
 
 
 def _merge(minimal: list[Items], decision: Decision, outcomes: _Outcomes) -> list[ChangeSet]:
-    """Change sets in words; adjacent classes of one number question merged into a range."""
-    rulebase = decision.rulebase
-    by_id = rulebase.question_by_id
-    groups: dict[tuple[Items, str], list[int]] = {}
+    """Change sets in words; adjacent classes of a number question merged into one range when
+    everything else in the sets is the same (with two number answers changed, each of them in
+    turn, until nothing more merges)."""
+    by_id = decision.rulebase.question_by_id
     plain: list[Items] = []
+    spanned: list[tuple[Items, dict[str, _Span]]] = []
     for items in minimal:
-        numbers = sorted(q for q, _ in items if by_id[q].kind == "int")
+        numbers = [(q, v) for q, v in items if by_id[q].kind == "int"]
         if not numbers:
             plain.append(items)
             continue
-        qid = numbers[0]
-        value = next(v for q, v in items if q == qid)
-        rest = frozenset((q, v) for q, v in items if q != qid)
-        groups.setdefault((rest, qid), []).append(value)
+        spans = {}
+        for qid, value in numbers:
+            rest = frozenset(item for item in items if item[0] != qid)
+            low, high = outcomes.range_of(rest, qid, value)
+            spans[qid] = (low, high, value)
+        fixed = frozenset(item for item in items if item[0] not in spans)
+        spanned.append((fixed, spans))
+    merging = True
+    while merging:
+        merging = False
+        for qid in sorted({q for _, spans in spanned for q in spans}):
+            spanned, merged = _merged_on(qid, spanned)
+            merging = merging or merged
     sets = [_change_set(items, {}, decision, outcomes) for items in plain]
-    for (rest, qid), values in groups.items():
-        spans = sorted((*outcomes.range_of(rest, qid, v), v) for v in values)
-        merged: list[list[int]] = []
-        for low, high, value in spans:
-            if merged and merged[-1][1] + 1 == low:
-                merged[-1][1] = high
-            else:
-                merged.append([low, high, value])
-        for low, high, value in merged:
-            items = rest | {(qid, value)}
-            sets.append(_change_set(items, {qid: (low, high)}, decision, outcomes))
+    for fixed, spans in spanned:
+        items = fixed | {(qid, value) for qid, (_, _, value) in spans.items()}
+        ranges = {qid: (low, high) for qid, (low, high, _) in spans.items()}
+        sets.append(_change_set(items, ranges, decision, outcomes))
     return sorted(sets, key=lambda s: (len(s.changes), s.words))
+
+
+_Span = tuple[int, int, Any]
+"""A number answer's range in a change set, and the representative answer that stands for it."""
+
+
+def _merged_on(
+    qid: str, spanned: list[tuple[Items, dict[str, _Span]]]
+) -> tuple[list[tuple[Items, dict[str, _Span]]], bool]:
+    """The change sets with adjacent ranges of `qid` merged where all else is the same, and
+    whether any were."""
+    groups: dict[Any, list[tuple[Items, dict[str, _Span]]]] = {}
+    out: list[tuple[Items, dict[str, _Span]]] = []
+    for fixed, spans in spanned:
+        if qid not in spans:
+            out.append((fixed, spans))
+            continue
+        others = tuple(sorted((q, low, high) for q, (low, high, _) in spans.items() if q != qid))
+        groups.setdefault((fixed, others), []).append((fixed, spans))
+    merged_any = False
+    for members in groups.values():
+        members.sort(key=lambda member: member[1][qid][0])
+        kept: list[tuple[Items, dict[str, _Span]]] = []
+        for fixed, spans in members:
+            low, high, _ = spans[qid]
+            if kept and kept[-1][1][qid][1] + 1 == low:
+                last = kept[-1][1]
+                last[qid] = (last[qid][0], high, last[qid][2])
+                merged_any = True
+            else:
+                kept.append((fixed, dict(spans)))
+        out.extend(kept)
+    return out, merged_any
 
 
 def _change_set(
