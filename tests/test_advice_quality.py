@@ -53,6 +53,7 @@ DRAWN: dict[str, tuple[Any, ...]] = {
     "source_in_request": (False, False, True),
     "channel": ("text", "text", "text", "voice", "phone"),
     "repeated_requests": (False, False, True),
+    "tool_choice": ("model", "model", "code"),
 }
 
 
