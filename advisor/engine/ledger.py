@@ -173,33 +173,7 @@ def plan_ledger(
         return None
     kept = list(stages) if stages is not None else planned(rules, answers, conclusions, evaluators)
     measure = _measure(kept, answers)
-    dropped, totals, swaps = fit(kept, rules, budget)
-    low, typical, high = total(kept, "low"), total(kept), total(kept, "high")
-    if not dropped and not swaps and typical <= budget:  # nothing to report: no wording
-        return Ledger(
-            budget=budget,
-            measure=measure,
-            kept=tuple(kept),
-            dropped=(),
-            swapped=(),
-            total_low=low,
-            total_typical=typical,
-            total_high=high,
-            findings=(),
-        )
-    shown = {"budget": _ms(budget)}
-    findings = _findings(kept, dropped, totals, swaps, typical, budget, rules, shown)
-    return Ledger(
-        budget=budget,
-        measure=measure,
-        kept=tuple(kept),
-        dropped=tuple(dropped),
-        swapped=tuple((old, new) for old, new, _ in swaps),
-        total_low=low,
-        total_typical=typical,
-        total_high=high,
-        findings=tuple(findings),
-    )
+    return _ledger(_outcome(kept, rules, budget), budget, measure)
 
 
 def _findings(
@@ -348,36 +322,42 @@ class _Pattern:
         outcome = self.outcomes[at]
         if outcome is None:
             outcome = self.outcomes[at] = _outcome(list(self.stages), self.rules, budget)
-        findings = outcome.findings
-        if findings:
-            shown = _ms(budget)
-            findings = tuple(
-                [
-                    Rule(
-                        id=rule.id,
-                        when=rule.when,
-                        when_text=rule.when_text,
-                        then=rule.then,
-                        because=rule.because.replace("{budget}", shown),
-                        cite=rule.cite,
-                        severity=rule.severity,
-                        source=rule.source,
-                        order=rule.order,
-                    )
-                    for rule in findings
-                ]
-            )
-        return Ledger(
-            budget=budget,
-            measure=self.measure,
-            kept=outcome.kept,
-            dropped=outcome.dropped,
-            swapped=outcome.swapped,
-            total_low=outcome.low,
-            total_typical=outcome.typical,
-            total_high=outcome.high,
-            findings=findings,
+        return _ledger(outcome, budget, self.measure)
+
+
+def _ledger(outcome: _Outcome, budget: int, measure: str) -> Ledger:
+    """The ledger of one decision from the outcome of its class of budgets: the findings'
+    `{budget}` filled with this budget."""
+    findings = outcome.findings
+    if findings:
+        shown = _ms(budget)
+        findings = tuple(
+            [
+                Rule(
+                    id=rule.id,
+                    when=rule.when,
+                    when_text=rule.when_text,
+                    then=rule.then,
+                    because=rule.because.replace("{budget}", shown),
+                    cite=rule.cite,
+                    severity=rule.severity,
+                    source=rule.source,
+                    order=rule.order,
+                )
+                for rule in findings
+            ]
         )
+    return Ledger(
+        budget=budget,
+        measure=measure,
+        kept=outcome.kept,
+        dropped=outcome.dropped,
+        swapped=outcome.swapped,
+        total_low=outcome.low,
+        total_typical=outcome.typical,
+        total_high=outcome.high,
+        findings=findings,
+    )
 
 
 def _outcome(kept: list[Stage], rules: LedgerRules, budget: int) -> _Outcome:
