@@ -352,3 +352,19 @@ def test_an_empty_answers_file_is_called_empty(run_cli: Run, tmp_path: Path) -> 
     some = run_cli("recommend", "--answers", str(partial))
     assert some.returncode == 2 and "none is given" not in some.stderr
     assert "answers are missing" in some.stderr and "pass --set id=value" in some.stderr
+
+
+def test_a_scenario_file_stands_for_its_answers(run_cli: Run, tmp_path: Path) -> None:
+    """`advisor test`'s scenario files hold the answers in an [answers] table: every command
+    that takes an answers file reads that table, and a file that only looks similar is not."""
+    scenario = ROOT / "tests" / "scenarios" / "morgan_stanley_debrief_meeting_notes.toml"
+    answers = tomllib.loads(scenario.read_text(encoding="utf-8"))["answers"]
+    plain = write_answers(tmp_path / "a.json", answers)
+    direct = run_cli("recommend", "--answers", str(scenario), "--format", "json")
+    via = run_cli("recommend", "--answers", str(plain), "--format", "json")
+    assert direct.returncode == via.returncode == 0, direct.stderr
+    assert direct.stdout == via.stdout
+    odd = tmp_path / "odd.toml"
+    odd.write_text('knowledge = "general"\n[answers]\nbehavior = "default"\n[expect]\n')
+    refused = run_cli("recommend", "--answers", str(odd))
+    assert refused.returncode == 2 and "unknown answer id 'answers'" in refused.stderr

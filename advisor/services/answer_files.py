@@ -81,8 +81,19 @@ def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any
             continue
         if not isinstance(data, dict):
             raise AnswersError(["expected an object/table mapping question ids to answers"], name)
-        return data
+        return _scenario_answers(data)
     raise AnswersError([errors[0]], name)
+
+
+def _scenario_answers(data: dict[str, Any]) -> dict[str, Any]:
+    """The `[answers]` table of a scenario file (`advisor test`), which stands for an answers
+    file; any other data as it is (no answers file has an `answers` key: it is no question)."""
+    from advisor.services.scenarios import TOP_KEYS
+
+    answers = data.get("answers")
+    if isinstance(answers, dict) and "expect" in data and data.keys() <= TOP_KEYS:
+        return answers
+    return data
 
 
 def read_stdin() -> str:
