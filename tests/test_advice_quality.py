@@ -54,6 +54,7 @@ DRAWN: dict[str, tuple[Any, ...]] = {
     "channel": ("text", "text", "text", "voice", "phone"),
     "repeated_requests": (False, False, True),
     "tool_choice": ("model", "model", "code"),
+    "visual_inputs": (False, False, True),
 }
 
 
