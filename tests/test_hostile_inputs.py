@@ -29,6 +29,10 @@ def _recommend(*args: str, stdin: str | None = None) -> subprocess.CompletedProc
         ("deep.json", '{"knowledge": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
         ("deep.toml", "knowledge = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
         ("dup.json", '{"knowledge": "general", "knowledge": "rag"}', "appears twice"),
+        # dotted keys: the TOML parser's time grows with the square of their parts
+        ("dotted.toml", ".".join(["a"] * 200_000) + " = 1", "nests keys too deeply"),
+        ("header.toml", "[" + ".".join(["a"] * 200_000) + "]", "nests keys too deeply"),
+        ("digits.toml", "latency_budget_ms = " + "9" * 5000, "at most 18 digits"),
     ],
 )
 def test_hostile_answers_files_are_refused(
@@ -97,3 +101,12 @@ def test_a_cycle_through_a_long_chain_is_reported(rules_copy: tuple[Path, Path])
     (rules / "zz_loop.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(RuleFileError, match="in a cycle: loop_0 -> loop_999 -> "):
         advisor.load_rulebase(rules, kb)
+
+
+def test_dots_inside_strings_are_not_keys(tmp_path: Path) -> None:
+    path = tmp_path / "answers.toml"
+    path.write_text(
+        EXAMPLE.read_text(encoding="utf-8") + 'notes = "' + "." * 5000 + '"\n', encoding="utf-8"
+    )
+    result = _recommend("--answers", str(path), "--format", "json")
+    assert result.returncode == 0, result.stderr

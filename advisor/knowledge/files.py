@@ -121,16 +121,55 @@ def parse_toml(text: str) -> dict[str, Any]:
     nesting is a `DataError`. TOML itself refuses a key given twice."""
     import tomllib
 
+    _check_toml_dots(text)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         raise
     except RecursionError:
         raise DataError("nested too deeply") from None
-    except ValueError as exc:  # Python's limit on converting long digit strings
-        raise DataError(f"a number is too large ({exc})") from None
+    except ValueError:  # Python's limit on converting long digit strings
+        raise DataError(f"a number is too large (at most {MAX_DIGITS} digits)") from None
     _check_toml_ints(data)
     return data
+
+
+MAX_DOTS = 256
+"""The most dots a TOML line may hold outside quoted strings: dotted keys nest a table per part,
+and the parser's time grows with the square of their number (200,000 parts take minutes)."""
+
+
+def _check_toml_dots(text: str) -> None:
+    """Refuse a line with more than `MAX_DOTS` dots outside strings, before parsing."""
+    if text.count(".") <= MAX_DOTS:
+        return
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.count(".") > MAX_DOTS and _dots_outside_strings(line) > MAX_DOTS:
+            raise DataError(
+                f"line {number} nests keys too deeply (more than {MAX_DOTS} dotted parts)"
+            )
+
+
+def _dots_outside_strings(line: str) -> int:
+    """The dots of a line that are not inside a quoted string (a comment ends the count)."""
+    dots = 0
+    quote = ""
+    escaped = False
+    for char in line:
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            break
+        elif char == ".":
+            dots += 1
+    return dots
 
 
 def _check_toml_ints(value: Any) -> None:
