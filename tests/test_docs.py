@@ -9,6 +9,8 @@ import re
 import sys
 from pathlib import Path
 
+from conftest import ADVISOR
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 START, END = "<!-- questions:start -->", "<!-- questions:end -->"
@@ -47,3 +49,36 @@ if __name__ == "__main__":
     text = README.read_text()
     README.write_text(text.replace(_current_block(text), generated_block()))
     print("README.md answers reference updated")
+
+
+def test_the_github_actions_review_step_runs_as_written(tmp_path: Path) -> None:
+    """The README's workflow step, run by a shell in a folder holding an answers file with a
+    proposal: it writes a SARIF file and passes (exit 0 or 1), and bad input still fails."""
+    import json
+    import os
+    import shlex
+    import subprocess
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    step = next(
+        line.split("- run: ", 1)[1]
+        for line in text.splitlines()
+        if "- run: advisor review" in line and "sarif" in line
+    )
+    answers = (ROOT / "examples" / "support-bot.toml").read_text(encoding="utf-8")
+    (tmp_path / "advisor-answers.toml").write_text(
+        answers + 'proposed = ["prompt_engineering", "rag", "fine_tuning"]\n', encoding="utf-8"
+    )
+    bin_dir = str(Path(ADVISOR).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    ran = subprocess.run(
+        ["sh", "-c", step], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr
+    sarif = json.loads((tmp_path / "advisor.sarif").read_text(encoding="utf-8"))
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
+    (tmp_path / "advisor-answers.toml").write_text("knowledge = 'nope'\n", encoding="utf-8")
+    failed = subprocess.run(
+        ["sh", "-c", step], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert failed.returncode != 0, shlex.quote(step)
