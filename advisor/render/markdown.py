@@ -32,7 +32,7 @@ from advisor.engine import assemble
 from advisor.engine.decision import Decision
 from advisor.render.mermaid import render_mermaid
 from advisor.render.path import conclusion_label, leads_to
-from advisor.render.text import MEASURES, TECHNIQUE_NAMES, humanize, ms_range
+from advisor.render.text import MEASURES, TECHNIQUE_NAMES, humanize, ms_range, parallel_groups
 from advisor.services.record_data import PLACEHOLDER
 from advisor.services.records import FrontMatterEntry, RecordError, embed
 from advisor.vocabulary import BASELINE, DEFAULT, TECHNIQUES, Vocabulary
@@ -616,8 +616,9 @@ def _ledger(w: _Writer) -> list[str]:
         "| Stage | Typical | Range |",
         "|---|---|---|",
     ]
+    shared = parallel_groups(ledger["stages"])
     for stage in ledger["stages"]:
-        parallel = " (in parallel)" if stage["parallel_group"] else ""
+        parallel = " (in parallel)" if stage["parallel_group"] in shared else ""
         lines.append(
             f"| {inline(stage['label'])}{parallel} | {stage['typical_ms']:,} ms | "
             f"{ms_range(stage['low_ms'], stage['high_ms'])} |"

@@ -171,6 +171,17 @@ MEASURES = {
 }
 
 
+def parallel_groups(stages: Any) -> set[str]:
+    """The parallel groups with two or more of the kept stages (a lone member runs alone)."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for stage in stages:
+        group = stage["parallel_group"]
+        if group is not None:
+            (shared if group in seen else seen).add(group)
+    return shared
+
+
 def ms_range(low: int, high: int) -> str:
     """A stage's range in words ("600 ms" when it has one figure, a floor)."""
     return f"{low:,} ms" if low == high else f"{low:,}-{high:,} ms"
@@ -185,8 +196,9 @@ def ledger_lines(ledger: Mapping[str, Any] | None, width: int) -> list[str]:
         f"Latency ledger (budget {ledger['budget_ms']:,} ms for "
         f"{MEASURES.get(ledger['measure'], ledger['measure'])})"
     ]
+    shared = parallel_groups(ledger["stages"])
     for stage in ledger["stages"]:
-        group = " (in parallel)" if stage["parallel_group"] else ""
+        group = " (in parallel)" if stage["parallel_group"] in shared else ""
         lines.extend(
             _wrap(
                 width,
