@@ -231,3 +231,47 @@ def test_no_two_change_sets_could_merge(path: Path) -> None:
     answers = load_scenario(path).answers
     for element in advisor.what_if(answers).elements:
         assert _mergeable(element.change_sets) == [], element.key
+
+
+def _present(decision: Any, key: str) -> bool:
+    kind, _, value = key.partition(":")
+    if kind == "finding":
+        return any(f.id == value for f in decision.findings)
+    return bool(decision.has(kind, value))
+
+
+@pytest.mark.parametrize("name", ["brand-voice.json", "support-bot.toml"])
+def test_every_range_end_of_a_change_set_flips_its_element(name: str) -> None:
+    """Each end of each number range a change set names, with the set's other changes, gives
+    the element the other presence: the range is exact, not wider (and, merged, not split)."""
+    from advisor.services.answer_files import read_answers_file
+
+    answers = read_answers_file(str(Path(__file__).parents[1] / "examples" / name))
+    base = advisor.decide(answers)
+    checked = 0
+    for element in advisor.what_if(answers).elements:
+        for change_set in element.change_sets:
+            changed = {**answers, **{c.question: c.value for c in change_set.changes}}
+            for change in change_set.changes:
+                for end in {change.low, change.high} - {None}:
+                    trial = advisor.decide({**changed, change.question: end})
+                    assert _present(trial, element.key) != _present(base, element.key), (
+                        element.key,
+                        change_set.words,
+                        end,
+                    )
+                    checked += 1
+    assert checked > 20
+
+
+def test_a_budget_in_its_own_class_still_changes_with_another_answer() -> None:
+    """With fewer examples the plan gains a lookup stage, so budgets of the current class (1,001
+    to 1,059 ms) now need a small model: what-if finds that range with the examples' change."""
+    path = Path(__file__).parents[1] / "examples" / "brand-voice.json"
+    answers = json.loads(path.read_text(encoding="utf-8"))
+    words = [
+        c.words
+        for e in advisor.what_if(answers, "finding:latency_budget_needs_small_model").elements
+        for c in e.change_sets
+    ]
+    assert "latency_budget_ms from 1,000 to 1,059 ms and labelled_examples from 20 to 49" in words

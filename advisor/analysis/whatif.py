@@ -470,14 +470,18 @@ def what_if_decision(
         ]
         for q in varied
     }
+    unchanged: frozenset[Any] = frozenset()  # the budget's own part: no change on its own
     if budget is not None and BUDGET_QUESTION in alternatives:
-        alternatives[BUDGET_QUESTION] = _budget_parts(outcomes, frozenset(), budget)
+        parts, unchanged = _budget_parts(outcomes, frozenset(), budget)
+        alternatives[BUDGET_QUESTION] = parts
     candidates: list[Items] = []
     seen: set[Items] = set()
     for size in range(1, max_changes + 1):
         for questions in itertools.combinations(varied, size):
             for values in itertools.product(*(alternatives[q] for q in questions)):
                 chosen = frozenset(zip(questions, values, strict=True))
+                if size == 1 and questions[0] == BUDGET_QUESTION and values[0] in unchanged:
+                    continue  # with other changes, its class splits differently (_refine_budget)
                 if size > 1 and outcomes.ignores_one(chosen):
                     continue
                 for completed in outcomes.complete(chosen):  # the questions it opens first:
@@ -486,11 +490,15 @@ def what_if_decision(
                             seen.add(items)
                             candidates.append(items)
     decided = [(items, outcomes.of(items) or frozenset()) for items in candidates]
+    single = {  # the answers each question can change to on its own
+        q: [v for v in values if q != BUDGET_QUESTION or v not in unchanged]
+        for q, values in alternatives.items()
+    }
     singles = {
         (qid, value): [outcomes.of(items) for items in outcomes.complete(frozenset({(qid, value)}))]
         for qid in varied
         if by_id[qid].kind == "int"
-        for value in alternatives[qid]
+        for value in single[qid]
     }
     # per element key, the candidates that flip it while no strict part of them does (minimal)
     flipping: dict[str, list[Items]] = {}
@@ -501,7 +509,7 @@ def what_if_decision(
             flipped = flipped - _flipped_by_parts(outcomes, items, base_outcome, flipped_by)
         for key in flipped:
             flipping.setdefault(key, []).append(items)
-    spans_of = _number_spans(decision, outcomes, singles, varied, alternatives)
+    spans_of = _number_spans(decision, outcomes, singles, varied, single)
     elements = []
     for key, label in keys:
         present = key in base_outcome
@@ -515,16 +523,21 @@ def what_if_decision(
     return WhatIfData(varied, max_changes, tuple(elements))
 
 
-def _budget_parts(outcomes: _Outcomes, rest: Items, budget: int | None) -> list[Any]:
+def _budget_parts(
+    outcomes: _Outcomes, rest: Items, budget: int | None
+) -> tuple[list[Any], frozenset[Any]]:
     """A representative of every part of every class of budgets (with the other assignments
-    `rest`), the part holding the current budget left out when nothing else changes."""
+    `rest`), and those of the part holding the current budget when nothing else changes: no
+    change on their own, but with other changes their class splits anew (`_refine_budget`)."""
     question = outcomes.rulebase.question_by_id[BUDGET_QUESTION]
     found = []
+    unchanged = set()
     for value in outcomes.rulebase.domains.representatives(question):
         for low, high, representative in outcomes.budget_ranges(rest, value):
-            if rest or budget is None or not low <= budget <= high:
-                found.append(representative)
-    return found
+            found.append(representative)
+            if not rest and budget is not None and low <= budget <= high:
+                unchanged.add(representative)
+    return found, frozenset(unchanged)
 
 
 def _refine_budget(outcomes: _Outcomes, chosen: Items, budget: int | None) -> list[Items]:
