@@ -17,6 +17,10 @@ class UsageError(AdvisorError):
     """A command line that cannot work as given (a missing or conflicting option); exit code 2."""
 
 
+SHOWN_PROBLEMS = 50
+"""The most problems an answers error spells out (the rest are counted; `problems` has all)."""
+
+
 class AnswersError(AdvisorError):
     """Answers that do not fit the questions (unknown id, wrong value or type, unreadable file).
 
@@ -32,9 +36,12 @@ class AnswersError(AdvisorError):
         if len(self.problems) == 1:
             text = f"{where}{self.problems[0]}"
         else:
+            shown = self.problems[:SHOWN_PROBLEMS]
             text = f"{where}{len(self.problems)} {self.heading}:\n" + "\n".join(
-                f"  - {p}" for p in self.problems
+                f"  - {p}" for p in shown
             )
+            if len(self.problems) > len(shown):
+                text += f"\n  ... and {len(self.problems) - len(shown)} more"
         super().__init__(text)
 
     def with_source(self, source: str) -> AnswersError:

@@ -110,3 +110,14 @@ def test_dots_inside_strings_are_not_keys(tmp_path: Path) -> None:
     )
     result = _recommend("--answers", str(path), "--format", "json")
     assert result.returncode == 0, result.stderr
+
+
+def test_ten_thousand_unknown_answers_give_a_short_error() -> None:
+    """Every unknown id is counted, the known ids are listed once, and at most 50 problems are
+    spelt out: the error stays a few kilobytes, not megabytes."""
+    args = [word for n in range(10_000) for word in ("--set", f"k{n}=1")]
+    result = _recommend("--answers", str(EXAMPLE), *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "10000 problems in the answers" in result.stderr
+    assert result.stderr.count("known ids: knowledge") == 1
+    assert "... and 9950 more" in result.stderr and len(result.stderr) < 10_000

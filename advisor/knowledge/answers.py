@@ -305,6 +305,7 @@ def plain_answers(given: Mapping[str, Any], rulebase: RuleBase) -> dict[str, Any
 def _translate(exc: Any, rulebase: RuleBase) -> list[str]:
     problems = []
     known = [q.id for q in rulebase.questions] + list(METADATA_FIELDS)
+    listed = False  # the known ids are listed with the first unknown id only
     for error in exc.errors():
         loc = error["loc"]
         key = str(loc[0]) if loc else ""
@@ -313,7 +314,9 @@ def _translate(exc: Any, rulebase: RuleBase) -> list[str]:
         if error["type"] == "extra_forbidden":
             close = _closest(key, known)
             hint = f"did you mean '{close}'? " if close else ""
-            problems.append(f"unknown answer id '{key}' ({hint}known ids: {', '.join(known)})")
+            ids = "known ids listed above" if listed else f"known ids: {', '.join(known)}"
+            problems.append(f"unknown answer id '{key}' ({hint}{ids})")
+            listed = True
         elif question is not None:
             shown = json.dumps(got) if _jsonable(got) else repr(got)
             item = f" item {loc[1] + 1}" if len(loc) > 1 and isinstance(loc[1], int) else ""
