@@ -583,6 +583,7 @@ def _inline_keeping_spaces(text: str) -> str:
 
 def _confirmation(w: _Writer) -> list[str]:
     answers = w.rec["answers"]
+    given = w.decision.given  # answered by the user, not a default
     intro = w.cite_extra(w.record.confirmation_cite)
     lines = [
         "### Confirmation",
@@ -593,7 +594,7 @@ def _confirmation(w: _Writer) -> list[str]:
     ]
     for check in w.record.checks:
         applies = not check.when or any(
-            (value in answers) if kind == "answered" else w.holds(kind, value)
+            (value in given and value in answers) if kind == "answered" else w.holds(kind, value)
             for kind, value in check.when
         )
         if applies:

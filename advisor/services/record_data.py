@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 RECORD_FILE = Path("record") / "record.toml"
 ANSWERED = "answered"
-"""`answered:<question id>` in a check's `when`: the walk used an answer to that question."""
+"""`answered:<question id>` in a check's `when`: the user answered that question (not its
+default) and the walk used the answer."""
 PLACEHOLDER = re.compile(r" ?\{([a-z_][a-z0-9_]*)\}")
 
 _TOP_KEYS = {"options", "savings", "cost", "plan", "conclusion", "confirmation", "deferred"}
