@@ -121,3 +121,14 @@ def test_ten_thousand_unknown_answers_give_a_short_error() -> None:
     assert "10000 problems in the answers" in result.stderr
     assert result.stderr.count("known ids: knowledge") == 1
     assert "... and 9950 more" in result.stderr and len(result.stderr) < 10_000
+
+
+def test_a_rule_file_with_thousands_of_dotted_parts_is_refused_fast(
+    rules_copy: tuple[Path, Path],
+) -> None:
+    rules, _kb = rules_copy
+    (rules / "zz.toml").write_text(
+        '[[rule]]\nid = "x"\n' + ".".join(["a"] * 100_000) + " = 1\n", encoding="utf-8"
+    )
+    with pytest.raises(RuleFileError, match=r"zz\.toml: line 3 nests keys too deeply"):
+        advisor.load_rulebase(rules, _kb)

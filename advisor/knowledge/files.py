@@ -121,7 +121,7 @@ def parse_toml(text: str) -> dict[str, Any]:
     nesting is a `DataError`. TOML itself refuses a key given twice."""
     import tomllib
 
-    _check_toml_dots(text)
+    check_toml_dots(text)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
@@ -139,7 +139,7 @@ MAX_DOTS = 256
 and the parser's time grows with the square of their number (200,000 parts take minutes)."""
 
 
-def _check_toml_dots(text: str) -> None:
+def check_toml_dots(text: str) -> None:
     """Refuse a line with more than `MAX_DOTS` dots outside strings, before parsing."""
     if text.count(".") <= MAX_DOTS:
         return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,14 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(str(path), "", f"cannot read the file ({exc})") from None
     text = text.removeprefix("\ufeff")
+    import tomllib  # only when a file is parsed: a warm disk cache parses none
+
+    from advisor.knowledge.files import DataError, check_toml_dots
+
+    try:
+        check_toml_dots(text)
+    except DataError as exc:
+        raise RuleFileError(str(path), "", str(exc)) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:

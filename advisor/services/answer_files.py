@@ -19,7 +19,6 @@ import json
 import re
 import shlex
 import sys
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +75,7 @@ def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any
         except json.JSONDecodeError as exc:
             errors.append(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
             continue
-        except tomllib.TOMLDecodeError as exc:
+        except ValueError as exc:  # tomllib.TOMLDecodeError: tomllib is imported only for TOML
             errors.append(f"not valid TOML: {exc}")
             continue
         if not isinstance(data, dict):

@@ -45,10 +45,10 @@ def packs_in_force(
 def pyproject_packs(path: Path) -> list[str]:
     """`[tool.llm-advisor] packs` of a pyproject.toml (paths made relative to the current
     folder's view of that file), or [] when it has none or there is no such file."""
-    import tomllib
-
     if not path.is_file():
         return []
+    import tomllib  # only when there is a file to read
+
     try:
         data = parse_toml(read_text(path))
     except (Unreadable, DataError, tomllib.TOMLDecodeError) as exc:
