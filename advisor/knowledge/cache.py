@@ -32,7 +32,6 @@ import hashlib
 import hmac
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -243,6 +242,8 @@ def store(rulebase: RuleBase, kb_dir: Path | None = None) -> None:
         body = _encoded(rulebase)
         signature = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
         folder.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only to write: a warm cache is only read
+
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".rulebase-", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as out:

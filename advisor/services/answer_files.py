@@ -87,12 +87,12 @@ def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any
 def _scenario_answers(data: dict[str, Any]) -> dict[str, Any]:
     """The `[answers]` table of a scenario file (`advisor test`), which stands for an answers
     file; any other data as it is (no answers file has an `answers` key: it is no question)."""
-    from advisor.services.scenarios import TOP_KEYS
-
     answers = data.get("answers")
-    if isinstance(answers, dict) and "expect" in data and data.keys() <= TOP_KEYS:
-        return answers
-    return data
+    if not isinstance(answers, dict) or "expect" not in data:
+        return data
+    from advisor.services.scenarios import TOP_KEYS  # only for a file shaped like a scenario
+
+    return answers if data.keys() <= TOP_KEYS else data
 
 
 def read_stdin() -> str:
