@@ -113,37 +113,39 @@ _VALUED_OPTIONS = ("--rules", "--kb", "--pack")
 def chosen_command(args: Sequence[str]) -> str:
     """The command named on the command line ("" when none is), found as argparse would: the
     first word that is not a global option or its value (options may be abbreviated)."""
+    at = _command_index(args)
+    word = args[at] if at is not None else ""
+    return word if word in COMMANDS else ""
+
+
+def _command_index(args: Sequence[str]) -> int | None:
+    """Where the command word stands: the first word that is not a global option or its value
+    (a `--` stands there itself); None when there is none."""
     takes_value = False
-    for word in args:
+    for at, word in enumerate(args):
         if takes_value:
             takes_value = False
-        elif word == "--":
-            return ""
+        elif word == "--" or not word.startswith("-"):
+            return at
         elif word.startswith("--") and "=" not in word:
             takes_value = any(option.startswith(word) for option in _VALUED_OPTIONS)
-        elif not word.startswith("-"):
-            return word if word in COMMANDS else ""
-    return ""
+    return None
 
 
 def _command_words(args: list[str]) -> tuple[list[str], str | None]:
     """The arguments with a `--` that only stands before the command removed (`advisor --
     recommend ...` runs `recommend`), and the word that stands where the command should but
     names none (None when there is no such word)."""
-    takes_value = False
-    for at, word in enumerate(args):
-        if takes_value:
-            takes_value = False
-        elif word == "--":
-            following = args[at + 1] if at + 1 < len(args) else ""
-            if following in COMMANDS:
-                return [*args[:at], *args[at + 1 :]], None
-            return args, following or None
-        elif word.startswith("--") and "=" not in word:
-            takes_value = any(option.startswith(word) for option in _VALUED_OPTIONS)
-        elif not word.startswith("-"):
-            return args, None if word in COMMANDS else word
-    return args, None
+    at = _command_index(args)
+    if at is None:
+        return args, None
+    word = args[at]
+    if word == "--":
+        following = args[at + 1] if at + 1 < len(args) else ""
+        if following in COMMANDS:
+            return [*args[:at], *args[at + 1 :]], None
+        return args, following or None
+    return args, None if word in COMMANDS else word
 
 
 def _unknown_command(word: str) -> int:
