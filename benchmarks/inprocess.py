@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from timing import Figure, alternating_blocks, fresh_blocks, interleaved, per_call, profile_lines
+from timing import Figure, fresh_blocks, interleaved, per_call, profile_lines
 
 from advisor.analysis.answer_space import UNREACHED, answer_space
 from advisor.engine.assemble import advise

@@ -66,37 +66,16 @@ def interleaved(
     return {name: Figure(name, tuple(values)) for name, values in samples.items()}
 
 
-def alternating_blocks(
-    functions: dict[str, tuple[Callable[[Any], Any], Sequence[Any]]], rounds: int
-) -> dict[str, Figure]:
-    """Time each function on inputs of its own, one call at a time, in alternating blocks.
-
-    Each round runs every function over all of its inputs in turn, so all of them see the same
-    machine load over the run (ratios between them are what counts on a noisy machine), while a
-    small function is not timed right after a large one has evicted its data from the CPU caches
-    (call-by-call interleaving roughly doubles the oracle's time next to advise()).
-    """
-    clock = time.perf_counter_ns
-    samples: dict[str, list[float]] = {name: [] for name in functions}
-    for function, inputs in functions.values():  # warm caches and lazy tables
-        for x in inputs[: max(1, len(inputs) // 10)]:
-            function(x)
-    for _ in range(rounds):
-        for name, (function, inputs) in functions.items():
-            kept = samples[name]
-            for x in inputs:
-                start = clock()
-                function(x)
-                kept.append((clock() - start) / 1e9)
-    return {name: Figure(name, tuple(values)) for name, values in samples.items()}
-
-
 def fresh_blocks(
     functions: dict[str, tuple[Callable[[Any], Any], Sequence[Sequence[Any]]]],
 ) -> dict[str, Figure]:
-    """Like `alternating_blocks`, but round `r` gives each function its `r`-th block of inputs
-    (each function has one block per round), with no warm-up: a function whose blocks differ
-    never meets an input twice, so a cache of results for its exact inputs cannot flatter it."""
+    """Time each function one call at a time, in alternating blocks: round `r` runs every
+    function over its `r`-th block of inputs in turn (one block per round each), so all of them
+    see the same machine load over the run (ratios between them are what counts on a noisy
+    machine), while a small function is not timed right after a large one has evicted its data
+    from the CPU caches (call-by-call interleaving roughly doubles the oracle's time next to
+    advise()). No warm-up: a function whose blocks differ never meets an input twice, so a cache
+    of results for its exact inputs cannot flatter it."""
     clock = time.perf_counter_ns
     samples: dict[str, list[float]] = {name: [] for name in functions}
     rounds = {len(blocks) for _, blocks in functions.values()}
