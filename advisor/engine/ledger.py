@@ -17,7 +17,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from advisor.engine.decision import MergedFinding
@@ -181,15 +181,14 @@ def _findings(
     dropped: list[Stage],
     totals: list[int],
     swaps: list[Swap],
-    typical: int,
+    totals_of_kept: tuple[int, int, int],
     budget: int,
     rules: LedgerRules,
-    shown: Mapping[str, str],
 ) -> list[Rule]:
-    """One finding per drop and swap, and one when the kept stages still exceed the budget;
-    `shown` fills `{budget}` (left as it is when empty)."""
+    """One finding per drop and swap, and one when the kept stages (their low, typical and
+    high sums) still exceed the budget; `{budget}` is left in the wording, for each decision's
+    budget (`_ledger`)."""
     numbers = {
-        **shown,
         "kept": _listing(kept),
         "dropped": _listing(dropped) or "nothing",
     }
@@ -198,8 +197,8 @@ def _findings(
     findings = [
         _stage_finding(rule_id, stage, before, numbers, rules) for rule_id, stage, before in changes
     ]
+    low, typical, high = totals_of_kept
     if typical > budget and rules.finding is not None:
-        low, high = total(kept, "low"), total(kept, "high")
         values = {**numbers, "total": _ms(typical), "total_low": _ms(low), "total_high": _ms(high)}
         findings.append(
             _finding_rule(
@@ -332,20 +331,7 @@ def _ledger(outcome: _Outcome, budget: int, measure: str) -> Ledger:
     if findings:
         shown = _ms(budget)
         findings = tuple(
-            [
-                Rule(
-                    id=rule.id,
-                    when=rule.when,
-                    when_text=rule.when_text,
-                    then=rule.then,
-                    because=rule.because.replace("{budget}", shown),
-                    cite=rule.cite,
-                    severity=rule.severity,
-                    source=rule.source,
-                    order=rule.order,
-                )
-                for rule in findings
-            ]
+            [replace(rule, because=rule.because.replace("{budget}", shown)) for rule in findings]
         )
     return Ledger(
         budget=budget,
@@ -365,9 +351,8 @@ def _outcome(kept: list[Stage], rules: LedgerRules, budget: int) -> _Outcome:
     dropped, totals, swaps = fit(kept, rules, budget)
     low, typical, high = total(kept, "low"), total(kept), total(kept, "high")
     reported = dropped or swaps or typical > budget
-    findings = (
-        _findings(kept, dropped, totals, swaps, typical, budget, rules, {}) if reported else []
-    )
+    sums = (low, typical, high)
+    findings = _findings(kept, dropped, totals, swaps, sums, budget, rules) if reported else []
     return _Outcome(
         kept=tuple(kept),
         dropped=tuple(dropped),
