@@ -48,3 +48,20 @@ def test_a_recommendation_renders_as_its_decision(path: Path, rulebase: RuleBase
     assert render_markdown(decision, date="2025-01-15") == render.render(
         decision, "markdown", date="2025-01-15"
     )
+
+
+def test_text_output_names_the_answers_the_walk_did_not_use(
+    run_cli: Callable[..., RunResult],
+) -> None:
+    """An answer given to a question the walk does not reach is listed with the gate that
+    left it out, not dropped without a word; with none, the section is absent."""
+    example = str(ROOT / "examples" / "support-bot.toml")
+    result = run_cli("recommend", "--answers", example)
+    assert result.returncode == 0, result.stderr
+    section = result.stdout.split("Answers not used\n", 1)[1].split("\n\n", 1)[0]
+    assert section.splitlines() == [
+        "  model_access = api: not asked because this does not hold: behaviour_gap"
+    ]
+    reached = run_cli("recommend", "--answers", example, "--set", "behavior=hard_to_describe")
+    assert reached.returncode == 0, reached.stderr  # a behaviour gap: model_access is asked
+    assert "Answers not used" not in reached.stdout

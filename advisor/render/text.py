@@ -127,6 +127,7 @@ def _render(data: Mapping[str, Any], vocabulary: Vocabulary, width: int) -> str:
                 )
             )
         lines.append("")
+    lines += _unused_lines(data["trace"], width)
     lines.append("Sources")
     for n, source in enumerate(sources, start=1):
         lines.extend(
@@ -145,6 +146,23 @@ def _render(data: Mapping[str, Any], vocabulary: Vocabulary, width: int) -> str:
         packs = ", ".join(f"{p['name']} {p['version']}" for p in data["packs"])
         lines.append(f"rule packs: {packs}")
     return "\n".join(lines) + "\n"
+
+
+def _unused_lines(trace: Any, width: int) -> list[str]:
+    """The answers given to questions the walk did not reach, and why they were not used, so
+    that an answer the user typed never vanishes without a word."""
+    ignored = [step for step in trace if step["kind"] == "ignored"]
+    if not ignored:
+        return []
+    lines = ["Answers not used"]
+    for step in ignored:
+        value = step["value"]
+        shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+        if isinstance(shown, bool):
+            shown = "yes" if shown else "no"
+        lines.extend(_wrap(width, f"{step['id']} = {shown}: {step['detail']}", "  ", "    "))
+    lines.append("")
+    return lines
 
 
 def _evaluation_lines(
