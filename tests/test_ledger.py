@@ -66,9 +66,12 @@ def test_over_budget_always_has_a_latency_finding_and_more_budget_never_drops_mo
         # below 1 s the plan serves a small model; from 1 s a large one, unless it is swapped
         if previous is not None and not swapped_before and budget != 1000:
             assert dropped <= previous, (path.stem, budget, dropped - previous)
+        kept = {s.id for s in ledger.kept}
         if previous is not None and swapped_before and not ledger.swapped:
-            # the larger budget holds the large model again: it may cost an optional stage
-            assert ledger.total_typical >= 0
+            # the larger budget holds the large model again (it may cost an optional stage)
+            assert kept & {"generation", "first_token"}, (path.stem, budget, kept)
+        if "small_model" in kept:  # the plan's answer comes from a small model: advice says so
+            assert "latency_budget_needs_small_model" in ids, (path.stem, budget)
         previous = dropped
         swapped_before = bool(ledger.swapped)
 
