@@ -299,10 +299,11 @@ class _Parts:
 
     def trace(self, statuses: tuple[QuestionStatus, ...]) -> list[Any]:
         """The trace steps of the walk's statuses."""
-        try:
-            return list(map(self.step_by_status.__getitem__, map(id, statuses)))
-        except KeyError:  # a status seen for the first time
-            return list(map(self.step_of, statuses))
+        found = list(map(self.step_by_status.get, map(id, statuses)))
+        if not all(found):  # a status seen for the first time (a new number, say)
+            step_of = self.step_of
+            return [step or step_of(status) for step, status in zip(found, statuses, strict=True)]
+        return found
 
 
 def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
