@@ -55,6 +55,7 @@ DRAWN: dict[str, tuple[Any, ...]] = {
     "repeated_requests": (False, False, True),
     "tool_choice": ("model", "model", "code"),
     "visual_inputs": (False, False, True),
+    "whole_documents": (False, False, True),
 }
 
 
@@ -183,12 +184,23 @@ def knowledge_retrieved(a: dict[str, Any]) -> bool:
     goes into the prompt (rebuilt when it changes, and cited from there by document id when
     answers must cite it) unless it holds tables (computed by the database) or exact
     identifiers (found by a lookup)."""
-    if a["knowledge"] == "general" or closed_label_set(a):
+    if a["knowledge"] == "general" or closed_label_set(a) or whole_documents_read(a):
         return False
     return (
         a["knowledge_volume"] != "small"
         or "tables" in a["data_shapes"]
         or "identifiers" in a["data_shapes"]
+    )
+
+
+def whole_documents_read(a: dict[str, Any]) -> bool:
+    """A low-volume task over whole documents that fit a long-context window, with a second or
+    more to read them: the documents go into the prompt, since retrieval returns only passages."""
+    return bool(
+        a["knowledge_volume"] == "long_context"
+        and a.get("whole_documents")
+        and a["request_volume"] == "low"
+        and a["latency_budget_ms"] >= 1000
     )
 
 

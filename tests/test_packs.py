@@ -145,7 +145,7 @@ def test_a_pack_for_another_core_version_is_refused(
     tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
     pack = make_pack(tmp_path / "p", requires=">=3.0")
-    refused(run_cli, pack, "pack.toml: requires", "requires rules >=3.0", "2.2.0")
+    refused(run_cli, pack, "pack.toml: requires", "requires rules >=3.0", "2.3.0")
 
 
 def test_a_pack_question_needs_a_default(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
@@ -219,7 +219,7 @@ def test_json_text_and_record_name_the_packs(tmp_path: Path, run_cli: Callable[.
     # re-checked under the packs it names, without --pack
     check = run_cli("check", str(record))
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "current (rules 2.2.0, pack on-premises 1.0.0)" in check.stdout
+    assert "current (rules 2.3.0, pack on-premises 1.0.0)" in check.stdout
     # the recorded folder is gone and no pack of that name is in force: say so, exit 2
     moved = tmp_path / "elsewhere"
     shutil.copytree(EXAMPLE, moved)
@@ -264,7 +264,7 @@ def test_precedence_command_line_then_environment_then_pyproject(
 def test_the_example_pack_passes_its_scenarios(run_cli: Callable[..., Any]) -> None:
     result = run_cli("--pack", str(EXAMPLE), "test")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 scenarios (rules 2.2.0 with on-premises 1.0.0): 4 passed" in result.stdout
+    assert "4 scenarios (rules 2.3.0 with on-premises 1.0.0): 4 passed" in result.stdout
 
 
 def test_a_scenario_that_no_longer_matches_prints_a_diff(
@@ -399,7 +399,7 @@ def test_check_names_a_new_pack_version_and_a_changed_outcome(
     policy.write_text(policy.read_text().replace('severity = "medium"', 'severity = "low"', 1))
     check = run_cli("check", str(record))
     assert check.returncode == 1, check.stdout + check.stderr
-    assert "stale (rules 2.2.0, pack on-premises 1.0.0 -> 1.1.0)" in check.stdout
+    assert "stale (rules 2.3.0, pack on-premises 1.0.0 -> 1.1.0)" in check.stdout
     assert "use_the_approved_vector_store" in check.stdout
     assert f"regenerate: advisor --pack {pack} recommend --from-record" in check.stdout
     again = run_cli("recommend", "--from-record", str(record), "--format", "markdown",
