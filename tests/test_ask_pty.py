@@ -83,3 +83,41 @@ def test_from_bare_advisor_to_a_decision_record(tmp_path: Path, rulebase: RuleBa
         line.startswith("# Use ") and line.endswith(" for Acme search")
         for line in record.splitlines()
     )
+
+
+@pytest.mark.parametrize("where", ["list", "checkbox"])
+def test_sigint_sent_as_a_signal_stops_at_a_list_and_keeps_the_answers(
+    tmp_path: Path, rulebase: RuleBase, where: str
+) -> None:
+    """`kill -INT` (a supervisor, `timeout -s INT`) stops the session at a list question as
+    Ctrl-C does: exit 130 and the answers so far in the partial file, not a swallowed signal."""
+    import signal
+
+    env = {**os.environ, "NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"}
+    child = pexpect.spawn(
+        ADVISOR, ["ask"], cwd=str(tmp_path), env=env, dimensions=(24, 80), encoding="utf-8"
+    )
+    child.timeout = 30
+    interview = Interview(rulebase)
+    typed: dict[str, Any] = {}
+    try:
+        child.expect("Project name")
+        child.send("\r")
+        while (question := interview.next_question()) is not None:
+            child.expect(_on_screen(question.text))
+            wanted_kind = "set" if where == "checkbox" else "choice"
+            if question.kind == wanted_kind and typed:
+                break
+            child.send(_keys(question, question.suggest))
+            interview.answer(question, question.suggest)
+            typed[question.id] = question.suggest
+        assert question is not None
+        child.kill(signal.SIGINT)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 130, child.before
+    partial = tomllib.loads((tmp_path / "advisor-answers.partial.toml").read_text("utf-8"))
+    assert partial == {
+        qid: sorted(value) if isinstance(value, list) else value for qid, value in typed.items()
+    }

@@ -32,6 +32,13 @@ def _recommend(*args: str, stdin: str | None = None) -> subprocess.CompletedProc
         # dotted keys: the TOML parser's time grows with the square of their parts
         ("dotted.toml", ".".join(["a"] * 200_000) + " = 1", "nests keys too deeply"),
         ("header.toml", "[" + ".".join(["a"] * 200_000) + "]", "nests keys too deeply"),
+        # every line within the per-line limit, the file 4 MB: 2 GB in the parser without the
+        # whole-file budget
+        (
+            "many-dotted.toml",
+            "".join(f"a{n}" + ".b" * 200 + " = 1\n" for n in range(10_000)),
+            "the file's dotted keys nest too deeply in all",
+        ),
         ("digits.toml", "latency_budget_ms = " + "9" * 5000, "at most 18 digits"),
     ],
 )
@@ -121,6 +128,31 @@ def test_ten_thousand_unknown_answers_give_a_short_error() -> None:
     assert "10000 problems in the answers" in result.stderr
     assert result.stderr.count("known ids: knowledge") == 1
     assert "... and 9950 more" in result.stderr and len(result.stderr) < 10_000
+
+
+def test_a_rule_file_of_many_long_dotted_keys_is_refused(rules_copy: tuple[Path, Path]) -> None:
+    rules, kb = rules_copy
+    (rules / "zz.toml").write_text(
+        "".join(f"a{n}" + ".b" * 200 + " = 1\n" for n in range(10_000)), encoding="utf-8"
+    )
+    with pytest.raises(RuleFileError, match=r"zz\.toml: line 26: the file's dotted keys nest"):
+        advisor.load_rulebase(rules, kb)
+
+
+@pytest.mark.parametrize("value", ["5", "true", "1.5", '"x"'])
+def test_a_rule_key_that_is_not_a_list_of_tables_is_bad_input(
+    rules_copy: tuple[Path, Path], value: str
+) -> None:
+    rules, kb = rules_copy
+    (rules / "zz.toml").write_text(f"rule = {value}\n", encoding="utf-8")
+    result = subprocess.run(
+        [ADVISOR, "--rules", str(rules), "--kb", str(kb), "recommend", "--answers", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "zz.toml: rules are written as [[rule]] tables" in result.stderr
 
 
 def test_a_rule_file_with_thousands_of_dotted_parts_is_refused_fast(

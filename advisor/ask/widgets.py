@@ -281,6 +281,10 @@ def _keys(can_back: bool) -> Any:
     def _stop(event: Any) -> None:
         event.app.exit(exception=EOFError, style="class:aborting")
 
+    @keys.add("<sigint>")  # SIGINT sent as a signal (kill -INT): prompt_toolkit feeds it as a key
+    def _interrupt(event: Any) -> None:
+        event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
+
     @keys.add("escape", eager=True)
     def _back(event: Any) -> None:
         if can_back:

@@ -137,16 +137,37 @@ def parse_toml(text: str) -> dict[str, Any]:
 MAX_DOTS = 256
 """The most dots a TOML line may hold outside quoted strings: dotted keys nest a table per part,
 and the parser's time grows with the square of their number (200,000 parts take minutes)."""
+MAX_DOT_WORK = 1_000_000
+"""The most the dotted parts of a whole TOML file may add up to, each line's count squared (the
+parser keeps every prefix of a dotted key): 10,000 lines of 200 parts, each line within
+`MAX_DOTS`, would take the parser 2 GB and 15 s; this allows about 25 such lines, and any
+ordinary file by orders of magnitude."""
 
 
 def check_toml_dots(text: str) -> None:
-    """Refuse a line with more than `MAX_DOTS` dots outside strings, before parsing."""
+    """Refuse a line with more than `MAX_DOTS` dots outside strings, or a file whose lines' dots
+    squared add up to more than `MAX_DOT_WORK`, before parsing."""
     if text.count(".") <= MAX_DOTS:
         return
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.count(".") > MAX_DOTS and _dots_outside_strings(line) > MAX_DOTS:
+    lines = text.splitlines()
+    counts = [line.count(".") for line in lines]  # dots in strings too: an upper bound
+    if max(counts) <= MAX_DOTS and sum(n * n for n in counts) <= MAX_DOT_WORK:
+        return
+    work = 0
+    for number, (line, count) in enumerate(zip(lines, counts, strict=True), 1):
+        if count == 0:
+            continue
+        dots = _dots_outside_strings(line) if count > 1 else count
+        if dots > MAX_DOTS:
             raise DataError(
                 f"line {number} nests keys too deeply (more than {MAX_DOTS} dotted parts)"
+            )
+        work += dots * dots
+        if work > MAX_DOT_WORK:
+            raise DataError(
+                f"line {number}: the file's dotted keys nest too deeply in all (each line's "
+                f"dotted parts squared add up to more than {MAX_DOT_WORK:,}); write [tables] "
+                "instead of long dotted keys"
             )
 
 

@@ -116,7 +116,11 @@ def _parse_rulebase(rules_path: Path, kb_path: Path, questions_path: Path, diges
     )
     vocabulary = _read_vocabulary(rules_path / VOCABULARY_FILE)
     rule_files = read_rule_files(rule_paths)
-    total = sum(len(f.data.get("rule", ())) for f in rule_files if isinstance(f.data, dict))
+    total = sum(
+        len(found)
+        for f in rule_files
+        if isinstance(f.data, dict) and isinstance(found := f.data.get("rule", ()), list | dict)
+    )  # a `rule` of another type is reported with its file when the rules are read
     if total > MAX_RULES:
         raise RuleFileError(
             str(rules_path),
