@@ -124,3 +124,34 @@ def _check_rules_of(rulebase: RuleBase) -> None:
     for _ in range(500):
         chosen = rng.sample(terms, rng.randint(1, len(terms)))
         assert index.rules_of(mask(chosen)) == plain(chosen)
+
+
+def test_number_tables_made_in_one_sweep_are_exact(rules_copy: tuple[Path, Path]) -> None:
+    """The full tables of the number questions (what the disk cache stores) are made in one
+    sweep over the classes; with many thresholds, ranges, equalities and negations on both
+    numbers they still equal plain evaluation everywhere."""
+    rules, kb = rules_copy
+    whens = [
+        f"latency_budget_ms >= {low} and latency_budget_ms < {low + 700}"
+        for low in range(0, 9000, 450)
+    ]
+    whens += [
+        f"not (labelled_examples == {n}) and labelled_examples <= {3 * n}" for n in (7, 40, 900)
+    ]
+    whens += [
+        f"latency_budget_ms != {n} or labelled_examples > {n // 10}" for n in (250, 1200, 5000)
+    ]
+    whens += ["labelled_examples < 20 or labelled_examples >= 100000"]
+    with (rules / "rag.toml").open("a", encoding="utf-8") as out:
+        for n, when in enumerate(whens):
+            out.write(
+                f'\n[[rule]]\nid = "numbers_{n}"\nwhen = "{when}"\nthen = "note:rag"\n'
+                'because = "A note."\ncite = ["kb/rag.md#when-retrieval-is-the-answer"]\n'
+            )
+    rulebase = advisor.load_rulebase(rules, kb)
+    numbers = [q for q in rulebase.rule_index.questions if q.cuts]
+    assert {q.qid for q in numbers} == {"latency_budget_ms", "labelled_examples"}
+    assert max(len(q.cuts or ()) for q in numbers) > 40
+    for question in numbers:
+        question.full_table()  # every class's mask now comes from the sweep
+    assert index_mismatches(rulebase) == []

@@ -340,8 +340,10 @@ class IndexedQuestion:
         included)."""
         keys: list[Any] = [UNREACHED_KEY]
         if self.cuts is not None:
-            keys += range(2 * len(self.cuts) + 1)
-        elif self.kind == "bool":
+            table = {UNREACHED_KEY: self.mask(UNREACHED_KEY), **self._number_masks()}
+            self.masks.update(table)
+            return table
+        if self.kind == "bool":
             keys += [False, True]
         elif self.kind == "set":
             keys += [
@@ -352,6 +354,35 @@ class IndexedQuestion:
         else:
             keys += self.values
         return {key: self.mask(key) for key in keys}
+
+    def _number_masks(self) -> dict[int, int]:
+        """The mask of every class of a number question, in one sweep over the classes: a
+        term's test can change only at the constants it compares with, so each term is tested
+        once per stretch between its own constants and toggles its bit where the result changes
+        (testing every term at every class takes time quadratic in the thresholds)."""
+        cuts = self.cuts or ()
+        at_cut = {cut: at for at, cut in enumerate(cuts)}
+        count = 2 * len(cuts) + 1
+        if self._tests is None:
+            self._tests = [(p, cond.compile_condition(node)) for p, node in self.entries]
+        toggles: list[list[int]] = [[] for _ in range(count)]
+        for (position, node), (_, test) in zip(self.entries, self._tests, strict=True):
+            starts = [0]
+            for cut in sorted(cond.thresholds(node).get(self.qid, ())):
+                starts += [2 * at_cut[cut] + 1, 2 * at_cut[cut] + 2]  # the constant, above it
+            holds = False
+            for start in starts:
+                now = test({self.qid: self._representative(start)}) is True
+                if now != holds:
+                    toggles[start].append(position)
+                    holds = now
+        masks: dict[int, int] = {}
+        mask = self.free
+        for key, changed in enumerate(toggles):
+            if changed:
+                mask ^= _mask_of(changed, self.size)
+            masks[key] = mask
+        return masks
 
     def _representative(self, key: int) -> int:
         """A number of class `key`: 2i+1 is the i-th threshold, 2i just below it."""
