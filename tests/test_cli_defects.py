@@ -190,7 +190,15 @@ def test_answers_from_a_pipe_get_no_hint(run_cli: Run) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["javascript:alert(1)", "javascript:void0/", "data:text/html,x", "JavaScript:x", "a:b/"]
+    "url",
+    [
+        "javascript:alert(1)",
+        "javascript:void0/",
+        "data:text/html,x",
+        "JavaScript:x",
+        "a:b/",
+        "//evil.example/kb/",
+    ],
 )
 def test_a_kb_base_url_with_another_scheme_is_refused(
     run_cli: Run, tmp_path: Path, url: str

@@ -164,3 +164,27 @@ def test_a_rule_file_with_thousands_of_dotted_parts_is_refused_fast(
     )
     with pytest.raises(RuleFileError, match=r"zz\.toml: line 3 nests keys too deeply"):
         advisor.load_rulebase(rules, _kb)
+
+
+@pytest.mark.parametrize(
+    ("setting", "shown"),
+    [
+        ("latency_budget_ms=" + "9" * 100_000, '"' + "9" * 49 + "... (100,002 characters)"),
+        ("knowledge=général", '"général"'),  # letters as typed
+        ("knowledge=a\u202eb\u009bc", '"a\\u202eb\\u009bc"'),  # direction mark, C1 code escaped
+    ],
+)
+def test_a_refused_value_is_shown_short_and_inert(setting: str, shown: str) -> None:
+    result = _recommend("--answers", str(EXAMPLE), "--set", setting)
+    assert result.returncode == 2
+    assert f": {shown} is not valid; expected" in result.stderr
+    assert len(result.stderr) < 500
+
+
+def test_a_toml_date_is_named_as_a_date(tmp_path: Path) -> None:
+    path = tmp_path / "answers.toml"
+    path.write_text("latency_budget_ms = 1979-05-27T07:32:00Z\n", encoding="utf-8")
+    result = _recommend("--answers", str(path))
+    assert result.returncode == 2
+    assert "the date or time 1979-05-27T07:32:00+00:00 is not valid" in result.stderr
+    assert "datetime." not in result.stderr

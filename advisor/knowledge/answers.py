@@ -318,7 +318,7 @@ def _translate(exc: Any, rulebase: RuleBase) -> list[str]:
             problems.append(f"unknown answer id '{key}' ({hint}{ids})")
             listed = True
         elif question is not None:
-            shown = json.dumps(got) if _jsonable(got) else repr(got)
+            shown = shown_value(got)
             item = f" item {loc[1] + 1}" if len(loc) > 1 and isinstance(loc[1], int) else ""
             problems.append(
                 f"'{key}'{item}: {shown} is not valid; expected {expected(question, got)}"
@@ -361,6 +361,30 @@ def _closest(key: str, known: list[str]) -> str | None:
         return prefixed[0]
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     return close[0] if close else None
+
+
+SHOWN_CHARACTERS = 60
+"""The most characters of a refused value an error message repeats (a value can be megabytes)."""
+
+
+def shown_value(value: Any) -> str:
+    """A refused answer as an error message shows it: JSON where it is JSON (non-ASCII letters
+    as they are, control characters escaped), a date or time by its TOML text, anything else by
+    its type; cut to `SHOWN_CHARACTERS` with its length said."""
+    import datetime
+
+    if isinstance(value, datetime.date | datetime.time):
+        text = f"the date or time {value.isoformat()}"
+    elif _jsonable(value):
+        text = "".join(
+            char if char.isprintable() else f"\\u{ord(char):04x}"
+            for char in json.dumps(value, ensure_ascii=False)
+        )  # letters as typed; controls, C1 codes and direction marks escaped
+    else:
+        text = f"a value of type {type(value).__name__}"
+    if len(text) > SHOWN_CHARACTERS:
+        text = f"{text[: SHOWN_CHARACTERS - 10]}... ({len(text):,} characters)"
+    return text
 
 
 def _jsonable(value: Any) -> bool:

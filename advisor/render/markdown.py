@@ -173,6 +173,11 @@ def base_url_problem(url: str) -> str | None:
         )
     if scheme and not url[scheme.end() :].startswith("//"):
         return f"'{url}' must start with https:// or http://, or be a relative path"
+    if not scheme and url.startswith(("//", "/\\")):  # a browser reads `//host/` as another site
+        return (
+            f"'{url}' names another host without a scheme: write https://{url.lstrip('/')} "
+            "or a relative path such as ../kb/"
+        )
     return None
 
 
