@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -188,3 +189,20 @@ def test_a_toml_date_is_named_as_a_date(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "the date or time 1979-05-27T07:32:00+00:00 is not valid" in result.stderr
     assert "datetime." not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('name = "x"\nversion = "banana"\n', "'banana' is not a version"),
+        ('name = "x"\nversion = "1.0"\nfrob = 1\n', "unknown key(s) frob"),
+        ('name = "x"\nversion = 3\n', "version: must be a string"),
+    ],
+)
+def test_a_bad_ruleset_file_is_refused(
+    rules_copy: tuple[Path, Path], text: str, message: str
+) -> None:
+    rules, kb = rules_copy
+    (rules / "ruleset.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(RuleFileError, match=re.escape(message)):
+        advisor.load_rulebase(rules, kb)

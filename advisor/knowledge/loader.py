@@ -12,6 +12,7 @@ import difflib
 import gc
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -179,10 +180,22 @@ def _read_ruleset(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {"name": "unnamed rule base", "version": "0"}
     data, _ = read_toml(path)
+    unknown = sorted(set(data) - {"name", "version"})
+    if unknown:
+        raise RuleFileError(
+            str(path), "", f"unknown key(s) {', '.join(unknown)} (allowed: name, version)"
+        )
     meta = {"name": data.get("name", "unnamed rule base"), "version": data.get("version", "0")}
     for key, value in meta.items():
         if not isinstance(value, str):
             raise RuleFileError(str(path), key, "must be a string")
+    if not re.fullmatch(r"\d+(\.\d+)*", meta["version"]):
+        raise RuleFileError(
+            str(path),
+            "version",
+            f"'{meta['version']}' is not a version: write numbers joined by dots, like \"2.3.0\" "
+            "(packs compare it with their 'requires')",
+        )
     return meta
 
 
