@@ -139,3 +139,30 @@ def test_output_is_deterministic(run_cli: RunCli, fmt: str) -> None:
     first = run_cli("lint", "--format", fmt)
     second = run_cli("lint", "--format", fmt)
     assert first.stdout == second.stdout
+
+
+def test_a_kb_page_without_a_real_review_date_is_a_warning(
+    run_cli: RunCli, rules_copy: tuple[Path, Path]
+) -> None:
+    rules, kb = rules_copy
+    for name, replacement in (("rag.md", "Last reviewed: 2026-02-30"), ("combining.md", "")):
+        page = kb / name
+        lines = page.read_text(encoding="utf-8").splitlines(keepends=True)
+        page.write_text(
+            "".join(
+                replacement + "\n" if line.startswith("Last reviewed:") else line for line in lines
+            ),
+            encoding="utf-8",
+        )
+    found = {
+        d["file"]: d["message"]
+        for d in _diagnostics(run_cli, rules, kb)
+        if d["code"] == "kb-page-unreviewed"
+    }
+    assert found == {
+        "kb/combining.md": "there is no 'Last reviewed: YYYY-MM-DD' line: say under the title "
+        "when the page's figures were last checked",
+        "kb/rag.md": "'Last reviewed: 2026-02-30' is not a real date: say under the title when "
+        "the page's figures were last checked",
+    }
+    assert _lint(run_cli, rules, kb, "--strict").returncode == 1

@@ -32,6 +32,8 @@ Checks (code, severity):
   budgets and every budget at which the ledger's greedy drops change the outcome.
 - `ledger-unplanned-stage` (warning): no answers plan the stage (no rule concludes what it is
   `for`, or its `when` never holds with it), so its figures are never used.
+- `kb-page-unreviewed` (warning): a knowledge-base page without a real `Last reviewed:
+  YYYY-MM-DD` date under its title.
 - with rule packs, the checks of `advisor.analysis.pack_lint` (an override that changes nothing,
   a disabled rule others need, a pack question no rule reads, a pack kb section nothing cites).
 """
@@ -123,6 +125,7 @@ def lint(rulebase: RuleBase) -> Report:
         *checker.unread_questions(),
         *checker.severities(),
         *checker.ledger(),
+        *checker.kb_pages(),
         *(
             Diagnostic(code, severity, message, *_place(source), target)
             for code, severity, message, source, target in pack_diagnostics(rulebase)
@@ -285,6 +288,34 @@ class _Checker:
                             f"rule '{first.id}' raises it as {first.severity}, both when "
                             f"{self.where(witness)}",
                         )
+
+    def kb_pages(self) -> Iterable[Diagnostic]:
+        """Knowledge-base pages without a real `Last reviewed: YYYY-MM-DD` date: every page says
+        when its figures were last checked against their sources."""
+        import datetime
+
+        first: dict[str, Any] = {}
+        for section in self.rulebase.kb.values():
+            first.setdefault(section.file, section)
+        for file, section in sorted(first.items()):
+            try:
+                datetime.date.fromisoformat(section.reviewed)
+                continue
+            except ValueError:
+                pass
+            problem = (
+                f"'Last reviewed: {section.reviewed}' is not a real date"
+                if section.reviewed
+                else "there is no 'Last reviewed: YYYY-MM-DD' line"
+            )
+            yield Diagnostic(
+                "kb-page-unreviewed",
+                "warning",
+                f"{problem}: say under the title when the page's figures were last checked",
+                f"kb/{file}",
+                section.line,
+                None,
+            )
 
     def ledger(self) -> Iterable[Diagnostic]:
         rules = self.rulebase.ledger
