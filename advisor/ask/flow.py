@@ -157,7 +157,9 @@ class Session:
 
         try:
             text = render(
-                why(question.id, self.interview.plain_answers(), self.interview.rulebase), "text"
+                why(question.id, self.interview.plain_answers(), self.interview.rulebase),
+                "text",
+                question,
             )
         except AdvisorError as exc:
             text = f"WHY is not available here: {exc}"

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("mcp") is None:
         raise UsageError(
             "the MCP server needs the mcp extra: pip install 'llm-advisor[mcp]' "
-            "(or run it with: uvx --from 'llm-advisor[mcp]' advisor mcp)"
+            "(in a checkout: pip install '.[mcp]')"
         )
     from advisor.mcp.server import serve
 

@@ -28,5 +28,6 @@ def run(args: argparse.Namespace) -> int:
     layers = answer_layers(args, rulebase)
     with layers.attributed():
         data = why(args.question, layers.given(), rulebase)
-    write_output(render(data, args.format), args.output)
+    question = rulebase.question_by_id[args.question]
+    write_output(render(data, args.format, question), args.output)
     return 0

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from advisor.analysis.why import WhyData
+    from advisor.analysis.why import ValueOutcome, WhyData
+    from advisor.knowledge.questions import Question
 
 FORMATS = ("text", "json", "markdown")
 WIDTH = 80
 
 
-def render(data: WhyData, fmt: str) -> str:
+def render(data: WhyData, fmt: str, question: Question | None = None) -> str:
+    """WHY as text, JSON or markdown. With the `question`, text and markdown show adjacent
+    number ranges whose advice differs from the current answer's in the same way as one range
+    (they differ only in which rules give it, which the JSON output keeps)."""
     if fmt == "json":
         return json.dumps(data.as_dict(), indent=2, ensure_ascii=False)
     markdown = fmt == "markdown"
@@ -46,7 +51,7 @@ def render(data: WhyData, fmt: str) -> str:
         lines += wrap("Given the other answers, no rule depends on it.")
     lines.append("")
     lines.append("## Each answer" if markdown else "Each answer:")
-    for outcome in data.values:
+    for outcome, words in _shown(data.values, question):
         mark = " (current)" if outcome.current else ""
         if outcome.added or outcome.removed:
             changes = []
@@ -57,8 +62,39 @@ def render(data: WhyData, fmt: str) -> str:
             effect = "; ".join(changes)
         else:
             effect = "the same advice"
-        lines += wrap(f"- {outcome.words}{mark}: {effect}", "" if markdown else "  ")
+        lines += wrap(f"- {words}{mark}: {effect}", "" if markdown else "  ")
     if data.assumed:
         lines.append("")
         lines += wrap("Assumed where not answered: " + "; ".join(data.assumed) + ".")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _shown(
+    outcomes: tuple[ValueOutcome, ...], question: Question | None
+) -> list[tuple[ValueOutcome, str]]:
+    """Each outcome with the words of its range; with the question, adjacent number ranges with
+    the same visible outcome are one row (current if either is)."""
+    shown: list[tuple[ValueOutcome, str]] = []
+    low = None
+    for outcome in outcomes:
+        if shown and question is not None:
+            last, _ = shown[-1]
+            if (
+                low is not None
+                and last.high is not None
+                and outcome.low == last.high + 1
+                and outcome.high is not None
+                and (last.techniques, last.added, last.removed)
+                == (outcome.techniques, outcome.added, outcome.removed)
+            ):
+                from advisor.analysis.whatif import range_words
+
+                merged = outcome if outcome.current else last
+                shown[-1] = (
+                    dataclasses.replace(merged, high=outcome.high),
+                    range_words(question, low, outcome.high),
+                )
+                continue
+        low = outcome.low
+        shown.append((outcome, outcome.words))
+    return shown
