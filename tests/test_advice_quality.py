@@ -206,7 +206,8 @@ def whole_documents_read(a: dict[str, Any]) -> bool:
 
 def closed_label_set(a: dict[str, Any]) -> bool:
     """A small closed set of identifiers the output chooses from: it belongs in the prompt and
-    the output schema, valid by construction, not behind a lookup."""
+    the output schema, valid by construction, not behind a lookup, also when the set itself is
+    fetched per request (a tenant's column names)."""
     return bool(
         a["knowledge"] != "general"
         and a["narrow_task"]
@@ -214,7 +215,6 @@ def closed_label_set(a: dict[str, Any]) -> bool:
         and a["knowledge_volume"] == "small"
         and a["data_shapes"] == ["identifiers"]
         and not a["citations"]
-        and not live_records(a)
     )
 
 
