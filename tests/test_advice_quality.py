@@ -56,6 +56,7 @@ DRAWN: dict[str, tuple[Any, ...]] = {
     "tool_choice": ("model", "model", "code"),
     "visual_inputs": (False, False, True),
     "whole_documents": (False, False, True),
+    "audience": ("staff", "customers", "program"),
 }
 
 
