@@ -195,14 +195,9 @@ def knowledge_retrieved(a: dict[str, Any]) -> bool:
 
 
 def whole_documents_read(a: dict[str, Any]) -> bool:
-    """A low-volume task over whole documents that fit a long-context window, with a second or
-    more to read them: the documents go into the prompt, since retrieval returns only passages."""
-    return bool(
-        a["knowledge_volume"] == "long_context"
-        and a.get("whole_documents")
-        and a["request_volume"] == "low"
-        and a["latency_budget_ms"] >= 1000
-    )
+    """A task over whole documents that fit a long-context window: the documents go into the
+    prompt, since retrieval returns only passages."""
+    return bool(a["knowledge_volume"] == "long_context" and a.get("whole_documents"))
 
 
 def closed_label_set(a: dict[str, Any]) -> bool:

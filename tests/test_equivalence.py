@@ -155,3 +155,16 @@ def test_number_tables_made_in_one_sweep_are_exact(rules_copy: tuple[Path, Path]
     for question in numbers:
         question.full_table()  # every class's mask now comes from the sweep
     assert index_mismatches(rulebase) == []
+
+
+def test_every_shipped_condition_expands_into_index_terms(rulebase: RuleBase) -> None:
+    """No shipped rule or ledger stage needs a residual test after the index: a definition that
+    makes conditions expand past `terms.MAX_TERMS` (a negated disjunction, say) slows every
+    decision and what-if; write it per value instead (see `retrieve_knowledge`)."""
+    index = rulebase.rule_index
+    residual = [
+        rulebase.rules[i].id if i < index.rule_count else f"ledger stage {i - index.rule_count}"
+        for i, test in enumerate(index.tests)
+        if test is not None
+    ]
+    assert residual == []
