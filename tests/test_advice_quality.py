@@ -58,6 +58,7 @@ DRAWN: dict[str, tuple[Any, ...]] = {
     "whole_documents": (False, False, True),
     "audience": ("staff", "customers", "program"),
 }
+# drawn only where the knowledge question makes them reachable (see `space`)
 
 
 def knowledge_options() -> Iterator[dict[str, Any]]:
@@ -158,6 +159,7 @@ def space() -> tuple[Pair, ...]:
                 answers["citations"] = rng.choice((False, True))
             if answers["knowledge"] != "general":
                 answers["per_user_access"] = rng.choice((False, True))
+                answers["outside_authors"] = rng.choice((False, False, True))
             pairs.append((answers, Outcome.of(advisor.advise(answers))))
     finally:
         gc.enable()

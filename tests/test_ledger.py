@@ -288,3 +288,21 @@ def test_the_decision_ledger_equals_the_plain_ledger_at_every_budget_breakpoint(
                 compared += 1
                 with_findings += bool(plain is not None and plain.findings)
     assert compared > 2_000 and with_findings > 500, (compared, with_findings)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_a_drop_quotes_the_shown_plan_with_the_stage_put_back(path: Path) -> None:
+    """The total a dropped stage's finding quotes is the final plan (as the ledger shows it)
+    with that stage added back, so it exceeds the budget and agrees with the ledger's own sum;
+    not the total at the moment of the drop, which may leave out a stage put back later."""
+    answers = scenario_answers(path)
+    for budget in BUDGETS:
+        decision = advisor.decide({**answers, "latency_budget_ms": budget})
+        ledger = decision.ledger
+        assert ledger is not None
+        for stage in ledger.dropped:
+            (rule,) = [r for r in ledger.findings if r.id == f"ledger_drops_{stage.id}"]
+            found = re.search(r"about ([\d,]+) ms", rule.because)
+            assert found is not None, rule.because
+            quoted = int(found[1].replace(",", ""))
+            assert quoted == total([*ledger.kept, stage]) > budget, (path.stem, budget, stage.id)

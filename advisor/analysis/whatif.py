@@ -353,7 +353,7 @@ class _Outcomes:
         rules = self.rulebase.ledger
         assert rules is not None
         kept = list(stages)
-        dropped, _, swaps = fit(kept, rules, budget)
+        dropped, swaps = fit(kept, rules, budget)
         raised = {f"finding:{stage.finding}" for stage in dropped}
         raised |= {f"finding:{old.finding}" for old, _new, _total in swaps}
         if rules.finding is not None and total(kept) > budget:

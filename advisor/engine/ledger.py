@@ -104,26 +104,21 @@ Swap = tuple[Stage, Stage, int]
 """A stage swapped for a cheaper one (`swap`), and the plan's total before the swap."""
 
 
-def fit(
-    stages: list[Stage], rules: LedgerRules, budget: int
-) -> tuple[list[Stage], list[int], list[Swap]]:
+def fit(stages: list[Stage], rules: LedgerRules, budget: int) -> tuple[list[Stage], list[Swap]]:
     """Drop optional stages in their documented order until the typical total fits the budget;
     if even then it does not fit, swap each stage that names a cheaper one (`swap`); then put
     back every dropped stage that now fits, the last dropped first (a stage dropped on the way
-    is not lost for nothing). Returns the stages left dropped, the plan's total at the moment
-    each was dropped, and the swaps."""
+    is not lost for nothing). Returns the stages left dropped and the swaps."""
     current = total(stages)
     if current <= budget:
-        return [], [], []
+        return [], []
     order = {id(stage): n for n, stage in enumerate(stages)}
     dropped: list[Stage] = []
-    totals: list[int] = []
     swaps: list[Swap] = []
     for stage in rules.drop_order:
         if current <= budget:
             break
         if stage in stages:
-            totals.append(current)
             stages.remove(stage)
             dropped.append(stage)
             current = total(stages)
@@ -137,11 +132,10 @@ def fit(
                 current = total(stages)
     for stage in reversed(list(dropped)):
         if total([*stages, stage]) <= budget:
-            at = dropped.index(stage)
-            del dropped[at], totals[at]
+            dropped.remove(stage)
             stages.append(stage)
     stages.sort(key=lambda stage: order[id(stage)])
-    return dropped, totals, swaps
+    return dropped, swaps
 
 
 def breakpoints(stages: Iterable[Stage], rules: LedgerRules) -> set[int]:
@@ -279,7 +273,28 @@ def _ms(value: int) -> str:
 
 
 def _listing(stages: Iterable[Stage]) -> str:
-    return " + ".join(f"{stage.id.replace('_', ' ')} {stage.typical:,} ms" for stage in stages)
+    """The stages with their typical figures as they add up: `a 20 ms + b 150 ms`, a parallel
+    group as one term that costs its slowest member (`x 60 ms and y 20 ms in parallel (60 ms)`)."""
+    terms: list[list[Stage]] = []
+    where: dict[str, list[Stage]] = {}
+    for stage in stages:
+        if stage.group is None:
+            terms.append([stage])
+        elif stage.group in where:
+            where[stage.group].append(stage)
+        else:
+            where[stage.group] = [stage]
+            terms.append(where[stage.group])
+
+    def words(stage: Stage) -> str:
+        return f"{stage.id.replace('_', ' ')} {stage.typical:,} ms"
+
+    return " + ".join(
+        words(term[0])
+        if len(term) == 1
+        else f"{' and '.join(map(words, term))} in parallel ({max(s.typical for s in term):,} ms)"
+        for term in terms
+    )
 
 
 KEPT = 4096
@@ -348,7 +363,10 @@ def _ledger(outcome: _Outcome, budget: int, measure: str) -> Ledger:
 
 def _outcome(kept: list[Stage], rules: LedgerRules, budget: int) -> _Outcome:
     """`plan_ledger`'s work for one budget, its findings worded with `{budget}` left in."""
-    dropped, totals, swaps = fit(kept, rules, budget)
+    dropped, swaps = fit(kept, rules, budget)
+    # a dropped stage's finding quotes the final plan with that stage put back: more than the
+    # budget (or the ledger would have put it back), and consistent with the ledger shown
+    totals = [total([*kept, stage]) for stage in dropped]
     low, typical, high = total(kept, "low"), total(kept), total(kept, "high")
     reported = dropped or swaps or typical > budget
     sums = (low, typical, high)
