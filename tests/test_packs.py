@@ -315,6 +315,7 @@ def test_lint_reports_what_only_packs_can_get_wrong(
         tmp_path / "p",
         '[[override]]\nrule = "use_batch_api"\nseverity = "info"\n\n'
         '[[disable]]\nrule = "fine_tuning_for_behaviour"\n\n'
+        '[[disable]]\nrule = "fine_tuning_for_volume"\n\n'
         '[[rule]]\nid = "eu_data"\nwhen = "knowledge != general"\nthen = "finding:eu_data"\n'
         'severity = "low"\nbecause = "EU data."\ncite = ["kb/acme.md#data-residency"]\n',
     )
@@ -331,9 +332,12 @@ def test_lint_reports_what_only_packs_can_get_wrong(
     by_code = {d["code"]: d for d in found}
     unchanged = by_code["pack-override-unchanged"]
     assert unchanged["rule"] == "use_batch_api" and unchanged["file"].endswith("policy.toml")
-    needed = by_code["pack-disabled-needed"]
-    assert needed["severity"] == "error" and needed["line"] == 6
-    assert "the only rule concluding 'technique:fine_tuning'" in needed["message"]
+    needed = [d for d in found if d["code"] == "pack-disabled-needed"]
+    assert [(d["rule"], d["line"], d["severity"]) for d in needed] == [
+        ("fine_tuning_for_behaviour", 6, "error"),
+        ("fine_tuning_for_volume", 9, "error"),
+    ]  # together they were the only rules concluding fine-tuning
+    assert all("concluding 'technique:fine_tuning'" in d["message"] for d in needed)
     assert by_code["pack-unread-question"]["rule"] == "region"
     uncited = by_code["pack-uncited-section"]
     assert "kb/acme.md#retention" in uncited["message"] and uncited["line"] == 9

@@ -35,6 +35,13 @@ def pack_diagnostics(rulebase: RuleBase) -> Iterable[Found]:
     cited |= {ref for q in rulebase.questions for ref in q.see}
     if rulebase.ledger is not None:
         cited |= {ref for _, refs in rulebase.ledger.citations for ref in refs}
+    disabled: dict[str, list[str]] = {}  # per conclusion no rule left concludes: who gave it
+    for layer in rulebase.layers:
+        for change in layer.changes:
+            if change.action == "disable" and change.before is not None:
+                key = change.before.then.key
+                if key not in concluded:
+                    disabled.setdefault(key, []).append(change.target)
     for layer in rulebase.layers:
         for change in layer.changes:
             if not change.changed:
@@ -55,7 +62,8 @@ def pack_diagnostics(rulebase: RuleBase) -> Iterable[Found]:
                 yield (
                     "pack-disabled-needed",
                     "error",
-                    f"disables '{change.target}', the only rule concluding '{key}', which "
+                    f"disables '{change.target}', {_only(change.target, disabled[key])} "
+                    f"concluding '{key}', which "
                     f"{', '.join(needs)} need{'s' if len(needs) == 1 else ''}; disable those "
                     "too, or [[override]] the rule's condition instead",
                     change.source,
@@ -100,3 +108,11 @@ def _needing(rulebase: RuleBase, kind: str, value: str) -> list[str]:
             if stage.conclusion == key:
                 needs.append(f"latency stage '{stage.id}'")
     return needs
+
+
+def _only(target: str, together: list[str]) -> str:
+    """`the only rule`, or how it was the only one together with the others disabled."""
+    others = [rule for rule in together if rule != target]
+    if not others:
+        return "the only rule"
+    return f"which with '{', '.join(others)}' (also disabled) were the only rules"
