@@ -258,6 +258,29 @@ def test_precedence_command_line_then_environment_then_pyproject(
     assert packs(env={"ADVISOR_PACKS": two}) == ["from-env", "from-cli"]
 
 
+@pytest.mark.parametrize(
+    ("text", "code", "packs"),
+    [
+        ('[project]\nname = "llm-advisor-demo"\nbroken = [\n', 0, []),  # not ours: not read
+        ('[tool.ruff]\nline-length = 100\n', 0, []),
+        ('[tool]\n"llm-advisor".packs = ["policy/on-premises"]\n', 0, ["on-premises"]),
+        ('[tool.llm-advisor]\npacks = [\n', 2, []),  # ours and broken: refused
+    ],
+)
+def test_pyproject_is_read_only_when_it_can_name_packs(
+    tmp_path: Path, run_cli: Callable[..., Any], text: str, code: int, packs: list[str]
+) -> None:
+    answers = answers_file(tmp_path)
+    shutil.copytree(EXAMPLE, tmp_path / "policy" / "on-premises")
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    result = run_cli("recommend", "--answers", str(answers), "--format", "json", cwd=tmp_path)
+    assert result.returncode == code, result.stderr
+    if code == 0:
+        assert [p["name"] for p in json.loads(result.stdout).get("packs", [])] == packs
+    else:
+        assert "pyproject.toml" in result.stderr and "fix the file" in result.stderr
+
+
 # --------------------------------------------------------------------------- advisor test
 
 

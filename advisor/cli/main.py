@@ -85,9 +85,11 @@ def _global_options(parser: argparse.ArgumentParser, default: Any) -> None:
     )
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None, listed: bool = True) -> argparse.ArgumentParser:
     """The parser of every command; with `only`, the arguments of that command alone are added
-    (the others are listed with their help), so a run imports no other command's module."""
+    (the others are listed with their help, unless `listed` is false: then they are left out,
+    which a run that parses its own command's arguments does not miss), so a run imports no
+    other command's module."""
     parser = argparse.ArgumentParser(
         prog="advisor",
         description=DESCRIPTION,
@@ -99,6 +101,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _global_options(shared, argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
+        if only is not None and not listed and name != only:
+            continue
         sub = subparsers.add_parser(name, help=help_text, description=help_text, parents=[shared])
         sub.set_defaults(_module=module)
         if only is None or name == only:
@@ -181,7 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list, unknown = _command_words(args_list)
         if unknown is not None and not {"-h", "--help", "-V", "--version"} & set(args_list):
             return _unknown_command(unknown)
-        parser = build_parser(chosen_command(args_list))
+        command = chosen_command(args_list)
+        before = args_list[: _command_index(args_list) or 0]
+        # the other commands are listed only where help before the command word shows them
+        parser = build_parser(command, listed=not command or bool({"-h", "--help"} & set(before)))
         args = parser.parse_args(args_list)
         if args.command is None:
             default = _default_command()

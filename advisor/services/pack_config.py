@@ -44,14 +44,27 @@ def packs_in_force(
 
 def pyproject_packs(path: Path) -> list[str]:
     """`[tool.llm-advisor] packs` of a pyproject.toml (paths made relative to the current
-    folder's view of that file), or [] when it has none or there is no such file."""
+    folder's view of that file), or [] when it has none or there is no such file. A file with
+    no `tool.llm-advisor` key, no `[tool]` table and no `tool =` key cannot hold the table and
+    is not parsed: most projects' pyproject.toml is not ours to read (nor to refuse when it
+    is broken), and parsing a long one costs a visible part of a run's start-up."""
     if not path.is_file():
         return []
-    import tomllib  # only when there is a file to read
+    import re
 
     try:
-        data = parse_toml(read_text(path))
-    except (Unreadable, DataError, tomllib.TOMLDecodeError) as exc:
+        text = read_text(path)
+    except Unreadable as exc:
+        raise RuleFileError(str(path), "", f"cannot read it ({exc}); fix the file") from None
+    if not re.search(
+        r"""tool\s*\.\s*["']?llm-advisor|^\s*\[\s*tool\s*\]|^\s*tool\s*=""", text, re.M
+    ):
+        return []
+    import tomllib  # only when the file may hold the table
+
+    try:
+        data = parse_toml(text)
+    except (DataError, tomllib.TOMLDecodeError) as exc:
         raise RuleFileError(str(path), "", f"cannot read it ({exc}); fix the file") from None
     tool = data.get("tool", {})
     table = tool.get("llm-advisor", {}) if isinstance(tool, dict) else {}
