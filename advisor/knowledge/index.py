@@ -338,11 +338,11 @@ class IndexedQuestion:
     def full_table(self) -> dict[Any, int]:
         """Every mask of a choice, yes/no, number or small many-choice question (unreached
         included)."""
-        keys: list[Any] = [UNREACHED_KEY]
         if self.cuts is not None:
             table = {UNREACHED_KEY: self.mask(UNREACHED_KEY), **self._number_masks()}
             self.masks.update(table)
             return table
+        keys: list[Any] = [UNREACHED_KEY]
         if self.kind == "bool":
             keys += [False, True]
         elif self.kind == "set":

@@ -91,7 +91,7 @@ def _shown(
 
                 merged = outcome if outcome.current else last
                 shown[-1] = (
-                    dataclasses.replace(merged, high=outcome.high),
+                    dataclasses.replace(merged, low=low, high=outcome.high),
                     range_words(question, low, outcome.high),
                 )
                 continue
