@@ -326,7 +326,12 @@ def test_command_help_and_errors_still_work(run_cli: Run) -> None:
     assert "Traceback" not in wrong.stderr
     far = run_cli("--rules", "rules", "xyzzy")
     assert far.returncode == 2 and "unknown command 'xyzzy'" in far.stderr
-    assert "did you mean" not in far.stderr
+    assert "did you mean" not in far.stderr and "command's option" not in far.stderr
+    early = run_cli("--format", "json", "recommend")  # a command's option before the command
+    assert early.returncode == 2
+    assert "'--format json' looks like a command's option: put it after the command" in (
+        early.stderr
+    )
     unknown = run_cli("recommend", "--nope")
     assert unknown.returncode == 2 and "--nope" in unknown.stderr
 

@@ -264,6 +264,9 @@ def test_precedence_command_line_then_environment_then_pyproject(
         ('[project]\nname = "llm-advisor-demo"\nbroken = [\n', 0, []),  # not ours: not read
         ('[tool.ruff]\nline-length = 100\n', 0, []),
         ('[tool]\n"llm-advisor".packs = ["policy/on-premises"]\n', 0, ["on-premises"]),
+        ('["tool"."llm-advisor"]\npacks = ["policy/on-premises"]\n', 0, ["on-premises"]),
+        ('"tool" = { "llm-advisor" = { packs = ["policy/on-premises"] } }\n', 0, ["on-premises"]),
+        ('"tool"."llm-advisor".packs = ["policy/on-premises"]\n', 0, ["on-premises"]),
         ('[tool.llm-advisor]\npacks = [\n', 2, []),  # ours and broken: refused
     ],
 )
@@ -274,6 +277,10 @@ def test_pyproject_is_read_only_when_it_can_name_packs(
     shutil.copytree(EXAMPLE, tmp_path / "policy" / "on-premises")
     (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
     result = run_cli("recommend", "--answers", str(answers), "--format", "json", cwd=tmp_path)
+    if code == 0 and not packs:  # not ours even when it is not text at all
+        (tmp_path / "pyproject.toml").write_bytes(text.encode() + b"\xff\n")
+        again = run_cli("recommend", "--answers", str(answers), "--format", "json", cwd=tmp_path)
+        assert again.returncode == 0, again.stderr
     assert result.returncode == code, result.stderr
     if code == 0:
         assert [p["name"] for p in json.loads(result.stdout).get("packs", [])] == packs
@@ -339,6 +346,7 @@ def test_lint_reports_what_only_packs_can_get_wrong(
         '[[override]]\nrule = "use_batch_api"\nseverity = "info"\n\n'
         '[[disable]]\nrule = "fine_tuning_for_behaviour"\n\n'
         '[[disable]]\nrule = "fine_tuning_for_volume"\n\n'
+        '[[disable]]\nrule = "fine_tuning_for_a_narrow_skill"\n\n'
         '[[rule]]\nid = "eu_data"\nwhen = "knowledge != general"\nthen = "finding:eu_data"\n'
         'severity = "low"\nbecause = "EU data."\ncite = ["kb/acme.md#data-residency"]\n',
     )
@@ -359,6 +367,7 @@ def test_lint_reports_what_only_packs_can_get_wrong(
     assert [(d["rule"], d["line"], d["severity"]) for d in needed] == [
         ("fine_tuning_for_behaviour", 6, "error"),
         ("fine_tuning_for_volume", 9, "error"),
+        ("fine_tuning_for_a_narrow_skill", 12, "error"),
     ]  # together they were the only rules concluding fine-tuning
     assert all("concluding 'technique:fine_tuning'" in d["message"] for d in needed)
     assert by_code["pack-unread-question"]["rule"] == "region"

@@ -152,12 +152,19 @@ def _command_words(args: list[str]) -> tuple[list[str], str | None]:
     return args, None if word in COMMANDS else word
 
 
-def _unknown_command(word: str) -> int:
-    """A word in the command's place that names none: say so, with the nearest command."""
+def _unknown_command(word: str, args: Sequence[str] = ()) -> int:
+    """A word in the command's place that names none: say so, with the nearest command, or,
+    when it is the value of a command's option written before the command, where that goes."""
     import difflib
 
     near = difflib.get_close_matches(word, list(COMMANDS), n=1, cutoff=0.6)
     hint = f"; did you mean '{near[0]}'?" if near else ""
+    at = _command_index(args)
+    before = args[at - 1] if at else ""
+    if before.startswith("-") and not any(
+        option.startswith(before.split("=")[0]) for option in (*_VALUED_OPTIONS, "--help")
+    ):
+        hint = f"; '{before} {word}' looks like a command's option: put it after the command"
     build_parser("").print_usage(sys.stderr)
     print(f"advisor: error: unknown command '{word}'{hint}", file=sys.stderr)
     print(
@@ -184,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args_list, unknown = _command_words(args_list)
         if unknown is not None and not {"-h", "--help", "-V", "--version"} & set(args_list):
-            return _unknown_command(unknown)
+            return _unknown_command(unknown, args_list)
         command = chosen_command(args_list)
         before = args_list[: _command_index(args_list) or 0]
         # the other commands are listed only where help before the command word shows them

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from advisor.errors import RuleFileError
-from advisor.knowledge.files import DataError, Unreadable, parse_toml, read_text
+from advisor.knowledge.files import DataError, Unreadable, parse_toml, read_bytes, read_text
 
 ENV = "ADVISOR_PACKS"
 PYPROJECT = "pyproject.toml"
@@ -42,6 +42,15 @@ def packs_in_force(
     return PackSelection(pyproject_packs(folder / PYPROJECT), PYPROJECT)
 
 
+_MAY_NAME_PACKS = (
+    r"""["']?tool["']?\s*\.\s*["']?llm-advisor"""  # [tool.llm-advisor], tool."llm-advisor".packs
+    r"""|^\s*\[\s*["']?tool["']?\s*\]"""  # [tool], then llm-advisor.packs = ...
+    r"""|^\s*["']?tool["']?\s*="""  # tool = { llm-advisor = {...} }
+)
+"""What a pyproject.toml that can hold `[tool.llm-advisor]` contains: a `tool.llm-advisor`
+key (bare or quoted, in a header or a dotted key), a `[tool]` table or a `tool =` key."""
+
+
 def pyproject_packs(path: Path) -> list[str]:
     """`[tool.llm-advisor] packs` of a pyproject.toml (paths made relative to the current
     folder's view of that file), or [] when it has none or there is no such file. A file with
@@ -54,11 +63,15 @@ def pyproject_packs(path: Path) -> list[str]:
 
     try:
         text = read_text(path)
-    except Unreadable as exc:
+    except Unreadable as exc:  # not text: ours to refuse only if it may hold the table
+        try:
+            seen = read_bytes(path).decode("utf-8", errors="replace")
+        except Unreadable:
+            seen = "tool = "  # unreadable as bytes too (too large, say): refuse it
+        if not re.search(_MAY_NAME_PACKS, seen, re.M):
+            return []
         raise RuleFileError(str(path), "", f"cannot read it ({exc}); fix the file") from None
-    if not re.search(
-        r"""tool\s*\.\s*["']?llm-advisor|^\s*\[\s*tool\s*\]|^\s*tool\s*=""", text, re.M
-    ):
+    if not re.search(_MAY_NAME_PACKS, text, re.M):
         return []
     import tomllib  # only when the file may hold the table
 
