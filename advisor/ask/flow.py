@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
@@ -68,9 +69,18 @@ def stopping_on_signals() -> Iterator[None]:
     raised: list[int] = []
 
     def handler(signum: int, frame: Any) -> None:
-        if not raised:
-            raised.append(signum)
+        if raised:
+            return
+        raised.append(signum)
+        app = _running_prompt()
+        if app is None:
             raise Interrupted(signum)
+        # A prompt is on screen: raising here could land inside one of its event-loop tasks
+        # (loading the history, say), which would print that task's traceback. Let the prompt
+        # stop itself instead, from its own loop, as it does for Ctrl-C.
+        app.loop.call_soon_threadsafe(
+            lambda: app.exit(exception=Interrupted(signum), style="class:aborting")
+        )
 
     previous: dict[int, Any] = {}
     try:
@@ -83,6 +93,13 @@ def stopping_on_signals() -> Iterator[None]:
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+def _running_prompt() -> Any:
+    """The prompt_toolkit application running now, or None (none, or the library not loaded)."""
+    current = sys.modules.get("prompt_toolkit.application.current")
+    app = current.get_app_or_none() if current is not None else None
+    return app if app is not None and app.is_running and app.loop is not None else None
 
 
 class Session:
