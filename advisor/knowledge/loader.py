@@ -23,6 +23,7 @@ from advisor.knowledge import conditions as cond
 from advisor.knowledge.files import Unreadable, read_bytes
 from advisor.knowledge.kb import Section, load_kb, split_ref
 from advisor.knowledge.ledger import LEDGER_FILE, LedgerRules, load_ledger
+from advisor.knowledge.pack_info import VERSION_TEXT
 from advisor.knowledge.questions import Question, load_questions, shapes_of
 from advisor.knowledge.rulebase import QUESTIONS_FILE, RULESET_FILE, VOCABULARY_FILE, RuleBase
 from advisor.knowledge.rules import (
@@ -189,7 +190,7 @@ def _read_ruleset(path: Path) -> dict[str, str]:
     for key, value in meta.items():
         if not isinstance(value, str):
             raise RuleFileError(str(path), key, "must be a string")
-    if not re.fullmatch(r"\d+(\.\d+)*", meta["version"]):
+    if not re.fullmatch(VERSION_TEXT, meta["version"]):
         raise RuleFileError(
             str(path),
             "version",

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 
 from advisor.knowledge.rules import Rule
 
+VERSION_TEXT = r"\d+(\.\d+)*"
+"""The form of a rule base's or a pack's version: numbers joined by dots (`requires` compares
+them number by number)."""
+
 
 @dataclass(frozen=True)
 class PackInfo:

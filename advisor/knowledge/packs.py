@@ -28,7 +28,7 @@ from advisor.errors import ConditionError, KnowledgeBaseError, RuleFileError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.files import DataError, Unreadable, parse_toml, read_text
 from advisor.knowledge.kb import Section, parse_page
-from advisor.knowledge.pack_info import Change, PackInfo, PackLayer
+from advisor.knowledge.pack_info import VERSION_TEXT, Change, PackInfo, PackLayer
 from advisor.knowledge.questions import Question, shapes_of
 from advisor.knowledge.rulebase import QUESTIONS_FILE, RuleBase
 from advisor.knowledge.rules import Rule, RuleFile, load_rules
@@ -38,7 +38,7 @@ PACK_FILE = "pack.toml"
 MAX_PACK_FILES = 256
 """The most rule files and kb pages one pack may hold."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_VERSION = re.compile(r"^\d+(\.\d+)*$")
+_VERSION = re.compile(rf"^{VERSION_TEXT}$")
 _PACK_KEYS = {"name", "version", "requires", "description"}
 _OVERRIDE_FIELDS = ("when", "then", "because", "cite", "severity")
 _REFUSED_FILES = {

@@ -61,18 +61,19 @@ def pyproject_packs(path: Path) -> list[str]:
         return []
     import re
 
+    problem: Unreadable | None = None
     try:
         text = read_text(path)
     except Unreadable as exc:  # not text: ours to refuse only if it may hold the table
+        problem = exc
         try:
-            seen = read_bytes(path).decode("utf-8", errors="replace")
+            text = read_bytes(path).decode("utf-8", errors="replace")
         except Unreadable:
-            seen = "tool = "  # unreadable as bytes too (too large, say): refuse it
-        if not re.search(_MAY_NAME_PACKS, seen, re.M):
-            return []
-        raise RuleFileError(str(path), "", f"cannot read it ({exc}); fix the file") from None
+            text = "tool = "  # unreadable as bytes too (too large, say): refuse it
     if not re.search(_MAY_NAME_PACKS, text, re.M):
         return []
+    if problem is not None:
+        raise RuleFileError(str(path), "", f"cannot read it ({problem}); fix the file")
     import tomllib  # only when the file may hold the table
 
     try:
