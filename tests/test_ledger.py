@@ -185,6 +185,7 @@ def _ledger_file(rules: Path, old: str, new: str) -> None:
         ("({stage_typical} ms", "({stage_speed} ms", "placeholder '{stage_speed}'"),
         ("typical = 60\n", "typical = -1\n", "'typical' must be a whole number"),
         ("[ledger]\n", "[ledger]\nbudget = 3\n", "unknown key(s) budget"),
+        ("swap_before = 3\n", "swap_before = true\n", "'swap_before' must be a drop rank"),
     ],
 )
 def test_a_broken_ledger_file_names_the_file_and_the_stage(
@@ -248,6 +249,56 @@ def test_more_budget_never_gives_a_plan_that_fits_worse(answers: dict[str, Any])
     for budget in range(1000, 1400, 7):  # from 1 s up, the plan always fits
         ledger = advisor.decide({**answers, "latency_budget_ms": budget}).ledger
         assert ledger is not None and ledger.fits, budget
+
+
+def _worst_loss(ledger: Any, swap_before: int) -> float:
+    """How much a fitted plan gave up, in the ledger's documented order: the highest drop rank
+    left dropped, the swap to the small model counting just below rank `swap_before`."""
+    worst = max((float(s.drop or 0) for s in ledger.dropped), default=0.0)
+    return max(worst, swap_before - 0.5) if ledger.swapped else worst
+
+
+def test_a_larger_budget_never_gives_up_more_than_a_smaller_one() -> None:
+    """Losses are ranked (re-ranker < chain-of-thought < the small model < query rewriting):
+    over every scenario's plan, at every budget breakpoint and either side of it, the worst
+    loss never grows with the budget. Before the swap came ahead of query rewriting, a
+    multi-turn plan kept the rewrite with the small model at 1,000 ms and lost it at 1,100 ms."""
+    from advisor.engine.ledger import breakpoints, fit
+    from advisor.knowledge.loader import default_rulebase
+
+    rules = default_rulebase().ledger
+    assert rules is not None and rules.swap_before == 3
+    checked = rewrite_kept_by_swap = 0
+    for path in SCENARIOS:
+        for extra in ({}, {"conversation": "multi_turn"}):
+            answers = {**scenario_answers(path), **extra, "latency_measure": "full_response"}
+            decision = advisor.decide({**answers, "latency_budget_ms": 1000})
+            assert decision.ledger is not None
+            stages = [s for s in decision.ledger.planned if s.id != "small_model"]
+            points = sorted(breakpoints(stages, rules) | {1000})
+            budgets = sorted({b for p in points for b in (p - 1, p, p + 1) if b >= 1000})
+            previous = float("inf")
+            for budget in budgets:
+                dropped, swaps = fit(list(stages), rules, budget)
+                worst = max((float(s.drop or 0) for s in dropped), default=0.0)
+                if swaps:
+                    worst = max(worst, rules.swap_before - 0.5)
+                    if any(s.id == "query_rewriting" for s in stages) and not dropped:
+                        rewrite_kept_by_swap += 1
+                assert worst <= previous, (path.stem, extra, budget, [s.id for s in dropped])
+                previous = worst
+                checked += 1
+    assert checked > 1_000 and rewrite_kept_by_swap > 0, (checked, rewrite_kept_by_swap)
+    # the same order, through the public API, on a multi-turn plan just above one second
+    answers = scenario_answers(next(p for p in SCENARIOS if p.stem == "internal_docs_qa"))
+    for budget in (1000, 1100, 1300):
+        ledger = advisor.decide(
+            {**answers, "conversation": "multi_turn", "latency_budget_ms": budget,
+             "latency_measure": "full_response"}
+        ).ledger  # fmt: skip
+        assert ledger is not None
+        assert "query_rewriting" in {s.id for s in ledger.kept}, budget
+        assert _worst_loss(ledger, 3) <= 2.5, budget
 
 
 def test_the_decision_ledger_equals_the_plain_ledger_at_every_budget_breakpoint() -> None:

@@ -106,36 +106,53 @@ Swap = tuple[Stage, Stage, int]
 
 def fit(stages: list[Stage], rules: LedgerRules, budget: int) -> tuple[list[Stage], list[Swap]]:
     """Drop optional stages in their documented order until the typical total fits the budget;
-    if even then it does not fit, swap each stage that names a cheaper one (`swap`); then put
-    back every dropped stage that now fits, the last dropped first (a stage dropped on the way
-    is not lost for nothing). Returns the stages left dropped and the swaps."""
+    if it still does not fit once the stages ranked before `rules.swap_before` are dropped (or,
+    without it, once every optional stage is), swap each stage that names a cheaper one
+    (`swap`) before dropping any more; then put back every dropped stage that now fits, the
+    last dropped first (a stage dropped on the way is not lost for nothing). Returns the stages
+    left dropped and the swaps."""
     current = total(stages)
     if current <= budget:
         return [], []
     order = {id(stage): n for n, stage in enumerate(stages)}
     dropped: list[Stage] = []
     swaps: list[Swap] = []
+    swap_before = rules.swap_before
+    swapped = False
     for stage in rules.drop_order:
         if current <= budget:
             break
+        if not swapped and swap_before is not None and (stage.drop or 0) >= swap_before:
+            current = _swap(stages, rules, order, swaps, current)
+            swapped = True
+            if current <= budget:
+                break
         if stage in stages:
             stages.remove(stage)
             dropped.append(stage)
             current = total(stages)
-    if current > budget:
-        for at, stage in enumerate(list(stages)):
-            if stage.swap is not None:
-                cheaper = rules.stage(stage.swap)
-                stages[at] = cheaper
-                order[id(cheaper)] = order[id(stage)]
-                swaps.append((stage, cheaper, current))
-                current = total(stages)
+    if current > budget and not swapped:
+        current = _swap(stages, rules, order, swaps, current)
     for stage in reversed(list(dropped)):
         if total([*stages, stage]) <= budget:
             dropped.remove(stage)
             stages.append(stage)
     stages.sort(key=lambda stage: order[id(stage)])
     return dropped, swaps
+
+
+def _swap(
+    stages: list[Stage], rules: LedgerRules, order: dict[int, int], swaps: list[Swap], current: int
+) -> int:
+    """Swap every stage of the plan that names a cheaper one; the plan's new total."""
+    for at, stage in enumerate(list(stages)):
+        if stage.swap is not None:
+            cheaper = rules.stage(stage.swap)
+            stages[at] = cheaper
+            order[id(cheaper)] = order[id(stage)]
+            swaps.append((stage, cheaper, current))
+            current = total(stages)
+    return current
 
 
 def breakpoints(stages: Iterable[Stage], rules: LedgerRules) -> set[int]:

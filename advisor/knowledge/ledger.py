@@ -48,7 +48,7 @@ _STAGE_KEYS = {
 }
 MEASURES = ("full_response", "first_token", "first_audio")
 """What a latency budget can bound (`Stage.bounds`, and the answers of `latency_measure`)."""
-_LEDGER_KEYS = {"finding", "severity", "because", "cite", "drop_cite"}
+_LEDGER_KEYS = {"finding", "severity", "because", "cite", "drop_cite", "swap_before"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 LEDGER_PLACEHOLDERS = frozenset(
     {"stage", "stage_low", "stage_typical", "stage_high", "total", "total_low", "total_high",
@@ -106,6 +106,10 @@ class LedgerRules:
     source: str
     drop_cite: tuple[str, ...] = ()
     """Cited, before the stage's own sections, by every finding a drop raises."""
+    swap_before: int | None = None
+    """The drop rank from which swapping (`Stage.swap`) comes first: a plan that still exceeds
+    the budget once the stages ranked lower are dropped swaps before it drops any stage of this
+    rank or later. None: the swap comes after every optional stage is dropped."""
 
     @property
     def drop_order(self) -> tuple[Stage, ...]:
@@ -158,6 +162,9 @@ def load_ledger(
     because = ""
     cite: tuple[str, ...] = ()
     drop_cite = checker.cite(head.pop("drop_cite")) if "drop_cite" in head else ()
+    swap_before = head.pop("swap_before", None)
+    if swap_before is not None and not _rank(swap_before):
+        raise checker.fail("'swap_before' must be a drop rank from 1 to 1000")
     if head:
         for key in ("finding", "severity", "because", "cite"):
             if key not in head:
@@ -192,8 +199,13 @@ def load_ledger(
                 f"'swap' = '{stage.swap}' names no other stage of the ledger",
             )
     return LedgerRules(
-        tuple(stages), finding, severity, because, cite, f"{path}: [ledger]", drop_cite
+        tuple(stages), finding, severity, because, cite, f"{path}: [ledger]", drop_cite, swap_before
     )
+
+
+def _rank(value: Any) -> bool:
+    """Whether `value` is a drop rank: a whole number from 1 (dropped first) to 1000."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1000
 
 
 def _stage(
@@ -242,7 +254,7 @@ def _stage(
             raise c.fail("a stage with 'swap' is required: it has neither 'drop' nor 'for'")
         finding, severity, because = c.raised(entry, "a stage with 'swap'")
     elif drop is not None:
-        if not isinstance(drop, int) or isinstance(drop, bool) or not 1 <= drop <= 1000:
+        if not _rank(drop):
             raise c.fail("'drop' must be a rank from 1 (dropped first) to 1000")
         finding, severity, because = c.raised(entry, "an optional stage (with 'drop')")
         if conclusion is None:
