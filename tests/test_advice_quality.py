@@ -57,6 +57,7 @@ DRAWN: dict[str, tuple[Any, ...]] = {
     "visual_inputs": (False, False, True),
     "whole_documents": (False, False, True),
     "audience": ("staff", "customers", "program"),
+    "data_boundary": ("provider", "provider", "agreement", "own_infrastructure"),
 }
 # drawn only where the knowledge question makes them reachable (see `space`)
 
@@ -220,6 +221,24 @@ def live_records(a: dict[str, Any]) -> bool:
     return bool(a["live_data"] != "none")
 
 
+def policy_learned(a: dict[str, Any], out: Outcome) -> bool:
+    """A narrow structured task, tuned, that judges each request by a small, rarely changing
+    rulebook held in the prompt, under a budget below one second: the tuned model learns the
+    rulebook from its examples instead of reading it on every call."""
+    return bool(
+        "fine_tuning" in out.techniques
+        and a["knowledge"] == "private_static"
+        and a["narrow_task"]
+        and a["source_in_request"]
+        and a["latency_budget_ms"] < 1000
+        and a["output_format"] != "free_text"
+        and a["knowledge_volume"] == "small"
+        and not a["citations"]
+        and not knowledge_retrieved(a)
+        and not closed_label_set(a)
+    )
+
+
 def self_hosted(a: dict[str, Any], out: Outcome) -> bool:
     return "fine_tuning" in out.techniques and a["model_access"] == "open_weights"
 
@@ -251,6 +270,10 @@ def test_rag_exactly_when_knowledge_is_missing_and_does_not_fit_the_prompt_or_is
             if closed_label_set(answers) and "fine_tuning" in out.techniques:
                 # a tuned classifier learns its labels: the list stays out of every prompt
                 assert "context_in_prompt" not in out.tactics, answers
+            elif policy_learned(answers, out):
+                # so does a rulebook the tuned model learns under a tight budget
+                assert "context_in_prompt" not in out.tactics, answers
+                assert "policy_learned_not_pasted" in out.fired, answers
             else:
                 assert "context_in_prompt" in out.tactics and "prompt_caching" in out.tactics
 
@@ -405,6 +428,7 @@ def test_offline_work_reranks_and_uses_batch_apis_unless_self_hosted() -> None:
     for answers, out in space():
         offline = answers["latency_budget_ms"] >= 3_600_000
         batch = offline and not self_hosted(answers, out)
+        batch = batch and answers["data_boundary"] != "own_infrastructure"  # no provider there
         assert ("use_batch_api" in out.findings) == batch, answers
         if offline and knowledge_retrieved(answers) and "documents" in answers["data_shapes"]:
             assert out.reranker
@@ -522,8 +546,11 @@ def test_base_model_findings() -> None:
 def test_fine_tuning_never_presented_as_a_source_of_knowledge() -> None:
     for answers, out in space():
         knowledge_gap = answers["knowledge"] != "general"
-        if "fine_tuning" in out.techniques and knowledge_gap and not closed_label_set(answers):
-            assert "fine_tuning_does_not_add_knowledge" in out.findings
+        learned = closed_label_set(answers) or policy_learned(answers, out)
+        if "fine_tuning" in out.techniques and knowledge_gap and not learned:
+            assert "fine_tuning_does_not_add_knowledge" in out.findings, answers
+        if policy_learned(answers, out):  # the rulebook is what the tuned model learns
+            assert "fine_tuning_does_not_add_knowledge" not in out.findings, answers
         if "fine_tuning" in out.techniques and closed_label_set(answers):
             # the closed label set is what a tuned classifier learns from its examples
             assert out.findings.get("fine_tuning_does_not_add_knowledge") != "info", answers

@@ -16,6 +16,8 @@ from advisor.knowledge.loader import default_rulebase
 from advisor.knowledge.packs import layer
 
 ROOT = Path(__file__).resolve().parents[1]
+CORE = default_rulebase().version
+"""The version of the shipped rules, as messages and records name it."""
 EXAMPLE = ROOT / "examples" / "packs" / "on-premises"
 GOLDEN_ANSWERS = ROOT / "examples" / "support-bot.toml"
 
@@ -145,7 +147,7 @@ def test_a_pack_for_another_core_version_is_refused(
     tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
     pack = make_pack(tmp_path / "p", requires=">=3.0")
-    refused(run_cli, pack, "pack.toml: requires", "requires rules >=3.0", "2.3.0")
+    refused(run_cli, pack, "pack.toml: requires", "requires rules >=3.0", CORE)
 
 
 def test_a_pack_question_needs_a_default(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
@@ -219,7 +221,7 @@ def test_json_text_and_record_name_the_packs(tmp_path: Path, run_cli: Callable[.
     # re-checked under the packs it names, without --pack
     check = run_cli("check", str(record))
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "current (rules 2.3.0, pack on-premises 1.0.0)" in check.stdout
+    assert f"current (rules {CORE}, pack on-premises 1.0.0)" in check.stdout
     # the recorded folder is gone and no pack of that name is in force: say so, exit 2
     moved = tmp_path / "elsewhere"
     shutil.copytree(EXAMPLE, moved)
@@ -294,7 +296,7 @@ def test_pyproject_is_read_only_when_it_can_name_packs(
 def test_the_example_pack_passes_its_scenarios(run_cli: Callable[..., Any]) -> None:
     result = run_cli("--pack", str(EXAMPLE), "test")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 scenarios (rules 2.3.0 with on-premises 1.0.0): 4 passed" in result.stdout
+    assert f"4 scenarios (rules {CORE} with on-premises 1.0.0): 4 passed" in result.stdout
 
 
 def test_a_scenario_that_no_longer_matches_prints_a_diff(
@@ -435,7 +437,7 @@ def test_check_names_a_new_pack_version_and_a_changed_outcome(
     policy.write_text(policy.read_text().replace('severity = "medium"', 'severity = "low"', 1))
     check = run_cli("check", str(record))
     assert check.returncode == 1, check.stdout + check.stderr
-    assert "stale (rules 2.3.0, pack on-premises 1.0.0 -> 1.1.0)" in check.stdout
+    assert f"stale (rules {CORE}, pack on-premises 1.0.0 -> 1.1.0)" in check.stdout
     assert "use_the_approved_vector_store" in check.stdout
     assert f"regenerate: advisor --pack {pack} recommend --from-record" in check.stdout
     again = run_cli("recommend", "--from-record", str(record), "--format", "markdown",

@@ -62,18 +62,23 @@ class Expander:
         own = {qid: tuple(items) for qid, items in single.items()}
         if not several:
             return Expansion((own,), None, expanded=False)
-        alternatives = self._alternatives(cond.And(tuple(several)))
+        base = frozenset(item for items in single.values() for item in items)
+        # the single-question conjuncts seed the product, so that alternatives they contradict
+        # are pruned as soon as they appear, not only once every part is multiplied out
+        alternatives = self._alternatives(cond.And(tuple(several)), base)
         if alternatives is None:
             residual = several[0] if len(several) == 1 else cond.And(tuple(several))
             return Expansion((own,), residual)
-        base = frozenset(item for items in single.values() for item in items)
         terms = self._reduced([base | alternative for alternative in alternatives])
         return Expansion(tuple(_grouped(term) for term in terms), None)
 
-    def _alternatives(self, node: cond.Node) -> list[frozenset[cond.Node]] | None:
-        """The terms of a condition with negations on its tests (None: more than MAX_TERMS)."""
+    def _alternatives(
+        self, node: cond.Node, seed: frozenset[cond.Node] = frozenset()
+    ) -> list[frozenset[cond.Node]] | None:
+        """The terms of a condition with negations on its tests, each joined with the tests of
+        `seed` (None: more than MAX_TERMS)."""
         if isinstance(node, cond.And):
-            terms: list[frozenset[cond.Node]] = [frozenset()]
+            terms: list[frozenset[cond.Node]] = [seed]
             for item in node.items:
                 parts = self._alternatives(item)
                 if parts is None:
