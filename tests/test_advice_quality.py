@@ -234,6 +234,7 @@ def policy_learned(a: dict[str, Any], out: Outcome) -> bool:
         and a["output_format"] != "free_text"
         and a["knowledge_volume"] == "small"
         and not a["citations"]
+        and not a["per_user_access"]  # one set of weights cannot hold a rulebook per group
         and not knowledge_retrieved(a)
         and not closed_label_set(a)
     )
