@@ -121,3 +121,32 @@ def test_sigint_sent_as_a_signal_stops_at_a_list_and_keeps_the_answers(
     assert partial == {
         qid: sorted(value) if isinstance(value, list) else value for qid, value in typed.items()
     }
+
+
+def test_a_closed_terminal_keeps_the_answers_and_exits_130(
+    tmp_path: Path, rulebase: RuleBase
+) -> None:
+    """The terminal goes away (a window closed, an ssh connection dropped): the next write to it
+    fails with EIO, which may come before the SIGHUP. Either way the answers so far are saved
+    to the partial file and the exit code is 130, not an output error."""
+    env = {**os.environ, "NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"}
+    child = pexpect.spawn(
+        ADVISOR, ["ask"], cwd=str(tmp_path), env=env, dimensions=(24, 80), encoding="utf-8"
+    )
+    child.timeout = 30
+    interview = Interview(rulebase)
+    child.expect("Project name")
+    child.send("Closed window\r")
+    question = interview.next_question()
+    assert question is not None
+    child.expect(_on_screen(question.text))
+    child.send(_keys(question, question.suggest))
+    interview.answer(question, question.suggest)
+    second = interview.next_question()
+    assert second is not None
+    child.expect(_on_screen(second.text))
+    os.close(child.child_fd)  # the terminal's side of the pseudo-terminal goes away
+    _, status = os.waitpid(child.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 130
+    partial = tomllib.loads((tmp_path / "advisor-answers.partial.toml").read_text("utf-8"))
+    assert partial == {"project": "Closed window", question.id: question.suggest}

@@ -121,6 +121,12 @@ class Session:
                 self.offer_files(decision)
             except (KeyboardInterrupt, EOFError):
                 return self.stop()
+            except OSError as exc:
+                if exc.filename is not None:  # a file's error, not the terminal's: report it
+                    raise
+                # the terminal itself failed (closed window, dropped ssh: EIO before SIGHUP
+                # arrives): that is a hang-up, so keep the answers as for any other stop
+                return self.stop()
             self.forget_partial()
         return 0
 
