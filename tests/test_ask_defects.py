@@ -131,18 +131,25 @@ def test_a_finished_session_leaves_no_partial_file_behind(ask: Ask) -> None:
     assert not any(s.kind == "resume" for s in ask().user.seen)
 
 
-def test_a_finished_session_with_answers_removes_its_old_partial_file(
+def test_a_finished_session_with_answers_removes_only_its_own_partial_file(
     ask: Ask, answers: dict[str, Any]
 ) -> None:
+    """A session given --answers offers no earlier partial file, so it neither replaces nor
+    removes one: its own partial answers go beside it, and finishing removes only those."""
     _write_answers("given.toml", {"knowledge": answers["knowledge"]})
     stopped = ask("--answers", "given.toml", decide=script((None, ACCEPT), (None, CTRL_C)))
     assert stopped.code == 130
     partial = Path("advisor-answers.partial.toml")
     assert partial.is_file()
-    finished = ask("--answers", "given.toml")
+    earlier = partial.read_bytes()
+    again = ask("--answers", "given.toml", decide=script((None, ACCEPT), (None, CTRL_C)))
+    assert again.code == 130
+    assert partial.read_bytes() == earlier  # not replaced
+    own = Path("advisor-answers-2.partial.toml")
+    assert own.is_file() and "--resume advisor-answers-2.partial.toml" in again.err
+    finished = ask("--resume", str(own))
     assert finished.code == 0, finished.err
-    assert not partial.exists()
-    assert not any(s.kind == "resume" for s in ask().user.seen)
+    assert not own.exists() and partial.read_bytes() == earlier
 
 
 @pytest.mark.parametrize(

@@ -150,3 +150,38 @@ def test_a_closed_terminal_keeps_the_answers_and_exits_130(
     assert os.waitstatus_to_exitcode(status) == 130
     partial = tomllib.loads((tmp_path / "advisor-answers.partial.toml").read_text("utf-8"))
     assert partial == {"project": "Closed window", question.id: question.suggest}
+
+
+def test_answers_from_a_file_never_replace_an_earlier_sessions_partial_answers(
+    tmp_path: Path,
+) -> None:
+    """With --answers no earlier partial file is offered for resuming, so a stop must not
+    overwrite it: this session's answers go to a free name beside it, named in the hint."""
+    earlier = tmp_path / "advisor-answers.partial.toml"
+    earlier.write_text('project = "Earlier session"\nknowledge = "general"\n', encoding="utf-8")
+    before = earlier.read_bytes()
+    (tmp_path / "mine.toml").write_text('knowledge = "private_static"\n', encoding="utf-8")
+    env = {**os.environ, "NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"}
+    child = pexpect.spawn(
+        ADVISOR,
+        ["ask", "--answers", "mine.toml"],
+        cwd=str(tmp_path),
+        env=env,
+        dimensions=(24, 100),
+        encoding="utf-8",
+        timeout=30,
+    )
+    try:
+        child.expect("Project name")
+        child.send("This session\r")
+        child.expect(r"\?")  # the next question is on screen
+        child.send("\x03")  # Ctrl-C
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 130, child.before
+    assert earlier.read_bytes() == before
+    mine = tmp_path / "advisor-answers-2.partial.toml"
+    saved = tomllib.loads(mine.read_text("utf-8"))
+    assert saved["project"] == "This session" and saved["knowledge"] == "private_static"
+    assert "--resume advisor-answers-2.partial.toml" in " ".join(child.before.split())

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.cli.common import add_answer_arguments
-from advisor.services.answer_files import partial_for
+from advisor.services.answer_files import free_partial, partial_for
 
 if TYPE_CHECKING:
     from advisor.ask.terminal import Terminal
@@ -125,6 +125,11 @@ def _plan(args: argparse.Namespace) -> SessionFiles:
     derived = partial_for(answers_path)
     explicit_resume = args.resume not in (None, _DERIVED)
     partial = Path(args.resume) if explicit_resume else derived
+    if args.resume is None and args.answers and derived.is_file():
+        # an earlier session's partial answers, not offered for resuming when --answers is
+        # given: this session keeps its own beside them instead of replacing them
+        partial = free_partial(derived)
+        explicit_resume = True
     words: list[str] = []
     for flag, value in (("--rules", args.rules), ("--kb", args.kb)):
         if value:

@@ -224,6 +224,17 @@ def partial_header(resume: str) -> tuple[str, ...]:
     return ("Unfinished answers, saved when `advisor ask` was stopped.", f"Resume: {resume}")
 
 
+def free_partial(taken: Path) -> Path:
+    """A partial-answers file beside `taken` that does not exist yet: NAME-2.partial.toml,
+    NAME-3.partial.toml, ... (`taken` itself when a thousand are taken)."""
+    stem = taken.name.removesuffix(".partial.toml")
+    for n in range(2, 1002):
+        candidate = taken.with_name(f"{stem}-{n}.partial.toml")
+        if not candidate.exists():
+            return candidate
+    return taken
+
+
 def resume_command(words: list[str], partial: Path | None) -> str:
     """The command that resumes: `advisor [global options] ask [options] --resume [FILE]`."""
     tail = ["--resume"] + ([str(partial)] if partial is not None else [])
