@@ -291,3 +291,29 @@ def test_output_never_replaces_a_device_or_a_fifo(run_cli: Any, tmp_path: Path) 
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     result = run_cli("recommend", "--answers", example, "--output", "/dev/null")
     assert result.returncode == 2 and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_ends_any_command_with_exit_code_130(signame: str) -> None:
+    """A supervisor's SIGTERM or a hang-up stops a command that is waiting (here for its
+    answers on standard input) with the interruption code of the exit-code scheme, 130, and a
+    one-line message, not the shell's 143 or 129 and no traceback."""
+    import signal
+    import time
+
+    child = subprocess.Popen(
+        [ADVISOR, "recommend", "--answers", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.5)  # started and blocked on standard input
+        child.send_signal(getattr(signal, signame))
+        out, err = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130, err
+    assert err.strip() == "advisor: interrupted" and out == ""

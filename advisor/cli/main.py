@@ -174,6 +174,26 @@ def _unknown_command(word: str, args: Sequence[str] = ()) -> int:
     return 2
 
 
+def _signals_interrupt() -> None:
+    """SIGTERM and SIGHUP (a supervisor stopping the job, a closed terminal) stop a command as
+    Ctrl-C does: files are written atomically, so nothing is left half-written, and the exit
+    code is 130 as for any interruption, not the shell's 143 or 129. The questionnaire installs
+    its own handlers while it runs, which also save the answers so far."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is None:  # not on this platform
+            continue
+        try:
+            signal.signal(signum, interrupt)
+        except (ValueError, OSError):  # not the main thread, or not allowed here
+            return
+
+
 def _command_module(module: str) -> Any:
     return importlib.import_module(module)
 
@@ -181,6 +201,8 @@ def _command_module(module: str) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:  # the console script itself, not a caller in the same process
+        _signals_interrupt()
     for stream in (sys.stdout, sys.stderr):
         # A terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii, LC_ALL=C)
         # gets an escape for it instead of a crash.
