@@ -158,6 +158,40 @@ def test_a_pack_question_needs_a_default(tmp_path: Path, run_cli: Callable[..., 
     refused(run_cli, pack, "questions.toml: line 2, question 'region'", "needs a 'default'")
 
 
+@pytest.mark.parametrize(
+    ("qid", "reason"),
+    [("project", "the answers file's project name"), ("true", "a word of the condition language"),
+     ("count", "a word of the condition language")],
+)  # fmt: skip
+def test_a_pack_question_cannot_take_a_reserved_id(
+    tmp_path: Path, run_cli: Callable[..., Any], qid: str, reason: str
+) -> None:
+    """`project` would be read as the answers file's name, `true` as the constant in every
+    condition that says it, `count` as the counting function: each id is refused at load."""
+    pack = make_pack(tmp_path / "p")
+    (pack / "rules" / "questions.toml").write_text(
+        f'[[question]]\nid = "{qid}"\ntype = "bool"\ntext = "A?"\nwhy = "B."\ndefault = false\n'
+    )
+    refused(run_cli, pack, f"question '{qid}'", f"id '{qid}' is reserved ({reason})")
+
+
+def test_a_pack_cannot_push_the_rule_base_past_the_question_limit(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """The exact analyses walk one diagram level per question: past MAX_QUESTIONS in all, a
+    pack is refused at load with the count, not a RecursionError in `explain` later."""
+    from advisor.knowledge.questions import MAX_QUESTIONS
+
+    pack = make_pack(tmp_path / "p")
+    room = MAX_QUESTIONS - len(default_rulebase().questions)
+    entry = '[[question]]\nid = "q{n}"\ntype = "bool"\ntext = "A?"\nwhy = "B."\ndefault = false\n'
+    path = pack / "rules" / "questions.toml"
+    path.write_text("".join(entry.format(n=n) for n in range(room)), encoding="utf-8")
+    assert run_cli("--pack", str(pack), "lint").returncode == 0  # exactly at the limit
+    path.write_text("".join(entry.format(n=n) for n in range(room + 1)), encoding="utf-8")
+    refused(run_cli, pack, f"{MAX_QUESTIONS + 1:,} questions, more than the limit of {MAX_QUESTIONS}")
+
+
 def test_a_kb_section_clash_must_be_declared(tmp_path: Path) -> None:
     pack = make_pack(tmp_path / "p")
     (pack / "kb").mkdir()

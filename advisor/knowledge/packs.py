@@ -29,7 +29,7 @@ from advisor.knowledge import conditions as cond
 from advisor.knowledge.files import DataError, Unreadable, parse_toml, read_text
 from advisor.knowledge.kb import Section, parse_page
 from advisor.knowledge.pack_info import VERSION_TEXT, Change, PackInfo, PackLayer
-from advisor.knowledge.questions import Question, shapes_of
+from advisor.knowledge.questions import MAX_QUESTIONS, Question, shapes_of, too_many_questions
 from advisor.knowledge.rulebase import QUESTIONS_FILE, RuleBase
 from advisor.knowledge.rules import Rule, RuleFile, load_rules
 from advisor.vocabulary import SEVERITIES
@@ -301,6 +301,10 @@ def _apply(base: RuleBase, pack: _Pack) -> tuple[RuleBase, PackLayer]:
     questions = list(base.questions)
     added_questions = _questions(pack, base)
     questions += added_questions
+    if len(questions) > MAX_QUESTIONS:
+        raise RuleFileError(
+            str(pack.root / "rules" / QUESTIONS_FILE), "", too_many_questions(len(questions))
+        )
     shapes = shapes_of(tuple(questions))
     definitions = _definitions(data, shapes, base.definitions)
     added_questions = [_gate(q, shapes, definitions) for q in added_questions]

@@ -116,6 +116,28 @@ class Question:
 DefinitionsFactory = Callable[[Mapping[str, cond.QuestionShape]], Mapping[str, cond.Node]]
 
 
+
+MAX_QUESTIONS = 200
+"""The most questions a rule base may hold, packs included (the shipped rules have 33): the
+exact analyses (lint, what-if, WHY, HOW, review) walk one level of their decision diagrams per
+question, and each level costs a frame of Python's stack."""
+RESERVED_IDS = {
+    "project": "the answers file's project name",
+    "notes": "the answers file's notes",
+    **{
+        word: "a word of the condition language"
+        for word in ("and", "or", "not", "in", "has", "any", "all", "true", "false", "count")
+    },
+}
+"""Ids a question cannot take: the metadata keys of an answers file, and the condition words."""
+
+
+def too_many_questions(count: int) -> str:
+    return (
+        f"{count:,} questions, more than the limit of {MAX_QUESTIONS} for one rule base (the "
+        "exact analyses walk one level per question); split the questions into smaller packs"
+    )
+
 def load_questions(
     path: Path, definitions: DefinitionsFactory | None = None
 ) -> tuple[Question, ...]:
@@ -133,6 +155,8 @@ def load_questions(
         raise RuleFileError(
             str(path), "", f"unknown top-level key(s): {', '.join(sorted(unknown_top))}"
         )
+    if len(entries) > MAX_QUESTIONS:
+        raise RuleFileError(str(path), "", too_many_questions(len(entries)))
     questions: list[Question] = []
     shapes: dict[str, cond.QuestionShape] = {}
     places = []
@@ -193,6 +217,10 @@ def _build_question(entry: Any, where: str, path: str) -> Question:
     qid: str = entry["id"]
     if not qid.isidentifier() or not qid.islower():
         raise fail(f"id '{qid}' must be lower_snake_case")
+    if qid in RESERVED_IDS:
+        raise fail(
+            f"id '{qid}' is reserved ({RESERVED_IDS[qid]}); give the question another id"
+        )
     kind = entry["type"]
     if kind not in KINDS:
         raise fail(f"type '{kind}' is not one of {', '.join(KINDS)}")
