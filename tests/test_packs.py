@@ -189,7 +189,8 @@ def test_a_pack_cannot_push_the_rule_base_past_the_question_limit(
     path.write_text("".join(entry.format(n=n) for n in range(room)), encoding="utf-8")
     assert run_cli("--pack", str(pack), "lint").returncode == 0  # exactly at the limit
     path.write_text("".join(entry.format(n=n) for n in range(room + 1)), encoding="utf-8")
-    refused(run_cli, pack, f"{MAX_QUESTIONS + 1:,} questions, more than the limit of {MAX_QUESTIONS}")
+    over = f"{MAX_QUESTIONS + 1:,} questions, more than the limit of {MAX_QUESTIONS}"
+    refused(run_cli, pack, over)
 
 
 def test_a_kb_section_clash_must_be_declared(tmp_path: Path) -> None:
