@@ -317,3 +317,50 @@ def test_a_stop_signal_ends_any_command_with_exit_code_130(signame: str) -> None
             child.kill()
     assert child.returncode == 130, err
     assert err.strip() == "advisor: interrupted" and out == ""
+
+
+def test_check_reads_a_folder_tree_of_any_depth_and_refuses_an_oversized_record(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    """A folder nested past Python's recursion limit (1,000 levels) is walked, and a record at
+    the bottom is found and checked; a record file past 4 MiB is refused unread with its size
+    limit, not read whole into memory."""
+    example = str(ROOT / "examples" / "support-bot.toml")
+    made = run_cli("recommend", "--answers", example, "--format", "markdown")
+    assert made.returncode == 0, made.stderr
+    here = os.getcwd()
+    os.chdir(tmp_path)  # relative paths: 1,000 levels would pass PATH_MAX from /tmp/pytest-...
+    try:
+        for _ in range(1000):  # one level at a time: os.makedirs itself recurses
+            os.mkdir("d")
+            os.chdir("d")
+        with open("0001-record.md", "w", encoding="utf-8") as handle:
+            handle.write(made.stdout)
+    finally:
+        os.chdir(here)
+    checked = run_cli("check", "d", cwd=tmp_path)
+    summary = (checked.stdout + checked.stderr)[-300:]
+    assert checked.returncode == 0, summary
+    assert "1 record: 1 current" in summary, summary
+    big = tmp_path / "big.md"
+    with big.open("wb") as handle:
+        handle.truncate(5 << 20)
+    refused = run_cli("check", str(big))
+    assert refused.returncode == 2
+    assert "larger than 4 MiB, the limit for a record" in refused.stdout + refused.stderr
+
+
+def test_a_path_the_system_refuses_is_bad_input_not_an_internal_error(run_cli: Any) -> None:
+    """A name longer than the system allows, given as an answers file, a record or an output,
+    is exit 2 with the path cut short in the message, not exit 3 with 5,000 characters."""
+    long_name = "a" * 5000
+    for args in (
+        ("recommend", "--answers", long_name),
+        ("check", long_name),
+        ("recommend", "--answers", str(ROOT / "examples" / "support-bot.toml"), "--output",
+         long_name + ".md"),
+    ):  # fmt: skip
+        result = run_cli(*args)
+        assert result.returncode == 2, (args[0], result.stderr[-200:])
+        assert "File name too long" in result.stderr and "(5,0" in result.stderr
+        assert len(result.stderr) < 400 and "internal error" not in result.stderr

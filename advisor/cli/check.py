@@ -120,19 +120,39 @@ def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            for found in sorted(path.rglob("*.md")):
-                parts = found.relative_to(path).parts
-                if (
-                    found.exists()
-                    and not found.is_dir()
-                    and not any(p.startswith(".") or p in _SKIPPED_DIRS for p in parts[:-1])
-                ):
-                    files.append(found)
+            files += _markdown_under(path)
         elif path.exists():
             files.append(path)
         else:
             missing.append(name)
     return list(dict.fromkeys(files)), missing
+
+
+def _markdown_under(folder: Path) -> list[Path]:
+    """The `*.md` files under `folder`, sorted, skipping hidden and tool folders and not
+    following links to folders. The walk keeps its own stack, so a folder tree of any depth is
+    read without recursion (Path.rglob recursed past Python's stack at about 1,000 levels)."""
+    import os
+    from pathlib import Path
+
+    found: list[Path] = []
+    todo = [folder]
+    while todo:
+        current = todo.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:  # unreadable or vanished: nothing to check there
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not entry.name.startswith(".") and entry.name not in _SKIPPED_DIRS:
+                        todo.append(Path(entry.path))
+                elif entry.name.endswith(".md") and os.path.exists(entry.path):  # no dead link
+                    found.append(Path(entry.path))
+            except OSError:
+                continue
+    return sorted(found)
 
 
 def _check(record: Record, rulebase: RuleBase, args: argparse.Namespace) -> tuple[str, list[str]]:

@@ -287,6 +287,19 @@ def _default_command() -> str | None:
     return None
 
 
+_PATH_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("ENAMETOOLONG", "ELOOP", "ENOTDIR", "ENOENT", "EACCES", "EPERM", "EISDIR")
+    if hasattr(errno, name)
+)
+"""Errors of a path itself: the input named something the system cannot use."""
+
+
+def _shown_path(name: str, most: int = 120) -> str:
+    """A path as an error message shows it: cut, with its length said, when it is very long."""
+    return name if len(name) <= most else f"{name[: most - 10]}... ({len(name):,} characters)"
+
+
 def _report(exc: Exception) -> int:
     from advisor.errors import AdvisorError, MissingAnswersError
     from advisor.render.terminal import visible
@@ -302,6 +315,11 @@ def _report(exc: Exception) -> int:
         elif isinstance(exc, MissingAnswersError):
             _tell("advisor: hint: add them to the answers file or pass --set id=value")
         return exc.exit_code
+    if isinstance(exc, OSError) and exc.filename is not None and exc.errno in _PATH_ERRNOS:
+        # a path the user gave that the system refuses (too long, a loop of links, ...)
+        name = _shown_path(str(exc.filename))
+        _tell(visible(f"advisor: error: {name}: {exc.strerror or exc}; check the path"))
+        return 2
     if os.environ.get("ADVISOR_DEBUG"):
         raise exc
     _tell(

@@ -51,8 +51,12 @@ def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any
         formats = ["json", "toml"] if text.lstrip().startswith(("{", "[")) else ["toml", "json"]
     else:
         file = Path(path)
-        name = path
-        if not file.exists() and not file.is_symlink():
+        name = path if len(path) <= 120 else f"{path[:110]}... ({len(path):,} characters)"
+        try:
+            missing = not file.exists() and not file.is_symlink()
+        except OSError as exc:  # a name too long, a loop of links: not a file to read
+            raise AnswersError([f"cannot use this path ({exc.strerror or exc})"], name) from None
+        if missing:
             raise AnswersError(["file not found"], name)
         try:
             raw = read_bytes(file)

@@ -302,6 +302,11 @@ def read_record(path: str | Path) -> Record | None:
     return parse_record(text, source)
 
 
+MAX_RECORD_BYTES = 4 << 20
+"""The largest record file read (a record is some tens of kilobytes; other inputs have the same
+limit)."""
+
+
 def _read_regular(path: Path) -> bytes:
     """A regular file's bytes. A FIFO, device or socket is refused without reading (reading a
     FIFO would wait for a writer forever), checked on the opened file so nothing can swap it."""
@@ -318,7 +323,12 @@ def _read_regular(path: Path) -> bytes:
         if hasattr(os, "set_blocking"):
             os.set_blocking(handle, True)
         chunks = []
+        size = 0
         while chunk := os.read(handle, 1 << 20):
+            size += len(chunk)
+            if size > MAX_RECORD_BYTES:
+                limit = f"larger than {MAX_RECORD_BYTES >> 20} MiB, the limit for a record"
+                raise OSError(0, limit)
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
