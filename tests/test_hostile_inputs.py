@@ -6,6 +6,7 @@ import re
 import subprocess
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ADVISOR, ROOT
@@ -206,3 +207,18 @@ def test_a_bad_ruleset_file_is_refused(
     (rules / "ruleset.toml").write_text(text, encoding="utf-8")
     with pytest.raises(RuleFileError, match=re.escape(message)):
         advisor.load_rulebase(rules, kb)
+
+
+def test_thousands_of_unknown_ids_are_counted_not_each_matched(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    """An answers file of 100,000 unknown ids names the first 50, with a suggestion each, and
+    counts the rest; it does not look for the closest known id of every one of them (which took
+    25 s for 400,000 ids)."""
+    path = tmp_path / "many.toml"
+    path.write_text("".join(f"k{n} = 0\n" for n in range(100_000)), encoding="utf-8")
+    result = run_cli("recommend", "--answers", str(path))
+    assert result.returncode == 2
+    assert "100000 problems in the answers" in result.stderr
+    assert result.stderr.count("unknown answer id 'k") == 50
+    assert "... and 99950 more" in result.stderr and len(result.stderr) < 10_000

@@ -319,6 +319,25 @@ def test_a_stop_signal_ends_any_command_with_exit_code_130(signame: str) -> None
     assert err.strip() == "advisor: interrupted" and out == ""
 
 
+def _remove_deep(top: Path) -> None:
+    """Remove a folder tree of any depth, one level at a time, deepest first."""
+    here = os.getcwd()
+    os.chdir(top.parent)
+    try:
+        depth = 0
+        while os.path.isdir(top.name):
+            os.chdir(top.name)
+            depth += 1
+        for _ in range(depth):
+            for name in os.listdir("."):
+                if not os.path.isdir(name):
+                    os.unlink(name)
+            os.chdir("..")
+            os.rmdir(top.name)
+    finally:
+        os.chdir(here)
+
+
 def test_check_reads_a_folder_tree_of_any_depth_and_refuses_an_oversized_record(
     tmp_path: Path, run_cli: Any
 ) -> None:
@@ -338,7 +357,10 @@ def test_check_reads_a_folder_tree_of_any_depth_and_refuses_an_oversized_record(
             handle.write(made.stdout)
     finally:
         os.chdir(here)
-    checked = run_cli("check", "d", cwd=tmp_path)
+    try:
+        checked = run_cli("check", "d", cwd=tmp_path)
+    finally:
+        _remove_deep(tmp_path / "d")  # pytest's own clean-up recurses: it would fail later
     summary = (checked.stdout + checked.stderr)[-300:]
     assert checked.returncode == 0, summary
     assert "1 record: 1 current" in summary, summary

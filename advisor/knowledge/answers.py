@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
-from advisor.errors import AnswersError
+from advisor.errors import SHOWN_PROBLEMS, AnswersError
 
 if TYPE_CHECKING:
     from advisor.knowledge.answers_base import AnswersBase
@@ -118,6 +118,11 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
     fast = _plain_valid(data, rulebase)
     if fast is not None:
         return fast
+    unknown = [k for k in data if k not in rulebase.question_by_id and k not in METADATA_FIELDS]
+    if len(unknown) > SHOWN_PROBLEMS:
+        # more unknown ids than an error spells out: a suggestion for each of 400,000 keys
+        # took 25 s, so only the shown ones get one (the rest are counted)
+        raise AnswersError(_unknown_ids(unknown, rulebase), source)
     surrogates = surrogate_problems(data)
     if surrogates:
         raise AnswersError(surrogates, source)
@@ -300,6 +305,25 @@ def plain_answers(given: Mapping[str, Any], rulebase: RuleBase) -> dict[str, Any
         {k: v for k, v in given.items() if k not in out and k not in by_id and v is not None}
     )
     return out
+
+
+def _unknown_ids(unknown: list[str], rulebase: RuleBase) -> list[str]:
+    """One problem per unknown id; only those an error spells out get a suggestion."""
+    known = [q.id for q in rulebase.questions] + list(METADATA_FIELDS)
+    problems = []
+    for n, key in enumerate(unknown[:SHOWN_PROBLEMS]):
+        close = _closest(shown_id(key), known)
+        hint = f"did you mean '{close}'? " if close else ""
+        ids = f"known ids: {', '.join(known)}" if n == 0 else "known ids listed above"
+        problems.append(f"unknown answer id '{shown_id(key)}' ({hint}{ids})")
+    problems += [f"unknown answer id '{shown_id(key)}'" for key in unknown[SHOWN_PROBLEMS:]]
+    return problems
+
+
+def shown_id(key: Any) -> str:
+    """An answer id as an error message shows it (cut like a refused value)."""
+    text = str(key)
+    return text if len(text) <= SHOWN_CHARACTERS else f"{text[:50]}... ({len(text):,} characters)"
 
 
 def _translate(exc: Any, rulebase: RuleBase) -> list[str]:

@@ -116,7 +116,6 @@ class Question:
 DefinitionsFactory = Callable[[Mapping[str, cond.QuestionShape]], Mapping[str, cond.Node]]
 
 
-
 MAX_QUESTIONS = 200
 """The most questions a rule base may hold, packs included (the shipped rules have 33): the
 exact analyses (lint, what-if, WHY, HOW, review) walk one level of their decision diagrams per
@@ -137,6 +136,7 @@ def too_many_questions(count: int) -> str:
         f"{count:,} questions, more than the limit of {MAX_QUESTIONS} for one rule base (the "
         "exact analyses walk one level per question); split the questions into smaller packs"
     )
+
 
 def load_questions(
     path: Path, definitions: DefinitionsFactory | None = None
@@ -218,9 +218,7 @@ def _build_question(entry: Any, where: str, path: str) -> Question:
     if not qid.isidentifier() or not qid.islower():
         raise fail(f"id '{qid}' must be lower_snake_case")
     if qid in RESERVED_IDS:
-        raise fail(
-            f"id '{qid}' is reserved ({RESERVED_IDS[qid]}); give the question another id"
-        )
+        raise fail(f"id '{qid}' is reserved ({RESERVED_IDS[qid]}); give the question another id")
     kind = entry["type"]
     if kind not in KINDS:
         raise fail(f"type '{kind}' is not one of {', '.join(KINDS)}")
