@@ -219,3 +219,54 @@ def test_advisor_mcp_without_the_extra_says_how_to_install_it(
     )
     assert main(["mcp"]) == 2
     assert "pip install 'llm-advisor[mcp]'" in capsys.readouterr().err
+
+
+def test_a_message_that_cannot_be_read_gets_a_json_rpc_error_over_stdio() -> None:
+    """Over the real stdio transport (`advisor mcp`), a line that is not JSON is answered with
+    a parse error (-32700) and JSON that is not a JSON-RPC message with an invalid-request
+    error (-32600), both with id null, and the server goes on serving; before, such a line got
+    no reply at all and the client waited forever."""
+    from conftest import ADVISOR
+
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "1"},
+        },
+    }
+    child = subprocess.Popen(
+        [ADVISOR, "mcp"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None and child.stdout is not None
+
+    def send(line: str) -> None:
+        assert child.stdin is not None
+        child.stdin.write(line + "\n")
+        child.stdin.flush()
+
+    try:
+        send(json.dumps(init))
+        assert json.loads(child.stdout.readline())["id"] == 1
+        send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        send('{"jsonrpc": "2.0", "id": 2, "method":')  # cut off: not JSON
+        parse = json.loads(child.stdout.readline())
+        send("42")  # JSON, but not a JSON-RPC message
+        invalid = json.loads(child.stdout.readline())
+        send(json.dumps({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}))
+        listed = json.loads(child.stdout.readline())
+    finally:
+        child.stdin.close()
+        child.wait(timeout=60)
+    assert (parse["id"], parse["error"]["code"]) == (None, -32700)
+    assert (invalid["id"], invalid["error"]["code"]) == (None, -32600)
+    assert listed["id"] == 3
+    assert {tool["name"] for tool in listed["result"]["tools"]} == set(TOOLS)
+    assert child.returncode == 0

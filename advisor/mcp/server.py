@@ -223,5 +223,79 @@ def _add_kb_resources(server: "MCPServer", rulebase: "RuleBase") -> None:
 
 
 def serve(rulebase: "RuleBase | None" = None) -> None:
-    """Serve over stdio until the client closes the connection."""
-    build_server(rulebase).run()
+    """Serve over stdio until the client closes the connection. A line that is not JSON, or
+    not a JSON-RPC message, gets a JSON-RPC error reply (id null, as the specification asks
+    when the id cannot be read) instead of silence, so a client never waits for an answer that
+    will not come."""
+    import anyio
+
+    server = build_server(rulebase)
+    anyio.run(_serve_stdio, server)
+
+
+async def _serve_stdio(server: "MCPServer") -> None:
+    from mcp.server.stdio import stdio_server
+
+    # the SDK pinned in pyproject.toml; MCPServer.run_stdio_async reads the same attribute
+    lowlevel = server._lowlevel_server
+    async with stdio_server() as (read_stream, write_stream):
+        await lowlevel.run(
+            _Answering(read_stream, write_stream),
+            write_stream,
+            lowlevel.create_initialization_options(),
+        )
+
+
+class _Answering:
+    """The transport's read stream, with every message that could not be read answered by a
+    JSON-RPC error on the write stream (parse error -32700 for text that is not JSON, invalid
+    request -32600 for JSON that is not a JSON-RPC message) and left out of the stream."""
+
+    def __init__(self, inner: Any, write_stream: Any) -> None:
+        self.inner = inner
+        self.write_stream = write_stream
+
+    async def receive(self) -> Any:
+        while True:
+            item = await self.inner.receive()
+            if not isinstance(item, Exception):
+                return item
+            await self._answer(item)
+
+    async def _answer(self, problem: Exception) -> None:
+        import sys
+
+        from mcp.shared.message import SessionMessage
+        from mcp.types import ErrorData, JSONRPCError
+
+        kinds = [e.get("type") for e in getattr(problem, "errors", lambda: [])()]
+        code, message = (
+            (-32700, "Parse error: the message is not valid JSON")
+            if "json_invalid" in kinds
+            else (-32600, "Invalid Request: the message is not a JSON-RPC 2.0 request")
+        )
+        print(f"advisor mcp: {message} (answered with error {code})", file=sys.stderr)
+        reply = JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=code, message=message))
+        await self.write_stream.send(SessionMessage(reply))
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def __aiter__(self) -> "_Answering":
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self.receive()
+        except (StopAsyncIteration, Exception) as exc:
+            import anyio
+
+            if isinstance(exc, anyio.EndOfStream | anyio.ClosedResourceError):
+                raise StopAsyncIteration from None
+            raise
+
+    async def __aenter__(self) -> "_Answering":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
