@@ -198,6 +198,9 @@ def test_answers_from_a_pipe_get_no_hint(run_cli: Run) -> None:
         "JavaScript:x",
         "a:b/",
         "//evil.example/kb/",
+        "https://example.org/kb/?ref=1",  # the cited file would land in the query
+        "https://example.org/kb/#top",
+        "https://example.org/" + "k" * 2000,  # repeated in every link of the record
     ],
 )
 def test_a_kb_base_url_with_another_scheme_is_refused(
@@ -210,7 +213,9 @@ def test_a_kb_base_url_with_another_scheme_is_refused(
     assert "--kb-base-url" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("url", ["https://example.org/kb/", "http://example.org/kb", "../../kb/"])
+@pytest.mark.parametrize(
+    "url", ["https://example.org/kb/", "http://example.org/kb", "../../kb/", "/docs/kb/"]
+)
 def test_http_https_and_relative_kb_base_urls_are_allowed(
     run_cli: Run, tmp_path: Path, url: str
 ) -> None:

@@ -82,3 +82,20 @@ def test_the_github_actions_review_step_runs_as_written(tmp_path: Path) -> None:
         ["sh", "-c", step], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
     )
     assert failed.returncode != 0, shlex.quote(step)
+
+
+def test_the_readme_why_example_shows_what_the_command_prints(  # type: ignore[no-untyped-def]
+    run_cli,
+) -> None:
+    """The WHY example's counts come from the command itself, so a rule change that alters
+    them fails here until the README is updated."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"^It can change (\d+) rule\(s\)", readme, re.MULTILINE)
+    assert shown is not None
+    example = str(ROOT / "examples" / "support-bot.toml")
+    result = run_cli("why", "latency_budget_ms", "--answers", example)
+    assert result.returncode == 0, result.stderr
+    printed = re.search(r"^It can change (\d+) rule\(s\)", result.stdout, re.MULTILINE)
+    assert printed is not None and printed.group(1) == shown.group(1)

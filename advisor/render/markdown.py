@@ -157,9 +157,17 @@ def record_date(date: str | None = None) -> str:
     return dt.date.today().isoformat()
 
 
+MAX_BASE_URL = 2000
+"""The longest kb base URL accepted (it is repeated in every link of a record)."""
+
+
 def base_url_problem(url: str) -> str | None:
     """Why `url` cannot be the kb base URL, or None: it must be an `https://` or `http://` URL,
-    or a relative path without a scheme (`../kb/`), usable as a markdown link target."""
+    or a path without a scheme (`../kb/`, `/docs/kb/`), usable as a markdown link target, with
+    no query or fragment (the cited file and anchor are appended to it), at most
+    `MAX_BASE_URL` characters."""
+    if len(url) > MAX_BASE_URL:
+        return f"a URL of {len(url):,} characters; the limit is {MAX_BASE_URL:,}"
     if _URL_UNSAFE.search(url) or _URL_CONTROL.search(url):
         return (
             f"'{url}' must be a URL or relative path without spaces, quotes, brackets or "
@@ -173,6 +181,11 @@ def base_url_problem(url: str) -> str | None:
         )
     if scheme and not url[scheme.end() :].startswith("//"):
         return f"'{url}' must start with https:// or http://, or be a relative path"
+    if "?" in url or "#" in url:
+        return (
+            f"'{url}' has a query or fragment; the cited file and anchor are appended to the "
+            "base, so give the folder only (https://example.org/kb/)"
+        )
     if not scheme and url.startswith(("//", "/\\")):  # a browser reads `//host/` as another site
         return (
             f"'{url}' names another host without a scheme: write https://{url.lstrip('/')} "
