@@ -530,7 +530,7 @@ def test_documents_without_a_record_block_are_not_records() -> None:
     [
         (
             lambda t: t.replace('"format": 1,', '"format": 1'),
-            r"line \d+: the embedded record is not valid JSON",
+            r"line \d+, column \d+: the embedded record is not valid JSON",
         ),
         (lambda t: t[: t.rindex("-->")], "not closed with '-->'"),
         (lambda t: t + "\n" + t[t.index("<!-- llm-advisor:record") :], "more than one"),

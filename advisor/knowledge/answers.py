@@ -451,4 +451,6 @@ def decode_utf8(data: bytes, source: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         problem = f"not valid UTF-8 at byte {exc.start} (save the answers as UTF-8 text)"
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            problem = "UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8"
         raise AnswersError([problem], source) from None

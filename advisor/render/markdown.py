@@ -168,25 +168,26 @@ def base_url_problem(url: str) -> str | None:
     `MAX_BASE_URL` characters."""
     if len(url) > MAX_BASE_URL:
         return f"a URL of {len(url):,} characters; the limit is {MAX_BASE_URL:,}"
-    if _URL_UNSAFE.search(url) or _URL_CONTROL.search(url):
+    raw, url = url, "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in url)
+    if _URL_UNSAFE.search(raw) or _URL_CONTROL.search(raw):
         return (
             f"'{url}' must be a URL or relative path without spaces, quotes, brackets or "
             "backslashes"
         )
-    scheme = _URL_SCHEME.match(url)
+    scheme = _URL_SCHEME.match(raw)
     if scheme and scheme.group(1).lower() not in ("http", "https"):
         return (
             f"'{url}' must start with https:// or http://, or be a relative path "
             f"(not '{scheme.group(1)}:')"
         )
-    if scheme and not url[scheme.end() :].startswith("//"):
+    if scheme and not raw[scheme.end() :].startswith("//"):
         return f"'{url}' must start with https:// or http://, or be a relative path"
-    if "?" in url or "#" in url:
+    if "?" in raw or "#" in raw:
         return (
             f"'{url}' has a query or fragment; the cited file and anchor are appended to the "
             "base, so give the folder only (https://example.org/kb/)"
         )
-    if not scheme and url.startswith(("//", "/\\")):  # a browser reads `//host/` as another site
+    if not scheme and raw.startswith(("//", "/\\")):  # a browser reads `//host/` as another site
         return (
             f"'{url}' names another host without a scheme: write https://{url.lstrip('/')} "
             "or a relative path such as ../kb/"

@@ -21,6 +21,12 @@ def write_output(text: str, output: str | None) -> None:
 
         sys.stdout.write(visible(text))  # no escape sequence from a pack reaches the terminal
         return
+    if not output.strip():
+        from advisor.errors import OutputError
+
+        raise OutputError(
+            repr(output), "an empty file name; name the file to write, or - for stdout"
+        )
     write_file(Path(output), text)
     print(f"advisor: wrote {output}", file=sys.stderr)
 

@@ -366,8 +366,8 @@ def parse_record(text: str, source: str = "<record>") -> Record | None:
         raise fail(f"the embedded record is not usable: {exc}; {_RESTORE_HINT}") from None
     except json.JSONDecodeError as exc:
         raise fail(
-            f"line {first_line + exc.lineno - 1}: the embedded record is not valid JSON "
-            f"({exc.msg}); {_RESTORE_HINT}"
+            f"line {first_line + exc.lineno - 1}, column {exc.colno}: the embedded record is "
+            f"not valid JSON ({exc.msg.removesuffix(' at')}); {_RESTORE_HINT}"
         ) from None
     if not isinstance(data, dict):
         raise fail(f"the embedded record must be a JSON object; {_RESTORE_HINT}")
@@ -464,7 +464,9 @@ def _find_block(text: str, source: str) -> tuple[str, int] | None:
     if not starts:
         return None
     if len(starts) > 1:
-        numbers = ", ".join(str(i + 1) for i in starts)
+        numbers = ", ".join(str(i + 1) for i in starts[:10])
+        if len(starts) > 10:
+            numbers += f" and {len(starts) - 10:,} more"
         raise RecordError(source, f"more than one '{opening}' block (lines {numbers}); keep one")
     first = starts[0]
     end = next((i for i in range(first, len(lines)) if "-->" in lines[i]), None)
