@@ -237,3 +237,20 @@ def test_an_unneeded_choice_names_the_nearest_answers_that_would_call_for_it() -
         nearest = (low + high) // 2
         added = advisor.decide({**answers, "latency_budget_ms": nearest})
         assert "" in added.conclusions["reranker"]
+
+
+def test_a_key_like_line_inside_a_multi_line_string_is_not_the_answer() -> None:
+    """`notes` may hold text that looks like an answer (`proposed = [...]` quoted in a
+    multi-line string): SARIF and GitHub annotations point at the real answer's line."""
+    from advisor.render.review import answer_lines
+
+    text = (
+        'knowledge = "general"\n'
+        'notes = """\nproposed = ["fine_tuning"] was the first idea\n"""\n'
+        "notes_too = '''\nbehavior = \"x\"\n'''\n"
+        'proposed = ["rag"]\n'
+        'behavior = "default"\n'
+    )
+    lines = answer_lines(text)
+    assert lines["proposed"] == 8 and lines["behavior"] == 9
+    assert text.splitlines()[lines["proposed"] - 1].startswith("proposed =")

@@ -31,10 +31,15 @@ def answer_lines(text: str) -> dict[str, int]:
     """Line (1-based) of each top-level answer key in a TOML or JSON answers file."""
     found: dict[str, int] = {}
     pattern = re.compile(r'^\s*"?([A-Za-z_][A-Za-z0-9_]*)"?\s*[=:]')
+    inside: str | None = None  # the delimiter of the TOML multi-line string being read
     for number, line in enumerate(text.splitlines(), start=1):
-        match = pattern.match(line)
-        if match and match.group(1) not in found:
-            found[match.group(1)] = number
+        if inside is None:
+            match = pattern.match(line)
+            if match and match.group(1) not in found:
+                found[match.group(1)] = number
+        for delimiter in ('"""', "'''"):  # a key-like line inside `notes = """..."""` is text
+            if inside in (None, delimiter) and line.count(delimiter) % 2 == 1:
+                inside = None if inside == delimiter else delimiter
     return found
 
 
