@@ -86,7 +86,8 @@ class Stage:
     source: str
     swap: str | None = None
     """The id of a cheaper stage that replaces this one when the plan still exceeds the budget
-    once every optional stage is dropped (a hosted large model -> a small fast one)."""
+    once the optional stages ranked before `LedgerRules.swap_before` (without it, every optional
+    stage) are dropped: a hosted large model -> a small fast one."""
     bounds: str | None = None
     """What the budget bounds when this stage is planned (one of `MEASURES`): the plan's
     measure is that of its last planned stage that says, else the answer to latency_measure."""
