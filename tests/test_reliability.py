@@ -71,6 +71,31 @@ def test_a_full_disk_mid_write_keeps_the_old_file(
     assert f"cannot write {existing}: No space left on device" in error
 
 
+def test_a_full_disk_while_the_cache_key_is_made_is_not_an_output_error(
+    existing: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The first cache store of a fresh key file writes the signing key: a full disk there
+    leaves no key (and no cache), and the error reported is the record's own, not "cannot
+    write to standard output" from the escaped key write."""
+    key = tmp_path / "fresh" / "cache-key"
+    monkeypatch.setenv("ADVISOR_CACHE_KEY_FILE", str(key))
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path / "fresh-cache"))
+    real_write = os.write
+
+    def full(fd: int, data: Any) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", full)
+    assert main(write_record_argv(existing)) == 2
+    error = capsys.readouterr().err
+    assert f"cannot write {existing}: No space left on device" in error
+    assert not key.exists()
+    monkeypatch.setattr(os, "write", real_write)
+
+
 def test_a_failed_fsync_keeps_the_old_file(
     existing: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -295,11 +295,6 @@ _PATH_ERRNOS = frozenset(
 """Errors of a path itself: the input named something the system cannot use."""
 
 
-def _shown_path(name: str, most: int = 120) -> str:
-    """A path as an error message shows it: cut, with its length said, when it is very long."""
-    return name if len(name) <= most else f"{name[: most - 10]}... ({len(name):,} characters)"
-
-
 def _report(exc: Exception) -> int:
     from advisor.errors import AdvisorError, MissingAnswersError
     from advisor.render.terminal import visible
@@ -317,7 +312,9 @@ def _report(exc: Exception) -> int:
         return exc.exit_code
     if isinstance(exc, OSError) and exc.filename is not None and exc.errno in _PATH_ERRNOS:
         # a path the user gave that the system refuses (too long, a loop of links, ...)
-        name = _shown_path(str(exc.filename))
+        from advisor.knowledge.answers import SHOWN_PATH, cut
+
+        name = cut(str(exc.filename), SHOWN_PATH)
         _tell(visible(f"advisor: error: {name}: {exc.strerror or exc}; check the path"))
         return 2
     if os.environ.get("ADVISOR_DEBUG"):

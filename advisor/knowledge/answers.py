@@ -28,6 +28,10 @@ METADATA_FIELDS = {
     "project": "Name of the project (metadata, not used by the rules).",
     "notes": "Free-text notes (metadata, not used by the rules).",
 }
+SHOWN_CHARACTERS = 60
+"""The most characters of a refused value an error message repeats (a value can be megabytes)."""
+SHOWN_PATH = 120
+"""The most characters of a path an error message repeats."""
 _MODELS: dict[str, type[AnswersBase]] = {}
 # A lone surrogate (U+D800..U+DFFF) is not Unicode text: JSON's "\ud800" escapes and undecodable
 # bytes (Python's surrogateescape, e.g. in a command-line argument) can put one in a string, and
@@ -322,8 +326,13 @@ def _unknown_ids(unknown: list[str], rulebase: RuleBase) -> list[str]:
 
 def shown_id(key: Any) -> str:
     """An answer id as an error message shows it (cut like a refused value)."""
-    text = str(key)
-    return text if len(text) <= SHOWN_CHARACTERS else f"{text[:50]}... ({len(text):,} characters)"
+    return cut(str(key))
+
+
+def cut(text: str, most: int = SHOWN_CHARACTERS) -> str:
+    """`text` as an error message repeats it: at most `most` characters, with the length said
+    when it was longer (a value, an id or a path can be megabytes)."""
+    return text if len(text) <= most else f"{text[: most - 10]}... ({len(text):,} characters)"
 
 
 def _translate(exc: Any, rulebase: RuleBase) -> list[str]:
@@ -387,10 +396,6 @@ def _closest(key: str, known: list[str]) -> str | None:
     return close[0] if close else None
 
 
-SHOWN_CHARACTERS = 60
-"""The most characters of a refused value an error message repeats (a value can be megabytes)."""
-
-
 def shown_value(value: Any) -> str:
     """A refused answer as an error message shows it: JSON where it is JSON (non-ASCII letters
     as they are, control characters escaped), a date or time by its TOML text, anything else by
@@ -406,9 +411,7 @@ def shown_value(value: Any) -> str:
         )  # letters as typed; controls, C1 codes and direction marks escaped
     else:
         text = f"a value of type {type(value).__name__}"
-    if len(text) > SHOWN_CHARACTERS:
-        text = f"{text[: SHOWN_CHARACTERS - 10]}... ({len(text):,} characters)"
-    return text
+    return cut(text)
 
 
 def _jsonable(value: Any) -> bool:

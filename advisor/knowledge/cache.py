@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import gc
 import hashlib
 import hmac
@@ -220,10 +221,16 @@ def _signing_key(*, create: bool) -> bytes | None:
         return _signing_key(create=False) if path.exists() else None  # another process won
     key = os.urandom(32)
     try:
-        os.write(fd, key)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        try:
+            if os.write(fd, key) != len(key):
+                raise OSError(errno.EIO, "short write")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:  # a full disk, say: no key (and no half-written one), so no cache
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
     return key
 
 

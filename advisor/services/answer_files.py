@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.errors import AnswersError
-from advisor.knowledge.answers import decode_utf8, plain_answers
+from advisor.knowledge.answers import SHOWN_PATH, cut, decode_utf8, plain_answers
 from advisor.knowledge.files import (
     MAX_FILE_BYTES,
     DataError,
@@ -51,7 +51,7 @@ def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any
         formats = ["json", "toml"] if text.lstrip().startswith(("{", "[")) else ["toml", "json"]
     else:
         file = Path(path)
-        name = path if len(path) <= 120 else f"{path[:110]}... ({len(path):,} characters)"
+        name = cut(path, SHOWN_PATH)
         try:
             missing = not file.exists() and not file.is_symlink()
         except OSError as exc:  # a name too long, a loop of links: not a file to read
