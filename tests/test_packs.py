@@ -361,6 +361,30 @@ def test_a_malformed_scenario_exits_2(tmp_path: Path, run_cli: Callable[..., Any
     assert "bad.toml: [expect]: unknown [expect] key(s) ['technique']" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('cites = ["kb/../../etc/passwd#x"]', "is not a kb section: write kb/<file>.md#<anchor>"),
+        ('cites = ["kb/rag.md#when-retrieval-is-the-answer"]\ndropped_stages = ["Re Ranker"]',
+         "'Re Ranker' is not a stage id"),
+    ],
+)  # fmt: skip
+def test_a_scenario_with_a_malformed_expectation_exits_2(
+    tmp_path: Path, run_cli: Callable[..., Any], line: str, message: str
+) -> None:
+    """A citation or stage id that cannot exist is a malformed scenario (exit 2), not a
+    failed check (exit 1) that reads as if the rules had changed."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'description = "x"\nsource = "https://e.org"\n[answers]\n'
+        f'[expect]\ntechniques = ["prompt_engineering"]\n{line}\n',
+        encoding="utf-8",
+    )
+    result = run_cli("test", str(bad))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+
+
 # --------------------------------------------------------------------------- lint
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.errors import AnswersError, RuleFileError
+from advisor.knowledge.answers import cut
 
 if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
@@ -133,6 +134,19 @@ def load_scenario(path: Path | str) -> Scenario:
     for key in FLAG_KEYS:
         if key in expect and not isinstance(expect[key], bool):
             raise fail(f"[expect] {key} is true/false", f"[expect] {key}")
+    from advisor.knowledge.kb import split_ref
+
+    for ref in expect["cites"]:
+        if split_ref(ref) is None:  # a wrong form is a malformed file, not a failed check
+            raise fail(
+                f"'{cut(ref)}' is not a kb section: write kb/<file>.md#<anchor>", "[expect] cites"
+            )
+    for stage in expect.get("dropped_stages", []):
+        if not stage.isidentifier() or not stage.islower():
+            raise fail(
+                f"'{cut(stage)}' is not a stage id (lower_snake_case, as in latency.toml)",
+                "[expect] dropped_stages",
+            )
     return Scenario(file, data["description"], data["source"], answers, expect)
 
 
