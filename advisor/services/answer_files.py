@@ -61,7 +61,12 @@ def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any
         try:
             raw = read_bytes(file)
         except Unreadable as exc:
-            raise AnswersError([f"{exc}; name an answers file"], name) from None
+            fix = (
+                "split it, or leave out what is not an answer"
+                if "limit" in str(exc)
+                else ("name an answers file")
+            )
+            raise AnswersError([f"{exc}; {fix}"], name) from None
         text = decode_utf8(raw.removeprefix(b"\xef\xbb\xbf"), name)
         suffix = file.suffix.lower()
         if suffix == ".json":
