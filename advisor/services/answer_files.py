@@ -62,9 +62,9 @@ def read_answers_file(path: str, stdin_text: str | None = None) -> dict[str, Any
             raw = read_bytes(file)
         except Unreadable as exc:
             fix = (
-                "split it, or leave out what is not an answer"
+                "an answers file is a few kilobytes: check the path"
                 if "limit" in str(exc)
-                else ("name an answers file")
+                else "name an answers file"
             )
             raise AnswersError([f"{exc}; {fix}"], name) from None
         text = decode_utf8(raw.removeprefix(b"\xef\xbb\xbf"), name)
