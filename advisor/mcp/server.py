@@ -285,14 +285,12 @@ class _Answering:
         return self
 
     async def __anext__(self) -> Any:
+        import anyio
+
         try:
             return await self.receive()
-        except (StopAsyncIteration, Exception) as exc:
-            import anyio
-
-            if isinstance(exc, anyio.EndOfStream | anyio.ClosedResourceError):
-                raise StopAsyncIteration from None
-            raise
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
 
     async def __aenter__(self) -> "_Answering":
         return self
