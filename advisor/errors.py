@@ -85,6 +85,10 @@ class RuleFileError(AdvisorError):
         super().__init__(f"{place}: {message}")
 
 
+class TooComplexError(AdvisorError):
+    """A rule base whose exact analyses (lint, what-if, WHY) would pass their work limit."""
+
+
 class KnowledgeBaseError(RuleFileError):
     """A knowledge-base file (or a citation into it) that cannot be used."""
 

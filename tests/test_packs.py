@@ -193,6 +193,89 @@ def test_a_pack_cannot_push_the_rule_base_past_the_question_limit(
     refused(run_cli, pack, over)
 
 
+def test_a_kb_page_over_its_limit_is_refused_before_markdown_reads_it(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """Unclosed brackets cost markdown-it-py up to 20 µs a character: a kb page is bounded at
+    256 KiB (about 5 s at worst), well below the 4 MiB of a rule file."""
+    from advisor.knowledge.kb import MAX_PAGE_BYTES
+
+    pack = make_pack(tmp_path / "p")
+    (pack / "kb").mkdir()
+    page = pack / "kb" / "ours.md"
+    page.write_text("# Ours\n\n" + "x" * (MAX_PAGE_BYTES - 20) + "\n", encoding="utf-8")
+    assert run_cli("--pack", str(pack), "lint").returncode == 0  # under the limit: read
+    page.write_text("# Ours\n\n" + "![" * (MAX_PAGE_BYTES // 2) + "\n", encoding="utf-8")
+    stderr = refused(run_cli, pack, str(page), f"more than the limit of {MAX_PAGE_BYTES:,}")
+    assert "split the page" in stderr
+
+
+def test_a_pack_of_too_many_files_is_refused_before_they_are_all_read(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    from advisor.knowledge.packs import MAX_PACK_FILES
+
+    pack = make_pack(tmp_path / "p")
+    (pack / "kb").mkdir()
+    for n in range(MAX_PACK_FILES):  # with policy.toml: one file over the limit
+        (pack / "kb" / f"page{n:03}.md").write_text(f"# Page {n}\n\nText.\n", encoding="utf-8")
+    stderr = refused(run_cli, pack, str(pack), f"more than the limit of {MAX_PACK_FILES}")
+    assert "split the pack" in stderr
+    (pack / "kb" / "page000.md").unlink()
+    assert run_cli("--pack", str(pack), "lint").returncode == 0
+
+
+def test_a_pack_whose_files_together_are_too_large_is_refused(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    from advisor.knowledge.packs import MAX_PACK_CHARS
+
+    pack = make_pack(tmp_path / "p")
+    comment = "#" + "x" * (3 * 1024 * 1024) + "\n"  # 3 MiB: under the per-file limit
+    files = MAX_PACK_CHARS // len(comment) + 1
+    for n in range(files):
+        (pack / "rules" / f"big{n:02}.toml").write_text(comment, encoding="utf-8")
+    refused(run_cli, pack, "more than the limit of", "characters together; split the pack")
+
+
+def test_a_pack_too_interlinked_for_the_exact_analyses_stops_at_the_node_limit(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """40 questions, each asked on a condition over two earlier ones, and rules over three:
+    the diagrams would need 4.5 million nodes (80 s, 1.9 GB); lint stops at the limit with
+    a clear error, and a recommendation (which builds no diagram) still works."""
+    import random
+
+    from advisor.analysis.answer_space import MAX_NODES
+
+    rng = random.Random(1)
+    choices = "".join(f'[[question.choices]]\nvalue = "{v}"\nlabel = "{v}"\n' for v in "abc")
+    questions, rules = [], []
+    for i in range(40):
+        gate = ""
+        if i >= 2:
+            a, b = rng.sample(range(i), 2)
+            gate = f'asked_when = "z{a} == b or z{b} != c"\n'
+        questions.append(
+            f'[[question]]\nid = "z{i}"\ntype = "choice"\ntext = "Q?"\nwhy = "W."\n'
+            f'default = "a"\n{gate}{choices}'
+        )
+        if i >= 3:
+            a, b, c = rng.sample(range(i + 1), 3)
+            rules.append(
+                RULE.format(id=f"r{i}", finding=f"f{i}", severity="low").replace(
+                    'when = "knowledge != general"',
+                    f'when = "(z{a} == a and z{b} != b) or (z{c} == c and knowledge != general)"',
+                )
+            )
+    pack = make_pack(tmp_path / "p", "".join(rules))
+    (pack / "rules" / "questions.toml").write_text("".join(questions), encoding="utf-8")
+    refused(run_cli, pack, "too interlinked for the exact analyses", f"passed {MAX_NODES:,} nodes")
+    answers = answers_file(tmp_path)
+    result = run_cli("--pack", str(pack), "recommend", "--answers", str(answers))
+    assert result.returncode == 0, result.stderr
+
+
 def test_a_kb_section_clash_must_be_declared(tmp_path: Path) -> None:
     pack = make_pack(tmp_path / "p")
     (pack / "kb").mkdir()

@@ -24,11 +24,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from advisor.errors import TooComplexError
 from advisor.knowledge import conditions as cond
 
 if TYPE_CHECKING:
     from advisor.knowledge.questions import Question
     from advisor.knowledge.rulebase import RuleBase
+
+MAX_NODES = 500_000
+"""The most diagram nodes one analysis builds (the shipped rules need at most about 64,000, for
+the proof of the rule index). Questions gated on conditions over many other questions, and
+rules that combine them, can need exponentially many: 40 such questions took 4.5 million nodes,
+80 s and 1.9 GB. Past the limit the analysis stops with a clear error (about 5 s, 250 MB)."""
 
 TRUE, FALSE, UNKNOWN = 1, 2, 4  # bits: which three-valued results a query allows
 NOT_TRUE = FALSE | UNKNOWN
@@ -95,6 +102,13 @@ class Diagrams:
         key = (var, children)
         found = self._unique.get(key)
         if found is None:
+            if len(self.nodes) >= MAX_NODES:
+                raise TooComplexError(
+                    f"the rule base is too interlinked for the exact analyses: its decision "
+                    f"diagrams passed {MAX_NODES:,} nodes ({len(self.position)} questions; the "
+                    "shipped rules need at most about 64,000). Gate fewer questions on "
+                    "conditions over many others, or split rules that combine many questions"
+                )
             found = self._unique[key] = len(self.nodes)
             self.nodes.append(key)
         return found

@@ -76,8 +76,8 @@ class Diagnostic:
     @property
     def location(self) -> str:
         """`file:rule` (or `file:question`), with the line when known: `rules/rag.toml:12:x`."""
-        line = f"{self.line}:" if self.line else ""
-        return f"{self.file}:{line}{self.rule or ''}"
+        parts = [self.file, str(self.line) if self.line else "", self.rule or ""]
+        return ":".join(part for part in parts if part)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -22,6 +22,10 @@ class Unreadable(Exception):
     """A file that may not be read; the message says why, in words."""
 
 
+class TooLarge(Unreadable):
+    """A file larger than the limit it is read with."""
+
+
 def read_bytes(path: Path, *, inside: Path | None = None, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of a regular file of at most `limit` bytes.
 
@@ -49,7 +53,7 @@ def read_bytes(path: Path, *, inside: Path | None = None, limit: int = MAX_FILE_
                 raise Unreadable("it is a folder, not a file")
             raise Unreadable("it is not a regular file (a pipe, device or socket cannot be read)")
         if info.st_size > limit:
-            raise Unreadable(f"it is {info.st_size:,} bytes, more than the limit of {limit:,}")
+            raise TooLarge(f"it is {info.st_size:,} bytes, more than the limit of {limit:,}")
         chunks = []
         total = 0
         while True:
@@ -58,7 +62,7 @@ def read_bytes(path: Path, *, inside: Path | None = None, limit: int = MAX_FILE_
                 break
             total += len(chunk)
             if total > limit:  # grew while being read
-                raise Unreadable(f"it is more than the limit of {limit:,} bytes")
+                raise TooLarge(f"it is more than the limit of {limit:,} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
     except OSError as exc:

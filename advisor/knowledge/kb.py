@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.errors import KnowledgeBaseError
-from advisor.knowledge.files import Unreadable, read_text
+from advisor.knowledge.files import TooLarge, Unreadable, read_text
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 REF_PREFIX = "kb/"
 _REF = re.compile(r"^kb/(?P<file>[A-Za-z0-9_.-]+\.md)#(?P<anchor>[^\s#]+)$")
 _REVIEWED = re.compile(r"^Last reviewed:\s*(\d{4}-\d{2}-\d{2})\s*$", re.MULTILINE)
+MAX_PAGE_BYTES = 256 * 1024
+"""The largest kb page read (256 KiB; the largest shipped page is 53 KiB). markdown-it-py
+reads ordinary text at about 1 µs a character, but runs of unclosed brackets (`[[[[`, `![![`)
+at up to 20 µs, so a page is bounded well below the 4 MiB of other files: at most about
+5 seconds whatever it holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +84,17 @@ def parse_page(path: Path, text: str | None = None, folder: Path | None = None) 
 
     if text is None:
         try:
-            text = read_text(path, inside=folder)
+            text = read_text(path, inside=folder, limit=MAX_PAGE_BYTES)
+        except TooLarge as exc:
+            raise KnowledgeBaseError(str(path), "", f"{exc} for a kb page; split it") from None
         except Unreadable as exc:
             raise KnowledgeBaseError(str(path), "", f"{exc}; remove it or replace it") from None
+    elif len(text) > MAX_PAGE_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_PAGE_BYTES:
+        raise KnowledgeBaseError(
+            str(path),
+            "",
+            f"it is more than the limit of {MAX_PAGE_BYTES:,} bytes for a kb page; split it",
+        )
     tokens = MarkdownIt("commonmark").parse(text)
     headings = [(i, t) for i, t in enumerate(tokens) if t.type == "heading_open"]
     if not headings or headings[0][1].tag != "h1":

@@ -26,8 +26,15 @@ from typing import Any
 
 from advisor.errors import ConditionError, KnowledgeBaseError, RuleFileError
 from advisor.knowledge import conditions as cond
-from advisor.knowledge.files import DataError, Unreadable, parse_toml, read_text
-from advisor.knowledge.kb import Section, parse_page
+from advisor.knowledge.files import (
+    MAX_FILE_BYTES,
+    DataError,
+    TooLarge,
+    Unreadable,
+    parse_toml,
+    read_text,
+)
+from advisor.knowledge.kb import MAX_PAGE_BYTES, Section, parse_page
 from advisor.knowledge.pack_info import VERSION_TEXT, Change, PackInfo, PackLayer
 from advisor.knowledge.questions import MAX_QUESTIONS, Question, shapes_of, too_many_questions
 from advisor.knowledge.rulebase import QUESTIONS_FILE, RuleBase
@@ -37,6 +44,9 @@ from advisor.vocabulary import SEVERITIES
 PACK_FILE = "pack.toml"
 MAX_PACK_FILES = 256
 """The most rule files and kb pages one pack may hold."""
+MAX_PACK_CHARS = 16 * 1024 * 1024
+"""The most characters a pack's files may hold together (16 Mi): each file has its own limit
+(4 MiB, a kb page 256 KiB), and this one bounds the memory and time of a pack of many."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _VERSION = re.compile(rf"^{VERSION_TEXT}$")
 _PACK_KEYS = {"name", "version", "requires", "description"}
@@ -175,6 +185,7 @@ def read_pack(folder: Path) -> _Pack:
         raise RuleFileError(str(meta_path), "version", "must look like 1.0.0")
     parse_range(meta["requires"], str(meta_path))
     texts: dict[Path, str] = {}
+    read = 0
     for sub, pattern in (("rules", "*.toml"), ("kb", "*.md")):
         path = root / sub
         if not path.exists():
@@ -187,11 +198,22 @@ def read_pack(folder: Path) -> _Pack:
         for file in sorted(path.glob(pattern)):
             if sub == "rules" and file.name in _REFUSED_FILES:
                 raise RuleFileError(str(file), "", _REFUSED_FILES[file.name])
-            texts[file] = _read(file, root)
-    if len(texts) > MAX_PACK_FILES:
-        raise RuleFileError(
-            str(root), "", f"{len(texts)} files, more than the limit of {MAX_PACK_FILES}"
-        )
+            if len(texts) == MAX_PACK_FILES:
+                raise RuleFileError(
+                    str(root),
+                    "",
+                    f"more than the limit of {MAX_PACK_FILES} rule files and kb pages in a "
+                    "pack; merge files or split the pack",
+                )
+            texts[file] = text = _read(file, root, kb_page=sub == "kb")
+            read += len(text)
+            if read > MAX_PACK_CHARS:
+                raise RuleFileError(
+                    str(file),
+                    "",
+                    f"the pack's files hold more than the limit of {MAX_PACK_CHARS:,} "
+                    "characters together; split the pack",
+                )
     info = PackInfo(name=meta["name"], version=meta["version"], path=str(folder))
     return _Pack(root, info, meta["requires"], texts)
 
@@ -210,9 +232,12 @@ def _inside(path: Path, root: Path) -> None:
         )
 
 
-def _read(path: Path, root: Path) -> str:
+def _read(path: Path, root: Path, *, kb_page: bool = False) -> str:
     try:
-        return read_text(path, inside=root)
+        return read_text(path, inside=root, limit=MAX_PAGE_BYTES if kb_page else MAX_FILE_BYTES)
+    except TooLarge as exc:
+        fix = "split the page" if kb_page else "split the file"
+        raise RuleFileError(str(path), "", f"{exc}; {fix}") from None
     except Unreadable as exc:
         raise RuleFileError(str(path), "", f"{exc}; remove it or replace it") from None
 
