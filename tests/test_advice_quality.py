@@ -58,6 +58,7 @@ DRAWN: dict[str, tuple[Any, ...]] = {
     "whole_documents": (False, False, True),
     "audience": ("staff", "customers", "program"),
     "data_boundary": ("provider", "provider", "agreement", "own_infrastructure"),
+    "output_length": ("short", "short", "paragraphs", "long"),
 }
 # drawn only where the knowledge question makes them reachable (see `space`)
 
@@ -160,6 +161,7 @@ def space() -> tuple[Pair, ...]:
                 answers["citations"] = rng.choice((False, True))
             if answers["knowledge"] != "general":
                 answers["per_user_access"] = rng.choice((False, True))
+            if answers["knowledge"] != "general" or answers["source_in_request"]:
                 answers["outside_authors"] = rng.choice((False, False, True))
             pairs.append((answers, Outcome.of(advisor.advise(answers))))
     finally:

@@ -40,7 +40,11 @@ def render(data: WhyData, fmt: str, question: Question | None = None) -> str:
     lines += wrap(f"Asked {asked}; with these answers it is {state} (now: {data.current_words}).")
     lines += wrap(
         f"It can change {len(data.rules)} rule(s)"
-        + (f" and whether {', '.join(data.opens)} is asked" if data.opens else "")
+        + (
+            f" and whether {_listed(data.opens)} {'are' if len(data.opens) > 1 else 'is'} asked"
+            if data.opens
+            else ""
+        )
         + f"; conclusions: {', '.join(data.conclusions) or 'none'}."
     )
     if data.live_rules:
@@ -98,3 +102,8 @@ def _shown(
         low = outcome.low
         shown.append((outcome, outcome.words))
     return shown
+
+
+def _listed(items: tuple[str, ...] | list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
