@@ -59,6 +59,7 @@ DRAWN: dict[str, tuple[Any, ...]] = {
     "audience": ("staff", "customers", "program"),
     "data_boundary": ("provider", "provider", "agreement", "own_infrastructure"),
     "output_length": ("short", "short", "paragraphs", "long"),
+    "drafts_reviewed": (False, False, True),
 }
 # drawn only where the knowledge question makes them reachable (see `space`)
 
