@@ -246,7 +246,7 @@ def test_a_pack_too_interlinked_for_the_exact_analyses_stops_at_the_node_limit(
     a clear error, and a recommendation (which builds no diagram) still works."""
     import random
 
-    from advisor.analysis.answer_space import MAX_NODES
+    from advisor.analysis.answer_space import MAX_ENTRIES
 
     rng = random.Random(1)
     choices = "".join(f'[[question.choices]]\nvalue = "{v}"\nlabel = "{v}"\n' for v in "abc")
@@ -270,10 +270,45 @@ def test_a_pack_too_interlinked_for_the_exact_analyses_stops_at_the_node_limit(
             )
     pack = make_pack(tmp_path / "p", "".join(rules))
     (pack / "rules" / "questions.toml").write_text("".join(questions), encoding="utf-8")
-    refused(run_cli, pack, "too interlinked for the exact analyses", f"passed {MAX_NODES:,} nodes")
+    refused(run_cli, pack, "too interlinked for the exact analyses", f"passed {MAX_ENTRIES:,} links")
     answers = answers_file(tmp_path)
     result = run_cli("--pack", str(pack), "recommend", "--answers", str(answers))
     assert result.returncode == 0, result.stderr
+
+
+def test_a_many_choice_question_with_too_many_named_values_is_refused_by_the_analyses(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """A many-choice question has an answer class per subset of the values conditions name:
+    20 named values are a million classes, which `why` and lint would enumerate (1.3 GB and
+    rising). They stop with the count; a recommendation, which enumerates none, still works."""
+    from advisor.knowledge.domains import MAX_CLASSES
+
+    def pack_naming(named: int) -> Path:
+        rules = "".join(
+            RULE.format(id=f"region_{n}", finding="region_policy", severity="low").replace(
+                'when = "knowledge != general"', f'when = "regions has r{n}"'
+            )
+            for n in range(named)
+        )
+        pack = make_pack(tmp_path / f"p{named}", rules)
+        choices = ", ".join(f'{{ value = "r{n}", label = "R{n}" }}' for n in range(20))
+        (pack / "rules" / "questions.toml").write_text(
+            '[[question]]\nid = "regions"\ntype = "set"\ntext = "Where?"\nwhy = "W."\n'
+            f"default = []\nchoices = [{choices}]\n",
+            encoding="utf-8",
+        )
+        return pack
+
+    over = pack_naming(20)
+    stderr = refused(run_cli, over, "question 'regions'", "1,048,576 classes", f"{MAX_CLASSES:,}")
+    assert "name fewer of its values" in stderr
+    result = run_cli("--pack", str(over), "why", "regions", "--answers", str(answers_file(tmp_path)))
+    assert result.returncode == 2 and "1,048,576 classes" in result.stderr
+    result = run_cli("--pack", str(over), "recommend", "--answers", str(answers_file(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    within = pack_naming(6)  # 64 subsets x 15 counts of the others: 960 classes
+    assert run_cli("--pack", str(within), "lint").returncode == 0
 
 
 def test_a_kb_section_clash_must_be_declared(tmp_path: Path) -> None:

@@ -31,11 +31,12 @@ if TYPE_CHECKING:
     from advisor.knowledge.questions import Question
     from advisor.knowledge.rulebase import RuleBase
 
-MAX_NODES = 500_000
-"""The most diagram nodes one analysis builds (the shipped rules need at most about 64,000, for
-the proof of the rule index). Questions gated on conditions over many other questions, and
-rules that combine them, can need exponentially many: 40 such questions took 4.5 million nodes,
-80 s and 1.9 GB. Past the limit the analysis stops with a clear error (about 5 s, 250 MB)."""
+MAX_ENTRIES = 2_000_000
+"""The most child links one analysis's diagram nodes may hold together (each node links to one
+child per answer class of its question): the shipped rules need under 300,000, for the proof of
+the rule index. Questions gated on conditions over many other questions, and rules that combine
+them, can need exponentially many nodes: 40 such questions took 4.5 million nodes, 80 s and
+1.9 GB. Past the limit the analysis stops with a clear error (about 5 s, 250 MB)."""
 
 TRUE, FALSE, UNKNOWN = 1, 2, 4  # bits: which three-valued results a query allows
 NOT_TRUE = FALSE | UNKNOWN
@@ -91,6 +92,7 @@ class Diagrams:
         self._applied: dict[tuple[int, int, int], int] = {}
         self._mapped: dict[tuple[tuple[int, ...], int], int] = {}
         self._built: dict[cond.Node, int] = {}
+        self._entries = 0
         self.walk = self._walk()
 
     # -- construction
@@ -102,12 +104,14 @@ class Diagrams:
         key = (var, children)
         found = self._unique.get(key)
         if found is None:
-            if len(self.nodes) >= MAX_NODES:
+            self._entries += len(children)
+            if self._entries > MAX_ENTRIES:
                 raise TooComplexError(
-                    f"the rule base is too interlinked for the exact analyses: its decision "
-                    f"diagrams passed {MAX_NODES:,} nodes ({len(self.position)} questions; the "
-                    "shipped rules need at most about 64,000). Gate fewer questions on "
-                    "conditions over many others, or split rules that combine many questions"
+                    "the rule base is too interlinked for the exact analyses: its decision "
+                    f"diagrams passed {MAX_ENTRIES:,} links between nodes "
+                    f"({len(self.nodes):,} nodes over {len(self.position)} questions; the shipped "
+                    "rules need under 300,000 links). Gate fewer questions on conditions over "
+                    "many others, or split rules that combine many questions"
                 )
             found = self._unique[key] = len(self.nodes)
             self.nodes.append(key)

@@ -17,8 +17,14 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
+from advisor.errors import TooComplexError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.questions import Question
+
+MAX_CLASSES = 4096
+"""The most answer classes the exact analyses enumerate for one question: a many-choice
+question has one per subset of the values conditions name, times the count of the others
+chosen (ten named values and three others make 4,096; the shipped rules name at most three)."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,23 @@ class Domains:
         return 2 * at + (at < len(cuts) and cuts[at] == value)
 
     def representatives(self, question: Question) -> tuple[Any, ...]:
-        """One answer per class of `question`, in a deterministic order."""
+        """One answer per class of `question`, in a deterministic order.
+
+        A many-choice question has a class per subset of the values conditions name (times
+        the count of the others chosen): past MAX_CLASSES the exact analyses refuse it
+        (`TooComplexError`) rather than enumerate millions of subsets."""
+        if question.kind == "set":
+            named = self.named.get(question.id, frozenset())
+            distinct = sum(1 for v in question.values if v in named)
+            count = 2**distinct * (len(question.values) - distinct + 1)
+            if count > MAX_CLASSES:
+                raise TooComplexError(
+                    f"question '{question.id}': its conditions name {distinct} of its values, "
+                    f"which splits its answers into {count:,} classes, more than the "
+                    f"{MAX_CLASSES:,} the exact analyses (lint, why, whatif, explain) can "
+                    "enumerate; name fewer of its values in conditions (each one named doubles "
+                    "the classes), or split it into several questions"
+                )
         return tuple(_representatives(question, self))
 
 
