@@ -311,6 +311,28 @@ def test_a_many_choice_question_with_too_many_named_values_is_refused_by_the_ana
     assert run_cli("--pack", str(within), "lint").returncode == 0
 
 
+def test_a_number_compared_with_too_many_thresholds_is_refused_by_the_analyses(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """Each threshold a condition compares a number with adds two answer classes: 600 of them
+    on the latency budget are 1,201+ classes (2,000 took what-if 60 s and 600 MB)."""
+    from advisor.knowledge.domains import MAX_CLASSES
+
+    rules = "".join(
+        RULE.format(id=f"t{n}", finding="threshold_policy", severity="low").replace(
+            'when = "knowledge != general"', f'when = "latency_budget_ms < {1000 + 7 * n}"'
+        )
+        for n in range(MAX_CLASSES // 2 + 88)
+    )
+    pack = make_pack(tmp_path / "p", rules)
+    stderr = refused(run_cli, pack, "question 'latency_budget_ms'", f"{MAX_CLASSES:,}")
+    assert "compare it with fewer numbers" in stderr
+    answers = str(answers_file(tmp_path))
+    result = run_cli("--pack", str(pack), "whatif", "--answers", answers)
+    assert result.returncode == 2 and "different numbers" in result.stderr, result.stderr
+    assert run_cli("--pack", str(pack), "recommend", "--answers", answers).returncode == 0
+
+
 def test_a_kb_section_clash_must_be_declared(tmp_path: Path) -> None:
     pack = make_pack(tmp_path / "p")
     (pack / "kb").mkdir()

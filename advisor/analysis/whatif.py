@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor.analysis.support import class_key
 from advisor.engine.ledger import breakpoints, planned, total
-from advisor.errors import UsageError
+from advisor.errors import TooComplexError, UsageError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.answers import plain_answer
 from advisor.knowledge.ledger import BUDGET_QUESTION, Stage
@@ -46,6 +46,10 @@ if TYPE_CHECKING:
     from advisor.knowledge.rulebase import RuleBase
 
 MAX_CHANGES = 3
+MAX_OUTCOMES = 500_000
+"""The most distinct sets of changed answers one what-if decides (about 5 s; the shipped rules
+need under 100,000 at three changes): questions split into thousands of classes would
+otherwise take minutes and gigabytes."""
 _UNSEEN: Any = object()
 """Marks an assignment set whose outcome is not worked out yet (None means incomplete)."""
 _first = operator.itemgetter(0)
@@ -241,6 +245,13 @@ class _Outcomes:
         found = self.cache.get(items, _UNSEEN)
         if found is not _UNSEEN:
             return found  # type: ignore[no-any-return]
+        if len(self.cache) >= MAX_OUTCOMES:
+            raise TooComplexError(
+                f"what-if would decide more than {MAX_OUTCOMES:,} sets of changed answers "
+                "(the shipped rules need under 100,000 at --max-changes 3): the questions it "
+                "varies split into too many classes; vary fewer questions (--vary), lower "
+                "--max-changes, or compare a number with fewer thresholds in conditions"
+            )
         budget = next((v for q, v in items if q == BUDGET_QUESTION), None)
         if budget is not None and self.rulebase.ledger is not None:
             # Within one class of budgets the rules give the same outcome and plan the same

@@ -21,10 +21,12 @@ from advisor.errors import TooComplexError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.questions import Question
 
-MAX_CLASSES = 4096
+MAX_CLASSES = 1024
 """The most answer classes the exact analyses enumerate for one question: a many-choice
 question has one per subset of the values conditions name, times the count of the others
-chosen (ten named values and three others make 4,096; the shipped rules name at most three)."""
+chosen (ten named values make 1,024; the shipped rules name at most three), a number two per
+threshold conditions compare it with, plus one. What-if decides combinations of them, so a
+pack with 2,000 thresholds on one number took it 60 s and 600 MB."""
 
 
 @dataclass(frozen=True)
@@ -46,22 +48,53 @@ class Domains:
     def representatives(self, question: Question) -> tuple[Any, ...]:
         """One answer per class of `question`, in a deterministic order.
 
-        A many-choice question has a class per subset of the values conditions name (times
-        the count of the others chosen): past MAX_CLASSES the exact analyses refuse it
-        (`TooComplexError`) rather than enumerate millions of subsets."""
+        Past MAX_CLASSES classes the exact analyses refuse the question (`TooComplexError`)
+        rather than enumerate them: a many-choice question has a class per subset of the values
+        conditions name (times the count of the others chosen), a number one per threshold
+        and per range between them, a choice one per value."""
+        count = self.class_count(question)
+        if count > MAX_CLASSES:
+            raise TooComplexError(_too_many_classes(question, count, self))
+        return tuple(_representatives(question, self))
+
+    def class_count(self, question: Question) -> int:
+        """How many classes `question`'s answers split into (at most, for a number)."""
         if question.kind == "set":
             named = self.named.get(question.id, frozenset())
             distinct = sum(1 for v in question.values if v in named)
-            count = 2**distinct * (len(question.values) - distinct + 1)
-            if count > MAX_CLASSES:
-                raise TooComplexError(
-                    f"question '{question.id}': its conditions name {distinct} of its values, "
-                    f"which splits its answers into {count:,} classes, more than the "
-                    f"{MAX_CLASSES:,} the exact analyses (lint, why, whatif, explain) can "
-                    "enumerate; name fewer of its values in conditions (each one named doubles "
-                    "the classes), or split it into several questions"
-                )
-        return tuple(_representatives(question, self))
+            return int(2**distinct * (len(question.values) - distinct + 1))
+        if question.kind == "int":
+            return 2 * len(self.cuts.get(question.id, ())) + 1
+        if question.kind == "bool":
+            return 2
+        return len(question.values)
+
+
+def _too_many_classes(question: Question, count: int, domains: Domains) -> str:
+    start = f"question '{question.id}': "
+    end = (
+        f", more than the {MAX_CLASSES:,} the exact analyses (lint, why, whatif, explain) can "
+        "enumerate; "
+    )
+    if question.kind == "int":
+        cuts = len(domains.cuts.get(question.id, ()))
+        return (
+            f"{start}conditions compare it with {cuts:,} different numbers, which split its "
+            f"answers into {count:,} classes{end}compare it with fewer numbers (ranges such as "
+            "'< 1000' rather than one test per value)"
+        )
+    named = domains.named.get(question.id, frozenset())
+    if question.kind == "set" and named:
+        distinct = sum(1 for v in question.values if v in named)
+        return (
+            f"{start}its conditions name {distinct} of its values, which splits its answers "
+            f"into {count:,} classes{end}name fewer of its values in conditions (each one named "
+            "doubles the classes), or split it into several questions"
+        )
+    return (
+        f"{start}its {len(question.values):,} values split its answers into {count:,} "
+        f"classes{end}split it into several questions with fewer values"
+    )
 
 
 def domains_of(conditions: Iterable[cond.Node]) -> Domains:
