@@ -222,3 +222,120 @@ def test_thousands_of_unknown_ids_are_counted_not_each_matched(
     assert "100000 problems in the answers" in result.stderr
     assert result.stderr.count("unknown answer id 'k") == 50
     assert "... and 99950 more" in result.stderr and len(result.stderr) < 10_000
+
+
+# --------------------------------------------------------------- second hostile-input campaign
+
+
+@pytest.mark.parametrize(
+    ("command", "output", "given"),
+    [
+        (["recommend", "--answers", "a.toml", "--output", "a.toml"], "--output", "--answers"),
+        (
+            ["review", "--answers", "a.toml", "--format", "sarif", "--output", "./a.toml"],
+            "--output",
+            "--answers",
+        ),
+        (
+            ["recommend", "--from-record", "r.md", "--format", "json", "--output", "r.md"],
+            "--output",
+            "--from-record",
+        ),
+        (
+            ["ask", "--answers", "a.toml", "--save-answers", "x.md", "--output", "x.md"],
+            "--output",
+            "--save-answers",
+        ),
+    ],
+)
+def test_an_output_that_is_one_of_the_inputs_is_refused_and_the_input_kept(
+    tmp_path: Path, run_cli: Any, command: list[str], output: str, given: str
+) -> None:
+    answers = tmp_path / "a.toml"
+    answers.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    made = run_cli("recommend", "--answers", "a.toml", "--format", "markdown", "--output", "r.md")
+    assert made.returncode == 0, made.stderr
+    before = {p.name: p.read_bytes() for p in (answers, tmp_path / "r.md")}
+    result = run_cli(*command)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{output} " in result.stderr and f"also the file given to {given}" in result.stderr
+    assert {p.name: p.read_bytes() for p in (answers, tmp_path / "r.md")} == before
+    assert not (tmp_path / "x.md").exists()
+
+
+def test_a_record_is_still_regenerated_in_place_as_markdown(tmp_path: Path, run_cli: Any) -> None:
+    """The command `advisor check` prints for a stale record writes over the record it reads."""
+    record = tmp_path / "r.md"
+    made = run_cli(
+        "recommend", "--answers", str(EXAMPLE), "--format", "markdown", "--output", "r.md"
+    )
+    assert made.returncode == 0, made.stderr
+    again = run_cli(
+        "recommend", "--from-record", "r.md", "--format", "markdown", "--output", "r.md"
+    )
+    assert again.returncode == 0, again.stderr
+    assert run_cli("check", str(record)).returncode == 0
+
+
+def test_a_version_of_thousands_of_digits_is_bad_input_not_an_internal_error(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    pack = tmp_path / "p"
+    (pack / "rules").mkdir(parents=True)
+    (pack / "rules" / "policy.toml").write_text("", encoding="utf-8")
+    meta = pack / "pack.toml"
+    meta.write_text(
+        f'name = "p"\nversion = "1.0.0"\nrequires = ">={"9" * 5000}"\n', encoding="utf-8"
+    )
+    result = run_cli("--pack", str(pack), "recommend", "--answers", str(EXAMPLE))
+    assert result.returncode == 2, result.stderr
+    assert "is not a version range" in result.stderr and "(5,002 characters)" in result.stderr
+    assert len(result.stderr) < 1000
+    meta.write_text(f'name = "p"\nversion = "1.{"9" * 19}"\nrequires = ">=2"\n', encoding="utf-8")
+    result = run_cli("--pack", str(pack), "recommend", "--answers", str(EXAMPLE))
+    assert result.returncode == 2 and "version" in result.stderr, result.stderr
+
+
+def test_refused_values_in_messages_are_shortened(tmp_path: Path, run_cli: Any) -> None:
+    """A megabyte of input repeated in an error would flood the terminal or a CI log."""
+    answers = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    answers["proposed"] = ["rag"] * 200_000 + ["fine_tuning"] * 2
+    with pytest.raises(advisor.AnswersError) as caught:
+        advisor.advise(answers)
+    assert "'proposed' lists a value twice: fine_tuning, rag" in str(caught.value)
+    assert len(str(caught.value)) < 200
+    long_key = tmp_path / "k.toml"
+    long_key.write_text(
+        EXAMPLE.read_text(encoding="utf-8") + '\n"' + ".".join(["a"] * 100_000) + '" = 1\n',
+        encoding="utf-8",
+    )
+    result = run_cli("recommend", "--answers", str(long_key))
+    assert result.returncode == 2 and "(199,999 characters)" in result.stderr, result.stderr[:300]
+    assert len(result.stderr) < 2000
+    for option in (["--date", "9" * 5000], []):
+        env = {} if option else {"SOURCE_DATE_EPOCH": "9" * 5000}
+        result = run_cli(
+            "recommend", "--answers", str(EXAMPLE), "--format", "markdown", *option, env=env
+        )
+        assert result.returncode == 2 and "(5,000 characters)" in result.stderr, result.stderr
+        assert len(result.stderr) < 500
+
+
+def test_a_record_carrying_a_huge_version_string_is_unreadable(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    record = tmp_path / "r.md"
+    made = run_cli(
+        "recommend", "--answers", str(EXAMPLE), "--format", "markdown", "--output", "r.md"
+    )
+    assert made.returncode == 0, made.stderr
+    text = record.read_text(encoding="utf-8")
+    marker = re.search(r'"rules_version": "([^"]+)"', text)
+    assert marker is not None
+    record.write_text(
+        text.replace(marker.group(0), f'"rules_version": "{"9" * 100_000}"'), encoding="utf-8"
+    )
+    result = run_cli("check", str(record))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "'rules_version' is 100,000 characters" in result.stdout + result.stderr
+    assert len(result.stdout + result.stderr) < 1000

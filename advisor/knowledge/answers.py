@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Optional
@@ -144,7 +145,8 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
         question = rulebase.question_by_id.get(key)
         if question is not None and question.kind == "set" and value is not None:
             if len(set(value)) != len(value):
-                problems.append(f"'{key}' lists a value twice: {value}")
+                twice = sorted(v for v, n in Counter(value).items() if n > 1)
+                problems.append(f"'{key}' lists a value twice: {cut(', '.join(twice))}")
             if len(value) < question.min_choices:
                 problems.append(
                     f"'{key}' needs at least {question.min_choices} value(s) "
@@ -348,7 +350,7 @@ def _translate(exc: Any, rulebase: RuleBase) -> list[str]:
             close = _closest(key, known)
             hint = f"did you mean '{close}'? " if close else ""
             ids = "known ids listed above" if listed else f"known ids: {', '.join(known)}"
-            problems.append(f"unknown answer id '{key}' ({hint}{ids})")
+            problems.append(f"unknown answer id '{shown_id(key)}' ({hint}{ids})")
             listed = True
         elif question is not None:
             shown = shown_value(got)
@@ -389,6 +391,8 @@ def expected(question: Question, got: Any = None) -> str:
 
 def _closest(key: str, known: list[str]) -> str | None:
     """The known id a typo most likely meant (a prefix such as `latency` counts too)."""
+    if len(key) > SHOWN_CHARACTERS:
+        return None  # no typo: and comparing megabytes costs seconds
     prefixed = [k for k in known if k.startswith(key) or key.startswith(k)]
     if prefixed:
         return prefixed[0]

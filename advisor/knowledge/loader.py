@@ -191,11 +191,14 @@ def _read_ruleset(path: Path) -> dict[str, str]:
         if not isinstance(value, str):
             raise RuleFileError(str(path), key, "must be a string")
     if not re.fullmatch(VERSION_TEXT, meta["version"]):
+        from advisor.knowledge.answers import cut
+
         raise RuleFileError(
             str(path),
             "version",
-            f"'{meta['version']}' is not a version: write numbers joined by dots, like \"2.3.0\" "
-            "(packs compare it with their 'requires')",
+            f"'{cut(meta['version'])}' is not a version: write numbers joined by dots, like "
+            '"2.3.0", at most 16 numbers of at most 18 digits (packs compare it with their '
+            "'requires')",
         )
     return meta
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from advisor.knowledge.rules import Rule
 
-VERSION_TEXT = r"\d+(\.\d+)*"
+VERSION_TEXT = r"\d{1,18}(\.\d{1,18}){0,15}"
 """The form of a rule base's or a pack's version: numbers joined by dots (`requires` compares
-them number by number)."""
+them number by number), at most 16 numbers of at most 18 digits each."""
 
 
 @dataclass(frozen=True)

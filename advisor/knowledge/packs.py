@@ -257,13 +257,16 @@ def parse_range(text: str, source: str) -> list[tuple[str, tuple[int, ...]]]:
     """`>=2.0,<3` -> [(">=", (2, 0)), ("<", (3,))]; a malformed range is a RuleFileError."""
     parts = []
     for raw in text.split(","):
-        match = re.fullmatch(r"\s*(>=|<=|==|!=|>|<)\s*(\d+(?:\.\d+)*)\s*", raw)
+        match = re.fullmatch(r"\s*(>=|<=|==|!=|>|<)\s*(\d{1,18}(?:\.\d{1,18}){0,15})\s*", raw)
         if match is None:
+            from advisor.knowledge.answers import cut
+
             raise RuleFileError(
                 source,
                 "requires",
-                f"'{text}' is not a version range; write it like \">=2.0,<3\" "
-                "(operators >=, >, <=, <, ==, != joined by commas)",
+                f"'{cut(text)}' is not a version range; write it like \">=2.0,<3\" "
+                "(operators >=, >, <=, <, ==, != joined by commas; versions of at most 16 "
+                "numbers of at most 18 digits)",
             )
         parts.append((match[1], tuple(int(n) for n in match[2].split("."))))
     return parts

@@ -144,7 +144,9 @@ def record_date(date: str | None = None) -> str:
                 raise ValueError
             return dt.date.fromisoformat(date).isoformat()
         except ValueError:
-            raise RecordError("--date", f"'{date}' is not a date of the form YYYY-MM-DD") from None
+            raise RecordError(
+                "--date", f"'{_cut(date)}' is not a date of the form YYYY-MM-DD"
+            ) from None
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch:
         try:
@@ -152,9 +154,15 @@ def record_date(date: str | None = None) -> str:
         except (ValueError, OverflowError, OSError):
             raise RecordError(
                 "SOURCE_DATE_EPOCH",
-                f"'{epoch}' is not a whole number of seconds since 1970-01-01 UTC",
+                f"'{_cut(epoch)}' is not a whole number of seconds since 1970-01-01 UTC",
             ) from None
     return dt.date.today().isoformat()
+
+
+def _cut(text: str) -> str:
+    from advisor.knowledge.answers import cut
+
+    return cut(text)
 
 
 MAX_BASE_URL = 2000

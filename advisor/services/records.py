@@ -303,6 +303,8 @@ def read_record(path: str | Path) -> Record | None:
 
 
 MAX_RECORD_BYTES = 4 << 20
+_MAX_NAME = 200
+"""The longest advisor version, rule-base name or rules version a record may carry."""
 """The largest record file read (a record is some tens of kilobytes; other inputs have the same
 limit)."""
 
@@ -393,6 +395,11 @@ def parse_record(text: str, source: str = "<record>") -> Record | None:
         value = data.get(key)
         if not isinstance(value, str) or has_surrogate(value):
             raise fail(f"the embedded record has no string '{key}'; {_RESTORE_HINT}")
+        if len(value) > _MAX_NAME:
+            raise fail(
+                f"the embedded record's '{key}' is {len(value):,} characters, more than the "
+                f"{_MAX_NAME} a name or version may have; {_RESTORE_HINT}"
+            )
         strings[key] = value
     base_url = data.get("kb_base_url")
     if base_url is not None and (not isinstance(base_url, str) or has_surrogate(base_url)):
