@@ -177,6 +177,37 @@ def test_check_record_reports_current_and_stale() -> None:
     session(body)
 
 
+def test_check_record_checks_a_record_with_the_packs_it_was_made_under(
+    tmp_path: Path, run_cli: Callable[..., RunResult]
+) -> None:
+    """As `advisor check` does: a record made under a pack is checked with that pack (found
+    at its recorded folder), not called stale for lacking the pack's findings; a record
+    naming a pack that is nowhere is an error naming it."""
+    pack = ROOT / "examples" / "packs" / "on-premises"
+    made = run_cli(
+        "--pack", str(pack), "recommend", "--answers", str(ROOT / "examples" / "support-bot.toml"),
+        "--format", "markdown", "--output", "r.md",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    text = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert run_cli("check", "r.md", "--pack", str(pack)).returncode == 0
+    missing = text.replace(str(pack), str(tmp_path / "gone")).replace(
+        '"name": "on-premises"', '"name": "gone-pack"'
+    )
+
+    async def body(client: Client) -> None:
+        result = await client.call_tool("check_record", {"text": text})
+        assert not result.is_error, result.content
+        assert result.structured_content is not None
+        assert result.structured_content["status"] == "current", result.structured_content
+        assert "on-premises" in result.structured_content["rules_version"]
+        gone = await client.call_tool("check_record", {"text": missing})
+        assert gone.is_error
+        assert "gone-pack" in str(gone.content) and "not available here" in str(gone.content)
+
+    session(body)
+
+
 def test_kb_sections_are_resources_an_agent_can_quote() -> None:
     rulebase = advisor.load_rulebase()
 
@@ -260,6 +291,10 @@ def test_a_message_that_cannot_be_read_gets_a_json_rpc_error_over_stdio() -> Non
         parse = json.loads(child.stdout.readline())
         send("42")  # JSON, but not a JSON-RPC message
         invalid = json.loads(child.stdout.readline())
+        unreadable_ids = []
+        for bad_id in (True, None, 1.5, [1]):  # not a string or an integer
+            send(json.dumps({"jsonrpc": "2.0", "id": bad_id, "method": "tools/list"}))
+            unreadable_ids.append(json.loads(child.stdout.readline()))
         send(json.dumps({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}))
         listed = json.loads(child.stdout.readline())
     finally:
@@ -267,6 +302,9 @@ def test_a_message_that_cannot_be_read_gets_a_json_rpc_error_over_stdio() -> Non
         child.wait(timeout=60)
     assert (parse["id"], parse["error"]["code"]) == (None, -32700)
     assert (invalid["id"], invalid["error"]["code"]) == (None, -32600)
+    for reply in unreadable_ids:
+        assert (reply["id"], reply["error"]["code"]) == (None, -32600)
+        assert "id must be a string or an integer" in reply["error"]["message"]
     assert listed["id"] == 3
     assert {tool["name"] for tool in listed["result"]["tools"]} == set(TOOLS)
     assert child.returncode == 0

@@ -45,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
     def print(line: str, file: Any = None) -> None:  # every line made safe for a terminal
         (file or sys.stdout).write(visible(line) + "\n")
 
+    from advisor.services.record_check import RecordBases
+
     rulebase = load_rulebase_from(args)
-    under = _PackBases(args, rulebase)
+    under = RecordBases(rulebase, lambda packs: load_rulebase_from(args, packs))
     files, missing = _collect(args.paths)
     counts = {"current": 0, "stale": 0, "unreadable": 0, "skipped": 0}
     for name in missing:
@@ -87,26 +89,6 @@ def run(args: argparse.Namespace) -> int:
     if counts["unreadable"] or missing:
         return 2
     return 1 if counts["stale"] else 0
-
-
-class _PackBases:
-    """The rule base each record is checked with: the rules in force with the packs the record
-    was made under (found among the packs in force by name, else at the recorded folder)."""
-
-    def __init__(self, args: argparse.Namespace, in_force: RuleBase) -> None:
-        self.args = args
-        self.in_force = in_force
-        self.bases: dict[tuple[str, ...], RuleBase] = {
-            tuple(p.path for p in in_force.packs): in_force
-        }
-
-    def rulebase_for(self, record: Record) -> RuleBase:
-        from advisor.cli.common import load_rulebase_from, record_packs
-
-        key = tuple(record_packs(record, self.in_force))
-        if key not in self.bases:
-            self.bases[key] = load_rulebase_from(self.args, list(key))
-        return self.bases[key]
 
 
 def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:

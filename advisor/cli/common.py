@@ -10,7 +10,6 @@ if TYPE_CHECKING:
 
     from advisor.knowledge.rulebase import RuleBase
     from advisor.services.answers import AnswerLayers, HasAnswers
-    from advisor.services.records import Record
 
 
 def load_rulebase_from(args: argparse.Namespace, packs: list[str] | None = None) -> RuleBase:
@@ -40,29 +39,6 @@ def selected_packs(args: argparse.Namespace) -> list[str]:
     from advisor.services.pack_config import packs_in_force
 
     return packs_in_force(getattr(args, "packs", None)).folders
-
-
-def record_packs(record: Record, in_force: RuleBase) -> list[str]:
-    """The folders of the packs a record was made under: a pack in force of the same name, else
-    the recorded folder; a pack found in neither is a RecordError naming it and the fix."""
-    from pathlib import Path
-
-    from advisor.knowledge.packs import PACK_FILE
-    from advisor.services.records import RecordError
-
-    by_name = {p.name: p.path for p in in_force.packs}
-    folders = []
-    for pack in record.packs:
-        folder = by_name.get(pack.name, pack.path)
-        if pack.name not in by_name and not (Path(folder) / PACK_FILE).is_file():
-            raise RecordError(
-                record.source,
-                f"it was made with the rule pack '{pack.name}' {pack.version} (from "
-                f"{pack.path}), which is not available here: pass --pack DIR, set "
-                "ADVISOR_PACKS, or list it in [tool.llm-advisor] packs of pyproject.toml",
-            )
-        folders.append(folder)
-    return folders
 
 
 def add_answer_arguments(parser: argparse.ArgumentParser, *, required: bool = False) -> None:

@@ -29,5 +29,5 @@ def run(args: argparse.Namespace) -> int:
         )
     from advisor.mcp.server import serve
 
-    serve(load_rulebase_from(args))
+    serve(load_rulebase_from(args), lambda packs: load_rulebase_from(args, packs))
     return 0

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     rulebase = load_rulebase_from(args)
     record = _read_record(args)
     if record is not None and record.packs:  # regenerated under the packs it was made with
-        from advisor.cli.common import record_packs
+        from advisor.services.record_check import record_packs
 
         rulebase = load_rulebase_from(args, record_packs(record, rulebase))
     layers = answer_layers(args, rulebase, record=record)

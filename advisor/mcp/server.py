@@ -12,7 +12,7 @@ and the answers schema in them is built per rule base.
 """
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 from advisor._version import __version__
@@ -59,8 +59,14 @@ def _tool_errors() -> Iterator[None]:
         raise ToolError(str(exc)) from None
 
 
-def build_server(rulebase: "RuleBase | None" = None) -> "MCPServer":
-    """The server for `rulebase` (the shipped one by default); `run()` serves it over stdio."""
+def build_server(
+    rulebase: "RuleBase | None" = None,
+    load_with_packs: "Callable[[list[str]], RuleBase] | None" = None,
+) -> "MCPServer":
+    """The server for `rulebase` (the shipped one by default); `run()` serves it over stdio.
+
+    `load_with_packs(folders)`: the same rules with other packs layered over them, for a record
+    made under other packs than those in force (by default: the shipped rules with them)."""
     from mcp.server.mcpserver import MCPServer
     from mcp_types import ToolAnnotations
     from pydantic import Field, WithJsonSchema
@@ -81,11 +87,13 @@ def build_server(rulebase: "RuleBase | None" = None) -> "MCPServer":
     from advisor.models import Recommendation
     from advisor.render.questions import questions_data
     from advisor.services.answers_schema import answers_file_schema
+    from advisor.services.record_check import RecordBases
     from advisor.services.record_check import check_record as check_one
     from advisor.services.records import parse_record
     from advisor.services.review import review as review_answers
 
     rb = rulebase or default_rulebase()
+    records = RecordBases(rb, load_with_packs or _shipped_with)
     complete = {
         k: v for k, v in answers_file_schema(rb).items() if k not in ("$schema", "$id", "title")
     }
@@ -192,7 +200,7 @@ def build_server(rulebase: "RuleBase | None" = None) -> "MCPServer":
                     changes=[],
                     notes=[f"status: {record.status}"],
                 )
-            checked = check_one(record, rb)
+            checked = check_one(record, records.rulebase_for(record))
         return RecordCheckResult(
             status=checked.verdict,
             rules_version=checked.rules_version,
@@ -222,14 +230,29 @@ def _add_kb_resources(server: "MCPServer", rulebase: "RuleBase") -> None:
         )
 
 
-def serve(rulebase: "RuleBase | None" = None) -> None:
+def _shipped_with(folders: list[str]) -> "RuleBase":
+    from advisor.knowledge import resources
+    from advisor.knowledge.loader import default_rulebase
+    from advisor.knowledge.packs import load_layered
+
+    if not folders:
+        return default_rulebase()
+    return load_layered(
+        resources.rules_dir(), resources.kb_dir(), folders, load_base=default_rulebase
+    )
+
+
+def serve(
+    rulebase: "RuleBase | None" = None,
+    load_with_packs: "Callable[[list[str]], RuleBase] | None" = None,
+) -> None:
     """Serve over stdio until the client closes the connection. A line that is not JSON, or
     not a JSON-RPC message, gets a JSON-RPC error reply (id null, as the specification asks
     when the id cannot be read) instead of silence, so a client never waits for an answer that
     will not come."""
     import anyio
 
-    server = build_server(rulebase)
+    server = build_server(rulebase, load_with_packs)
     anyio.run(_serve_stdio, server)
 
 
@@ -246,23 +269,40 @@ async def _serve_stdio(server: "MCPServer") -> None:
         )
 
 
+def _request_without_id(message: Any, notification: type) -> bool:
+    """A notification whose method is not a notification's (`notifications/...`): a request
+    whose id the SDK could not read."""
+    if not isinstance(message, notification):
+        return False
+    method: str = getattr(message, "method", "")
+    return not method.startswith("notifications/")
+
+
 class _Answering:
     """The transport's read stream, with every message that could not be read answered by a
     JSON-RPC error on the write stream (parse error -32700 for text that is not JSON, invalid
-    request -32600 for JSON that is not a JSON-RPC message) and left out of the stream."""
+    request -32600 for JSON that is not a JSON-RPC message, or a request whose id is neither a
+    string nor an integer, which the SDK reads as a notification) and left out of the stream."""
 
     def __init__(self, inner: Any, write_stream: Any) -> None:
         self.inner = inner
         self.write_stream = write_stream
 
     async def receive(self) -> Any:
+        from mcp.types import JSONRPCNotification
+
         while True:
             item = await self.inner.receive()
-            if not isinstance(item, Exception):
+            if isinstance(item, Exception):
+                await self._answer(item)
+            elif _request_without_id(item.message, JSONRPCNotification):
+                # A request whose id is not a string or an integer (true, null, 1.5, [1], an
+                # object): the SDK drops the id and reads a notification, which gets no reply.
+                await self._answer(None)
+            else:
                 return item
-            await self._answer(item)
 
-    async def _answer(self, problem: Exception) -> None:
+    async def _answer(self, problem: Exception | None) -> None:
         import sys
 
         from mcp.shared.message import SessionMessage
@@ -273,6 +313,8 @@ class _Answering:
             (-32700, "Parse error: the message is not valid JSON")
             if "json_invalid" in kinds
             else (-32600, "Invalid Request: the message is not a JSON-RPC 2.0 request")
+            if problem is not None
+            else (-32600, "Invalid Request: a request's id must be a string or an integer")
         )
         print(f"advisor mcp: {message} (answered with error {code})", file=sys.stderr)
         reply = JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=code, message=message))
