@@ -333,6 +333,29 @@ def test_a_number_compared_with_too_many_thresholds_is_refused_by_the_analyses(
     assert run_cli("--pack", str(pack), "recommend", "--answers", answers).returncode == 0
 
 
+def test_a_rule_disabled_twice_or_disabled_then_overridden_names_both_lines(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    pack = make_pack(tmp_path / "p")
+    policy = pack / "rules" / "policy.toml"
+    policy.write_text(
+        '[[disable]]\nrule = "use_batch_api"\n\n[[disable]]\nrule = "use_batch_api"\n',
+        encoding="utf-8",
+    )
+    refused(
+        run_cli,
+        pack,
+        "line 5, [[disable]] rule = 'use_batch_api'",
+        "already disabled (line 2, [[disable]] rule = 'use_batch_api')",
+    )
+    policy.write_text(
+        '[[disable]]\nrule = "use_batch_api"\n\n[[override]]\nrule = "use_batch_api"\n'
+        'severity = "low"\n',
+        encoding="utf-8",
+    )
+    refused(run_cli, pack, "line 5, [[override]]", "which the pack disables (line 2,")
+
+
 def test_a_kb_section_clash_must_be_declared(tmp_path: Path) -> None:
     pack = make_pack(tmp_path / "p")
     (pack / "kb").mkdir()

@@ -293,14 +293,21 @@ def in_range(version: str, parts: Iterable[tuple[str, tuple[int, ...]]]) -> bool
 # --------------------------------------------------------------------------- applying a pack
 
 
-def _where(text: str, key: str, value: str, index: int, kind: str) -> str:
-    """`line N, [[kind]] key = 'value'` for an entry of a pack file."""
+def _where(text: str, key: str, value: str, index: int, kind: str, after: int = 0) -> str:
+    """`line N, [[kind]] key = 'value'` for an entry of a pack file (the first such line after
+    line `after`, for a value an earlier entry named too)."""
     pattern = re.compile(rf"""^\s*{key}\s*=\s*["']{re.escape(value)}["']""", re.MULTILINE)
-    match = pattern.search(text)
-    if match is None:
-        return f"[[{kind}]] #{index + 1}"
-    line = text.count("\n", 0, match.start()) + 1
-    return f"line {line}, [[{kind}]] {key} = '{value}'"
+    for match in pattern.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        if line > after:
+            return f"line {line}, [[{kind}]] {key} = '{value}'"
+    return f"[[{kind}]] #{index + 1}"
+
+
+def _line_of(source: str) -> int:
+    """The line number in a Change's `source` (`file: line N, ...`), 0 when it has none."""
+    match = re.search(r": line (\d+),", source)
+    return int(match[1]) if match else 0
 
 
 def _close(name: str, known: Iterable[str]) -> str:
@@ -351,9 +358,9 @@ def _apply(base: RuleBase, pack: _Pack) -> tuple[RuleBase, PackLayer]:
                 )
         text = rule_texts[path]
         for index, entry in enumerate(_entries(table, "disable", path)):
-            changes.append(_disable(entry, index, path, text, rules))
+            changes.append(_disable(entry, index, path, text, rules, changes))
         for index, entry in enumerate(_entries(table, "override", path)):
-            change = _override(entry, index, path, text, rules, shapes, definitions, base)
+            change = _override(entry, index, path, text, rules, shapes, definitions, base, changes)
             if change is not None:
                 changes.append(change)
     # new rules
@@ -539,10 +546,34 @@ def _definitions(
     return definitions
 
 
-def _disable(entry: dict[str, Any], index: int, path: Path, text: str, rules: list[Rule]) -> Change:
+def _disabled_by(target: Any, path: Path, changes: list[Change]) -> tuple[Change | None, int, str]:
+    """The earlier [[disable]] of the same rule in the pack, if any; the line of it to look
+    past in this file (0 for another file); and where it is, in words."""
+    earlier = next((c for c in changes if c.action == "disable" and c.target == target), None)
+    if earlier is None:
+        return None, 0, ""
+    file, _, where = earlier.source.partition(": ")
+    if file == str(path):
+        return earlier, _line_of(earlier.source), where
+    return earlier, 0, earlier.source
+
+
+def _disable(
+    entry: dict[str, Any],
+    index: int,
+    path: Path,
+    text: str,
+    rules: list[Rule],
+    changes: list[Change],
+) -> Change:
     unknown = set(entry) - {"rule", "reason"}
     target = entry.get("rule")
-    where = _where(text, "rule", str(target), index, "disable")
+    earlier, after, there = _disabled_by(target, path, changes)
+    where = _where(text, "rule", str(target), index, "disable", after)
+    if earlier is not None:
+        raise RuleFileError(
+            str(path), where, f"the rule '{target}' is already disabled ({there}); remove this one"
+        )
     if unknown or not isinstance(target, str):
         raise RuleFileError(
             str(path), where, 'write [[disable]] rule = "<rule id>" (and optionally reason = "...")'
@@ -568,11 +599,20 @@ def _override(
     shapes: dict[str, cond.QuestionShape],
     definitions: dict[str, cond.Node],
     base: RuleBase,
+    changes: list[Change],
 ) -> Change | None:
     if "kb" in entry:
         return None  # kb overrides are applied with the pack's kb pages
     target = entry.get("rule")
-    where = _where(text, "rule", str(target), index, "override")
+    earlier, after, there = _disabled_by(target, path, changes)
+    where = _where(text, "rule", str(target), index, "override", after)
+    if earlier is not None:
+        raise RuleFileError(
+            str(path),
+            where,
+            f"[[override]] names the rule '{target}', which the pack disables ({there}); "
+            "keep one of the two",
+        )
     unknown = set(entry) - {"rule", "reason", *_OVERRIDE_FIELDS}
     if not isinstance(target, str) or unknown:
         extra = f" (unknown: {', '.join(sorted(unknown))})" if unknown else ""
