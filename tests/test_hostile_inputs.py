@@ -339,3 +339,63 @@ def test_a_record_carrying_a_huge_version_string_is_unreadable(
     assert result.returncode == 2, result.stdout + result.stderr
     assert "'rules_version' is 100,000 characters" in result.stdout + result.stderr
     assert len(result.stdout + result.stderr) < 1000
+
+
+def test_a_pack_question_with_a_repeated_default_value_is_refused_at_load(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    pack = tmp_path / "p"
+    (pack / "rules").mkdir(parents=True)
+    (pack / "pack.toml").write_text(
+        'name = "p"\nversion = "1.0.0"\nrequires = ">=2"\n', encoding="utf-8"
+    )
+    (pack / "rules" / "policy.toml").write_text("", encoding="utf-8")
+    (pack / "rules" / "questions.toml").write_text(
+        '[[question]]\nid = "s1"\ntype = "set"\ntext = "S?"\nwhy = "W."\ndefault = ["a", "a"]\n'
+        'choices = [{ value = "a", label = "A" }, { value = "b", label = "B" }]\n',
+        encoding="utf-8",
+    )
+    result = run_cli("--pack", str(pack), "lint")
+    assert result.returncode == 2, result.stderr
+    assert (
+        "question 's1'" in result.stderr
+        and "'default' = ['a', 'a'] is not a valid answer" in result.stderr
+    )
+
+
+def test_pack_definitions_in_a_cycle_are_reported_as_a_cycle(tmp_path: Path, run_cli: Any) -> None:
+    pack = tmp_path / "p"
+    (pack / "rules").mkdir(parents=True)
+    (pack / "pack.toml").write_text(
+        'name = "p"\nversion = "1.0.0"\nrequires = ">=2"\n', encoding="utf-8"
+    )
+    (pack / "rules" / "policy.toml").write_text(
+        '[define]\nd_a = "d_b and knowledge != general"\nd_b = "d_a"\n', encoding="utf-8"
+    )
+    result = run_cli("--pack", str(pack), "lint")
+    assert result.returncode == 2, result.stderr
+    assert "definitions use each other in a cycle (d_a -> d_b -> d_a)" in result.stderr
+
+
+def test_a_schema_key_that_is_not_a_string_is_named_as_such(tmp_path: Path) -> None:
+    answers = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    answers["$schema"] = {"x": 1}
+    with pytest.raises(
+        advisor.AnswersError, match=r"'\$schema' names where the file's JSON Schema is"
+    ):
+        advisor.advise(answers)
+    answers["$schema"] = "./schemas/answers.schema.json"
+    assert advisor.advise(answers).techniques
+
+
+def test_a_record_saved_with_old_mac_line_ends_is_still_checked(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    made = run_cli(
+        "recommend", "--answers", str(EXAMPLE), "--format", "markdown", "--output", "r.md"
+    )
+    assert made.returncode == 0, made.stderr
+    record = tmp_path / "r.md"
+    record.write_bytes(record.read_bytes().replace(b"\n", b"\r"))
+    result = run_cli("check", "r.md")
+    assert result.returncode == 0 and "current" in result.stdout, result.stdout + result.stderr

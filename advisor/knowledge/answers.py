@@ -117,8 +117,16 @@ def validate_answers(data: Any, rulebase: RuleBase, source: str | None = None) -
             [f"answers must be a mapping of question id to answer, got {type(data).__name__}"],
             source,
         )
-    if isinstance(data.get(SCHEMA_KEY), str):
+    if SCHEMA_KEY in data:
         # A JSON answers file may name its JSON Schema (for editors); it is not an answer.
+        if not isinstance(data[SCHEMA_KEY], str):
+            raise AnswersError(
+                [
+                    f"'{SCHEMA_KEY}' names where the file's JSON Schema is, so it must be a "
+                    f"string, not {shown_value(data[SCHEMA_KEY])}"
+                ],
+                source,
+            )
         data = {k: v for k, v in data.items() if k != SCHEMA_KEY}
     fast = _plain_valid(data, rulebase)
     if fast is not None:

@@ -542,8 +542,31 @@ def _definitions(
             del pending[name]
             progress = True
         if not progress and first_error is not None:
-            raise first_error
+            raise _definition_cycle(pending) or first_error
     return definitions
+
+
+def _definition_cycle(pending: dict[str, tuple[str, Path]]) -> RuleFileError | None:
+    """The error for pack definitions that use each other in a cycle, if they do (each then
+    fails as naming an unknown id, which hides the cause)."""
+    import networkx as nx
+
+    uses = nx.DiGraph()
+    for name, (text, _) in pending.items():
+        for word in set(re.findall(r"[a-z][a-z0-9_]*", text)) & set(pending):
+            uses.add_edge(name, word)
+    try:
+        cycle = nx.find_cycle(uses)
+    except nx.NetworkXNoCycle:
+        return None
+    names = [edge[0] for edge in cycle]
+    first = names[0]
+    loop = " -> ".join([*names, first])
+    return RuleFileError(
+        str(pending[first][1]),
+        f"[define] {first}",
+        f"definitions use each other in a cycle ({loop}); define one of them from questions only",
+    )
 
 
 def _disabled_by(target: Any, path: Path, changes: list[Change]) -> tuple[Change | None, int, str]:

@@ -325,4 +325,9 @@ def _valid_value(question: Question, value: Any) -> bool:
         )
     if question.kind == "choice":
         return value in question.values
-    return isinstance(value, list) and all(v in question.values for v in value)
+    return (
+        isinstance(value, list)
+        and all(isinstance(v, str) and v in question.values for v in value)
+        and len(set(value)) == len(value)  # each value once, as in an answer
+        and len(value) >= question.min_choices
+    )

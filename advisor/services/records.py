@@ -343,7 +343,7 @@ def parse_record(text: str, source: str = "<record>") -> Record | None:
     The block is found line by line (`_find_block`), outside fenced code, so a document that
     merely shows the marker in a code block or a sentence is not mistaken for a record.
     """
-    text = text.replace("\r\n", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line ends
     located = _find_block(text, source) if MARKER in text else None
     if located is None:
         own = _own_front_matter_keys(text)
