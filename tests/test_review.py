@@ -254,3 +254,27 @@ def test_a_key_like_line_inside_a_multi_line_string_is_not_the_answer() -> None:
     lines = answer_lines(text)
     assert lines["proposed"] == 8 and lines["behavior"] == 9
     assert text.splitlines()[lines["proposed"] - 1].startswith("proposed =")
+
+
+def test_answers_proposing_nothing_have_nothing_to_review(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """`proposed = []` is what the questionnaire saves when nothing is ticked: the review (and
+    the pre-commit hook running it) passes with a note, and SARIF gets an empty run; answers
+    without `proposed` at all still ask for a proposal."""
+    import tomllib
+
+    answers = tomllib.loads((ROOT / "examples" / "support-bot.toml").read_text(encoding="utf-8"))
+    answers["proposed"] = []
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    result = run_cli("review", "--answers", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "propose no technique ('proposed' is empty): nothing to review" in result.stderr
+    assert result.stdout == ""
+    sarif = run_cli("review", "--answers", str(path), "--format", "sarif")
+    assert sarif.returncode == 0 and json.loads(sarif.stdout)["runs"][0]["results"] == []
+    del answers["proposed"]
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    missing = run_cli("review", "--answers", str(path))
+    assert missing.returncode == 2 and "no proposal" in missing.stderr

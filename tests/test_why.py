@@ -90,17 +90,24 @@ def test_cli(run_cli: Callable[..., Any]) -> None:
     )
     assert data["question"] == "latency_budget_ms" and data["reached"] is True
     # Under 1 s a rule says the plan needs a small model; from 1 s the ledger swaps the large
-    # one for it: the same visible change for other reasons. The JSON keeps both ranges with
-    # their rules; the text shows one range.
+    # one for it: the same listed change for other reasons. Under 1 s the plan also drops the
+    # note that checks each citation before the answer is shown, so the text keeps the two
+    # ranges apart; ranges whose elements and notes are the same are one row.
     rows = [(v["low"], v["high"], v["added"], v["removed"]) for v in data["values"]]
     small = (["finding:latency_budget_needs_small_model"], [])
     assert (360, 999, *small) in rows and (1000, 1209, *small) in rows
+    flat = " ".join(result.stdout.split())
     assert (
-        "latency_budget_ms from 360 to 1,209 ms: adds\n"
-        "    finding:latency_budget_needs_small_model\n" in result.stdout
+        "latency_budget_ms from 360 to 999 ms: adds finding:latency_budget_needs_small_model; "
+        "drops the notes of rag_verify_grounding_for_citations" in flat
+    )
+    assert (
+        "latency_budget_ms from 1,000 to 1,209 ms: adds "
+        "finding:latency_budget_needs_small_model -" in flat
     )
     shown = [line for line in result.stdout.splitlines() if line.startswith("  - ")]
-    assert len(shown) == len(rows) - 1
+    visible = {(v["low"], v["high"]) for v in data["values"]}
+    assert len(shown) == len(visible)
     bad = run_cli("why", "nope")
     assert bad.returncode == 2 and "unknown question 'nope'" in bad.stderr
 
@@ -138,3 +145,33 @@ def test_the_current_budget_row_gives_the_advice_itself(path: Path) -> None:
             high = advisor.why("latency_budget_ms", {**answers, "latency_budget_ms": outcome.high})
             (row,) = [o for o in high.values if o.current]
             assert (row.low, row.high) == (outcome.low, outcome.high), outcome.words
+
+
+def test_an_answer_that_changes_only_notes_is_not_called_the_same_advice(
+    run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A question whose answers add or drop only notes (drafts_reviewed: how drafts are
+    evaluated) names the rules giving them, instead of "the same advice"."""
+    answers = {
+        "knowledge": "general",
+        "behavior": "describable",
+        "output_format": "free_text",
+        "instructions": "simple",
+        "narrow_task": False,
+        "reasoning": "simple",
+        "latency_budget_ms": 5000,
+        "request_volume": "low",
+        "labelled_examples": 0,
+    }
+    data = advisor.why("drafts_reviewed", answers)
+    yes = next(o for o in data.values if o.value is True)
+    no = next(o for o in data.values if o.value is False)
+    assert not yes.added and not yes.removed  # no listed element changes
+    assert "evaluate_drafts_by_use" in yes.notes_fired and not no.notes_fired
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    result = run_cli("why", "drafts_reviewed", "--answers", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "drafts_reviewed = yes: adds the notes of evaluate_drafts_by_use" in " ".join(
+        result.stdout.split()
+    )

@@ -44,6 +44,8 @@ class ValueOutcome:
     """Element keys added or removed compared with the current (or suggested) answer."""
     rules_fired: tuple[str, ...]
     """Rules reading this question (directly or through a question it opens) that fire."""
+    notes_fired: tuple[str, ...] = ()
+    """Those of `rules_fired` that give a note (advice that is not a listed element)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +229,7 @@ def why(
         key for key in concluded if vocabulary.kind(key.partition(":")[0]).field is not None
     ]
     rule_set = set(rules)
+    note_rules = {r.id for r in rulebase.rules if vocabulary.kind(r.then.kind).field is None}
     domains = rulebase.domains
     outcomes = []
     fired_by_value: list[set[str]] = []
@@ -256,6 +259,7 @@ def why(
                 tuple(sorted(keys - reference_keys)),
                 tuple(sorted(reference_keys - keys)),
                 tuple(r for r in rules if r in fired),
+                tuple(r for r in rules if r in fired and r in note_rules),
             )
         )
     if question.kind == "int":

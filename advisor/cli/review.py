@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from advisor.cli.common import add_answer_arguments
 
@@ -79,12 +80,22 @@ def run(args: argparse.Namespace) -> int:
                 "e.g. --proposal rag,fine_tuning"
             )
         proposal = sorted(decision.given.get(PROPOSED) or ())
-        if not proposal:
+        nothing_proposed = decision.given.get(PROPOSED) is not None and args.proposal is None
+        if not proposal and not nothing_proposed:
             raise UsageError(
                 "no proposal: pass --proposal TECHNIQUES (e.g. --proposal rag,fine_tuning) or "
                 "set 'proposed' in the answers"
             )
     result = review_decision(decision, proposal, subs)
+    if not proposal:  # `proposed = []`, as the questionnaire saves it when nothing is ticked
+        print(
+            "advisor review: the answers propose no technique ('proposed' is empty): "
+            "nothing to review",
+            file=sys.stderr,
+        )
+        if args.format not in ("json", "sarif"):
+            return 0
+        result = result.model_copy(update={"findings": []})  # an empty report for tools
     text = ""
     if args.answers and args.answers != "-":
         try:

@@ -55,17 +55,23 @@ def render(data: WhyData, fmt: str, question: Question | None = None) -> str:
         lines += wrap("Given the other answers, no rule depends on it.")
     lines.append("")
     lines.append("## Each answer" if markdown else "Each answer:")
+    base = next((o for o in data.values if o.current), None)
     for outcome, words in _shown(data.values, question):
         mark = " (current)" if outcome.current else ""
-        if outcome.added or outcome.removed:
-            changes = []
-            if outcome.added:
-                changes.append("adds " + ", ".join(outcome.added))
-            if outcome.removed:
-                changes.append("removes " + ", ".join(outcome.removed))
-            effect = "; ".join(changes)
-        else:
-            effect = "the same advice"
+        changes = []
+        if outcome.added:
+            changes.append("adds " + ", ".join(outcome.added))
+        if outcome.removed:
+            changes.append("removes " + ", ".join(outcome.removed))
+        if base is not None and not outcome.current:
+            # notes are advice too, though not listed elements: named by the rules giving them
+            gained = [r for r in outcome.notes_fired if r not in base.notes_fired]
+            lost = [r for r in base.notes_fired if r not in outcome.notes_fired]
+            if gained:
+                changes.append("adds the notes of " + ", ".join(gained))
+            if lost:
+                changes.append("drops the notes of " + ", ".join(lost))
+        effect = "; ".join(changes) if changes else "the same advice"
         lines += wrap(f"- {words}{mark}: {effect}", "" if markdown else "  ")
     if data.assumed:
         lines.append("")
@@ -88,8 +94,8 @@ def _shown(
                 and last.high is not None
                 and outcome.low == last.high + 1
                 and outcome.high is not None
-                and (last.techniques, last.added, last.removed)
-                == (outcome.techniques, outcome.added, outcome.removed)
+                and (last.techniques, last.added, last.removed, last.notes_fired)
+                == (outcome.techniques, outcome.added, outcome.removed, outcome.notes_fired)
             ):
                 from advisor.analysis.whatif import range_words
 
