@@ -217,3 +217,32 @@ def test_a_question_gated_on_a_skipped_question_is_never_asked(tmp_path: Path) -
     with pytest.raises(advisor.MissingAnswersError) as info:
         advisor.advise({}, small)
     assert info.value.missing == ["q1", "q2", "q3"]  # unknown until q1 is answered
+
+
+def _walk_with(include_optional: bool) -> list[str]:
+    answers: dict[str, object] = {}
+    asked = []
+    while (q := advisor.next_question(answers, include_optional=include_optional)) is not None:
+        asked.append(q.id)
+        if q.has_default:
+            answers[q.id] = list(q.default) if q.kind == "set" else q.default
+        elif q.kind == "int":
+            answers[q.id] = q.minimum if q.minimum is not None else 0
+        elif q.kind == "bool":
+            answers[q.id] = False
+        elif q.kind == "set":
+            answers[q.id] = [q.values[0]]
+        else:
+            answers[q.id] = q.values[-1]
+    return asked
+
+
+def test_next_question_can_also_ask_the_questions_that_have_a_default() -> None:
+    """By default the walk takes a default without asking (an agent asks only what it must);
+    with include_optional it asks them too, in walk order, as the questionnaire does."""
+    required = _walk_with(False)
+    everything = _walk_with(True)
+    assert set(required) < set(everything)
+    assert {"stakes", "data_boundary", "audience", "proposed"} <= set(everything) - set(required)
+    order = [q.id for q in advisor.load_rulebase().questions]
+    assert everything == sorted(everything, key=order.index)

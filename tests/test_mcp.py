@@ -116,6 +116,14 @@ def test_next_question_walks_to_complete_answers() -> None:
             given[qid] = target.get(qid, content["question"].get("default"))
         assert asked and asked[0] == "knowledge"
         assert advisor.next_question(given) is None
+        # with include_optional, the questions that have a default are asked too
+        more = await client.call_tool(
+            "next_question", {"answers": given, "include_optional": True}
+        )
+        assert more.structured_content is not None and not more.structured_content["done"]
+        optional = advisor.next_question(given, include_optional=True)
+        assert optional is not None and optional.has_default
+        assert more.structured_content["question"]["id"] == optional.id
         listed = await client.call_tool("list_questions", {})
         assert listed.structured_content is not None
         ids = [q["id"] for q in listed.structured_content["questions"]]

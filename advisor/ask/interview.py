@@ -53,18 +53,13 @@ class Interview:
     def next_question(self) -> Question | None:
         """The first reached question without an answer, in walk order.
 
-        Unlike `engine.next_question`, this also asks questions that have a default (new,
-        optional questions such as `proposed`): a person should still get to answer them.
+        As `engine.next_question(..., include_optional=True)`, this also asks questions that
+        have a default (optional questions such as `proposed`): a person should still get to
+        answer them.
         """
-        current = self.walk()
-        pending = {step.id for step in current.statuses if step.status == "defaulted"}
-        pending &= set(current.effective)
-        if current.next is not None:
-            pending.add(current.next.id)
-        for question in self.rulebase.questions:
-            if question.id in pending:
-                return question
-        return None
+        from advisor.engine.decide import first_open
+
+        return first_open(self.walk(), self.rulebase)
 
     def progress(self) -> tuple[int, int]:
         """(number of the question about to be asked, estimated total for these answers)."""

@@ -166,16 +166,32 @@ def _holding(effective: Mapping[str, Any], rulebase: RuleBase) -> tuple[int, ...
 
 
 def next_question(
-    partial_answers: Mapping[str, Any] | Any = None, rulebase: RuleBase | None = None
+    partial_answers: Mapping[str, Any] | Any = None,
+    rulebase: RuleBase | None = None,
+    *,
+    include_optional: bool = False,
 ) -> Question | None:
     """The next question the walk needs, given the answers so far; None when none is left.
 
-    Answers are validated first (AnswersError on an unknown id or value), so a front end can
-    pass whatever the user typed and show the error.
+    `include_optional`: also the questions the walk reaches that have a default (stakes, the
+    data boundary, the proposal...), which it otherwise takes without asking; the questionnaire
+    asks them all. Answers are validated first (AnswersError on an unknown id or value), so a
+    front end can pass whatever the user typed and show the error.
     """
     rulebase = rulebase or default_rulebase()
     answers = validate_answers(partial_answers or {}, rulebase)
-    return walk(answers, rulebase).next
+    walked = walk(answers, rulebase)
+    return first_open(walked, rulebase) if include_optional else walked.next
+
+
+def first_open(walked: Walk, rulebase: RuleBase) -> Question | None:
+    """The first question of the walk, in walk order, that has no answer given: a required
+    one (`walked.next`) or one the walk took its default for."""
+    pending = {step.id for step in walked.statuses if step.status == "defaulted"}
+    pending &= set(walked.effective)
+    if walked.next is not None:
+        pending.add(walked.next.id)
+    return next((q for q in rulebase.questions if q.id in pending), None)
 
 
 def _why_missing(question: Question, walked: Walk, rulebase: RuleBase) -> tuple[str, str]:

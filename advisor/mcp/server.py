@@ -117,11 +117,21 @@ def build_server(
         return QuestionList(questions=[QuestionInfo.model_validate(q) for q in by_id.values()])
 
     @tool(annotations=read_only)
-    def next_question(answers: partial_type) -> NextQuestion:
+    def next_question(
+        answers: partial_type,
+        include_optional: Annotated[
+            bool,
+            Field(
+                description="Also ask the questions that have a default (stakes, audience, "
+                "data boundary, proposal...), as the terminal questionnaire does; otherwise "
+                "their defaults are taken without asking."
+            ),
+        ] = False,
+    ) -> NextQuestion:
         """The next question the decision walk needs given the answers so far; done=true when
         the answers are complete (then call advise)."""
         with _tool_errors():
-            question = next_of(answers, rb)
+            question = next_of(answers, rb, include_optional=include_optional)
         if question is None:
             return NextQuestion(done=True, question=None)
         return NextQuestion(done=False, question=QuestionInfo.model_validate(by_id[question.id]))
