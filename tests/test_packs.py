@@ -270,7 +270,9 @@ def test_a_pack_too_interlinked_for_the_exact_analyses_stops_at_the_node_limit(
             )
     pack = make_pack(tmp_path / "p", "".join(rules))
     (pack / "rules" / "questions.toml").write_text("".join(questions), encoding="utf-8")
-    refused(run_cli, pack, "too interlinked for the exact analyses", f"passed {MAX_ENTRIES:,} links")
+    refused(
+        run_cli, pack, "too interlinked for the exact analyses", f"passed {MAX_ENTRIES:,} links"
+    )
     answers = answers_file(tmp_path)
     result = run_cli("--pack", str(pack), "recommend", "--answers", str(answers))
     assert result.returncode == 0, result.stderr
@@ -303,9 +305,10 @@ def test_a_many_choice_question_with_too_many_named_values_is_refused_by_the_ana
     over = pack_naming(20)
     stderr = refused(run_cli, over, "question 'regions'", "1,048,576 classes", f"{MAX_CLASSES:,}")
     assert "name fewer of its values" in stderr
-    result = run_cli("--pack", str(over), "why", "regions", "--answers", str(answers_file(tmp_path)))
+    answers = str(answers_file(tmp_path))
+    result = run_cli("--pack", str(over), "why", "regions", "--answers", answers)
     assert result.returncode == 2 and "1,048,576 classes" in result.stderr
-    result = run_cli("--pack", str(over), "recommend", "--answers", str(answers_file(tmp_path)))
+    result = run_cli("--pack", str(over), "recommend", "--answers", answers)
     assert result.returncode == 0, result.stderr
     within = pack_naming(6)  # 64 subsets x 15 counts of the others: 960 classes
     assert run_cli("--pack", str(within), "lint").returncode == 0
