@@ -295,34 +295,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _refuse_writing_over_an_input(args: argparse.Namespace) -> None:
-    """An output file that is one of the command's own inputs would be destroyed by the run
-    (an answers file replaced by a recommendation, a record by JSON): a usage error, exit 2.
-    The one exception is regenerating a decision record in place (`recommend --from-record R
-    --format markdown --output R`), which `advisor check` prints."""
-    outputs = [("--output", getattr(args, "output", None))]
-    outputs.append(("--save-answers", getattr(args, "save_answers", None)))
-    inputs = [("--answers", getattr(args, "answers", None))]
-    inputs.append(("--from-record", getattr(args, "from_record", None)))
-    if args.command == "ask":
-        inputs.append(("--save-answers", getattr(args, "save_answers", None)))
-        outputs = outputs[:1]
+    """An output file that is one of the command's own input files would be destroyed by the
+    run (an answers file replaced by a recommendation, a record by JSON, the questionnaire's
+    saved answers by its record): a usage error, exit 2. The one exception is regenerating a
+    decision record in place (`recommend --from-record R --format markdown --output R`), which
+    `advisor check` prints."""
+    output = getattr(args, "output", None)
+    if not output or output == "-":
+        return
     regenerating = args.command == "recommend" and getattr(args, "format", None) == "markdown"
-    for out_flag, output in outputs:
-        for in_flag, given in inputs:
-            if not output or not given or output == "-" or given == "-" or in_flag == out_flag:
-                continue
-            if regenerating and in_flag == "--from-record" and out_flag == "--output":
-                continue
-            if out_flag == "--save-answers" and in_flag == "--answers":
-                continue  # the questionnaire saves the answers back where they came from
-            if _same_file(output, given):
-                from advisor.errors import UsageError
-                from advisor.knowledge.answers import SHOWN_PATH, cut
+    for flag in ("--answers", "--from-record", "--save-answers"):
+        given = getattr(args, flag[2:].replace("-", "_"), None)
+        if not given or given == "-" or (regenerating and flag == "--from-record"):
+            continue
+        if _same_file(output, given):
+            from advisor.errors import UsageError
+            from advisor.knowledge.answers import SHOWN_PATH, cut
 
-                raise UsageError(
-                    f"{out_flag} {cut(output, SHOWN_PATH)} is also the file given to {in_flag}: "
-                    "writing one would destroy the other; name another file"
-                )
+            raise UsageError(
+                f"--output {cut(output, SHOWN_PATH)} is also the file given to {flag}: "
+                "writing one would destroy the other; name another file"
+            )
 
 
 def _same_file(a: str, b: str) -> bool:
