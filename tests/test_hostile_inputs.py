@@ -374,7 +374,7 @@ def test_pack_definitions_in_a_cycle_are_reported_as_a_cycle(tmp_path: Path, run
     )
     result = run_cli("--pack", str(pack), "lint")
     assert result.returncode == 2, result.stderr
-    assert "definitions use each other in a cycle (d_a -> d_b -> d_a)" in result.stderr
+    assert "definitions refer to each other in a cycle: d_a -> d_b -> d_a" in result.stderr
 
 
 def test_a_schema_key_that_is_not_a_string_is_named_as_such(tmp_path: Path) -> None:

@@ -79,6 +79,7 @@ def parse_page(path: Path, text: str | None = None, folder: Path | None = None) 
     """Sections of one page, with GitHub's unique anchors (`AnchorSlugger`).
 
     `folder`: the kb folder the page must stay in (a symbolic link leaving it is refused).
+    `text`: the page already read (packs read it with the same MAX_PAGE_BYTES limit).
     """
     from markdown_it import MarkdownIt
 
@@ -89,12 +90,6 @@ def parse_page(path: Path, text: str | None = None, folder: Path | None = None) 
             raise KnowledgeBaseError(str(path), "", f"{exc} for a kb page; split it") from None
         except Unreadable as exc:
             raise KnowledgeBaseError(str(path), "", f"{exc}; remove it or replace it") from None
-    elif len(text) > MAX_PAGE_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_PAGE_BYTES:
-        raise KnowledgeBaseError(
-            str(path),
-            "",
-            f"it is more than the limit of {MAX_PAGE_BYTES:,} bytes for a kb page; split it",
-        )
     tokens = MarkdownIt("commonmark").parse(text)
     headings = [(i, t) for i, t in enumerate(tokens) if t.type == "heading_open"]
     if not headings or headings[0][1].tag != "h1":

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from advisor.errors import ConditionError, KnowledgeBaseError, RuleFileError
+from advisor.errors import KnowledgeBaseError, RuleFileError
 from advisor.knowledge import conditions as cond
 from advisor.knowledge.files import (
     MAX_FILE_BYTES,
@@ -38,7 +38,7 @@ from advisor.knowledge.kb import MAX_PAGE_BYTES, Section, parse_page
 from advisor.knowledge.pack_info import VERSION_TEXT, Change, PackInfo, PackLayer
 from advisor.knowledge.questions import MAX_QUESTIONS, Question, shapes_of, too_many_questions
 from advisor.knowledge.rulebase import QUESTIONS_FILE, RuleBase
-from advisor.knowledge.rules import Rule, RuleFile, load_rules
+from advisor.knowledge.rules import Rule, RuleFile, load_rules, resolve_definitions
 from advisor.vocabulary import SEVERITIES
 
 PACK_FILE = "pack.toml"
@@ -505,7 +505,7 @@ def _definitions(
     base: dict[str, cond.Node],
 ) -> dict[str, cond.Node]:
     """The base's definitions plus the pack's (which may use the base's and each other)."""
-    pending: dict[str, tuple[str, Path]] = {}
+    pending: dict[str, tuple[str, str]] = {}
     for path, table in data.items():
         raw = table.get("define", {})
         if not isinstance(raw, dict):
@@ -523,50 +523,8 @@ def _definitions(
                     f"'{name}' is already {what} of the rule base; use it as it is, or give "
                     "this definition another name",
                 )
-            pending[name] = (text, path)
-    definitions = dict(base)
-    while pending:
-        progress = False
-        first_error: RuleFileError | None = None
-        for name, (text, path) in list(pending.items()):
-            try:
-                node = cond.parse(text, shapes, definitions)
-            except ConditionError as exc:
-                if first_error is None:
-                    first_error = RuleFileError(str(path), f"[define] {name}", str(exc))
-                continue
-            problem = cond.size_problem(node)
-            if problem:
-                raise RuleFileError(str(path), f"[define] {name}", problem)
-            definitions[name] = node
-            del pending[name]
-            progress = True
-        if not progress and first_error is not None:
-            raise _definition_cycle(pending) or first_error
-    return definitions
-
-
-def _definition_cycle(pending: dict[str, tuple[str, Path]]) -> RuleFileError | None:
-    """The error for pack definitions that use each other in a cycle, if they do (each then
-    fails as naming an unknown id, which hides the cause)."""
-    import networkx as nx
-
-    uses = nx.DiGraph()
-    for name, (text, _) in pending.items():
-        for word in set(re.findall(r"[a-z][a-z0-9_]*", text)) & set(pending):
-            uses.add_edge(name, word)
-    try:
-        cycle = nx.find_cycle(uses)
-    except nx.NetworkXNoCycle:
-        return None
-    names = [edge[0] for edge in cycle]
-    first = names[0]
-    loop = " -> ".join([*names, first])
-    return RuleFileError(
-        str(pending[first][1]),
-        f"[define] {first}",
-        f"definitions use each other in a cycle ({loop}); define one of them from questions only",
-    )
+            pending[name] = (text, str(path))
+    return resolve_definitions(pending, shapes, base)
 
 
 def _disabled_by(target: Any, path: Path, changes: list[Change]) -> tuple[Change | None, int, str]:

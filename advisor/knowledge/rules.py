@@ -90,17 +90,20 @@ def read_definitions(files: list[RuleFile]) -> dict[str, tuple[str, str]]:
 
 
 def resolve_definitions(
-    raw: Mapping[str, tuple[str, str]], shapes: Mapping[str, cond.QuestionShape]
+    raw: Mapping[str, tuple[str, str]],
+    shapes: Mapping[str, cond.QuestionShape],
+    given: Mapping[str, cond.Node] | None = None,
 ) -> dict[str, cond.Node]:
-    """Parse definitions (they may use each other, in any order, but not in a cycle).
+    """Parse definitions (they may use each other, in any order, but not in a cycle), next to
+    `given` ones already parsed (a pack's definitions use the base's); returns both.
 
     Depth-first with an explicit stack, so a long chain of definitions built on definitions
     cannot exhaust Python's recursion limit; how deep they nest once written in place is bounded
     by `cond.MAX_NESTING` and how large by `cond.MAX_TERMS`.
     """
-    resolved: dict[str, cond.Node] = {}
+    resolved: dict[str, cond.Node] = dict(given or {})
     sizes: cond.Sizes = {}
-    known = set(raw)
+    known = set(raw) | set(resolved)
 
     def cycle_error(path: list[str], name: str) -> RuleFileError:
         loop = " -> ".join([*path[path.index(name) :], name])

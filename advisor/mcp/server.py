@@ -241,15 +241,10 @@ def _add_kb_resources(server: "MCPServer", rulebase: "RuleBase") -> None:
 
 
 def _shipped_with(folders: list[str]) -> "RuleBase":
-    from advisor.knowledge import resources
     from advisor.knowledge.loader import default_rulebase
-    from advisor.knowledge.packs import load_layered
+    from advisor.knowledge.packs import layer
 
-    if not folders:
-        return default_rulebase()
-    return load_layered(
-        resources.rules_dir(), resources.kb_dir(), folders, load_base=default_rulebase
-    )
+    return layer(default_rulebase(), folders)
 
 
 def serve(
